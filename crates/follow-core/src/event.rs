@@ -1,0 +1,82 @@
+//! Events: one for every `changed` edge outcome, none for `unchanged`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AccountId, NodeId, TenantId, Timestamp};
+
+/// What happened to an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// An edge was created.
+    Followed,
+    /// The follower removed the edge, or a node it touched was removed.
+    Unfollowed,
+    /// The edge was muted.
+    Muted,
+    /// The edge was unmuted.
+    Unmuted,
+    /// The target removed the follower (Mastodon's "remove from followers").
+    FollowerRemoved,
+}
+
+/// An event's place in its store's total order: strictly increasing, never
+/// reused. Positions are global to a store, so one tenant sees gaps.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct EventPosition(pub u64);
+
+impl fmt::Display for EventPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An event before the store has placed it in its order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// What happened.
+    pub kind: EventKind,
+    /// The edge's follower.
+    pub follower: AccountId,
+    /// The edge's target.
+    pub target: NodeId,
+    /// When it happened.
+    pub at: Timestamp,
+}
+
+impl NewEvent {
+    /// Places the event at `position` of `tenant`.
+    pub fn at_position(self, tenant: TenantId, position: EventPosition) -> Event {
+        Event {
+            position,
+            tenant,
+            kind: self.kind,
+            follower: self.follower,
+            target: self.target,
+            at: self.at,
+        }
+    }
+}
+
+/// A change to an edge, as written to the store's outbox in the same
+/// transaction as the change itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Its place in the store's order.
+    pub position: EventPosition,
+    /// The tenant of the edge.
+    pub tenant: TenantId,
+    /// What happened.
+    pub kind: EventKind,
+    /// The edge's follower.
+    pub follower: AccountId,
+    /// The edge's target.
+    pub target: NodeId,
+    /// When it happened (the facade's clock).
+    pub at: Timestamp,
+}

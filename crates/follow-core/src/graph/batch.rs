@@ -1,0 +1,95 @@
+//! Batch requests: per-target results in request order.
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::error::ErrorBody;
+use crate::{AccountId, CommandResult, Error, NodeId, Timestamp};
+
+/// One target's result in a batch: its outcome, or its own error.
+#[derive(Debug, Clone)]
+pub struct ItemResult<T> {
+    /// The target as the request named it.
+    pub target: String,
+    /// The outcome, or this target's error; other targets are unaffected.
+    pub result: Result<T, Error>,
+}
+
+/// `{"target":…,"result":…}` or `{"target":…,"error":{"code",…}}`.
+impl<T: Serialize> Serialize for ItemResult<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("target", &self.target)?;
+        match &self.result {
+            Ok(value) => map.serialize_entry("result", value)?,
+            Err(error) => map.serialize_entry("error", &ErrorBody(error))?,
+        }
+        map.end()
+    }
+}
+
+/// One edge of a bulk import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportEdge {
+    /// The follower, registered if new.
+    pub follower: AccountId,
+    /// The target, registered if new.
+    pub target: NodeId,
+    /// When the follow began; `None` is the time of the import.
+    pub since: Option<Timestamp>,
+}
+
+/// The targets of a batch after validation: each one either becomes the
+/// command at an index of the store batch, or fails on its own.
+pub(super) struct BatchPlan {
+    slots: Vec<(String, Result<usize, Error>)>,
+}
+
+impl BatchPlan {
+    /// Validates every target; `actor` may not name itself.
+    pub(super) fn new(actor: &AccountId, targets: &[&str]) -> (Self, Vec<NodeId>) {
+        let mut valid = Vec::with_capacity(targets.len());
+        let slots = targets
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| {
+                let slot = NodeId::parse_field("target", raw)
+                    .and_then(|target| {
+                        if *actor == target {
+                            Err(Error::invalid_argument(
+                                "target",
+                                "an account cannot follow itself",
+                            ))
+                        } else {
+                            valid.push(target);
+                            Ok(valid.len() - 1)
+                        }
+                    })
+                    .map_err(|error| error.with_detail("index", index));
+                ((*raw).to_owned(), slot)
+            })
+            .collect();
+        (BatchPlan { slots }, valid)
+    }
+
+    /// Places the store's results (one per valid target) back in request order.
+    pub(super) fn merge<T>(self, mut results: Vec<Option<Result<T, Error>>>) -> Vec<ItemResult<T>> {
+        self.slots
+            .into_iter()
+            .map(|(target, slot)| {
+                let result = slot.and_then(|index| {
+                    results
+                        .get_mut(index)
+                        .and_then(Option::take)
+                        .unwrap_or_else(|| Err(Error::internal("batch result missing")))
+                });
+                ItemResult { target, result }
+            })
+            .collect()
+    }
+}
+
+/// Wraps store results for [`BatchPlan::merge`].
+pub(super) fn slots(results: Vec<CommandResult>) -> Vec<Option<CommandResult>> {
+    results.into_iter().map(Some).collect()
+}

@@ -1,0 +1,278 @@
+//! Writes: node registration, follow, unfollow, mute, remove follower,
+//! touch, the batch commands and import.
+
+use std::collections::HashSet;
+
+use super::FollowGraph;
+use super::batch::{BatchPlan, ImportEdge, ItemResult, slots};
+use crate::{
+    AccountId, Applied, Capability, Command, CommandResult, Error, NodeId, Principal, Timestamp,
+    WriteBatch,
+};
+
+impl FollowGraph {
+    /// Registers a node (idempotent upsert); its kind follows from the id.
+    /// Needs `admin`.
+    ///
+    /// # Errors
+    /// `invalid_argument` for a bad id (field `id`).
+    pub async fn register<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        id: &str,
+    ) -> Result<Applied, Error> {
+        let (principal, now) = self.admit(principal.into(), Capability::Admin)?;
+        let node = NodeId::parse_field("id", id)?;
+        let batch = WriteBatch::new(principal.tenant().clone(), now);
+        self.write_one(batch.command(Command::Register { node }))
+            .await
+    }
+
+    /// Removes a node and every edge touching it, emitting an `unfollowed`
+    /// event for each edge. Removing an absent node is `unchanged`. Needs `admin`.
+    pub async fn remove<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        id: &str,
+    ) -> Result<Applied, Error> {
+        let (principal, now) = self.admit(principal.into(), Capability::Admin)?;
+        let node = NodeId::parse_field("id", id)?;
+        let batch = WriteBatch::new(principal.tenant().clone(), now);
+        self.write_one(batch.command(Command::Remove { node }))
+            .await
+    }
+
+    /// `actor` follows `target`. Following again is `unchanged` and keeps the
+    /// mute flag. Needs `send`.
+    ///
+    /// # Errors
+    /// `invalid_argument` for a bad id, a channel as actor or a self-follow;
+    /// `forbidden` when a bound principal acts for another account;
+    /// `not_found` for an unknown actor or target.
+    pub async fn follow<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        target: &str,
+    ) -> Result<Applied, Error> {
+        self.edge_command(principal.into(), actor, target, |follower, target| {
+            Command::Follow {
+                follower,
+                target,
+                since: None,
+            }
+        })
+        .await
+    }
+
+    /// `actor` unfollows `target`. Unfollowing what is not followed is
+    /// `unchanged` (success, safe to retry). Needs `send`.
+    pub async fn unfollow<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        target: &str,
+    ) -> Result<Applied, Error> {
+        self.edge_command(principal.into(), actor, target, |follower, target| {
+            Command::Unfollow { follower, target }
+        })
+        .await
+    }
+
+    /// Sets (never toggles) the mute flag of `actor`'s edge to `target`.
+    /// Needs `send`.
+    ///
+    /// # Errors
+    /// `not_following` when the edge does not exist.
+    pub async fn set_mute<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        target: &str,
+        muted: bool,
+    ) -> Result<Applied, Error> {
+        self.edge_command(principal.into(), actor, target, |follower, target| {
+            Command::SetMute {
+                follower,
+                target,
+                muted,
+            }
+        })
+        .await
+    }
+
+    /// Mutes: [`FollowGraph::set_mute`] with the default `true` (the
+    /// gateway's mute request with no body).
+    pub async fn mute<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        target: &str,
+    ) -> Result<Applied, Error> {
+        self.set_mute(principal, actor, target, true).await
+    }
+
+    /// `actor` (the target of the edge) drops `follower`, who may follow
+    /// again later. Needs `send`; a bound principal must be `actor`.
+    pub async fn remove_follower<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        follower: &str,
+    ) -> Result<Applied, Error> {
+        let (principal, now) = self.admit(principal.into(), Capability::Send)?;
+        let target = NodeId::parse_field("actor", actor)?;
+        let follower = AccountId::parse_field("follower", follower)?;
+        principal.require_acting_as(&target)?;
+        let batch = WriteBatch::new(principal.tenant().clone(), now);
+        self.write_one(batch.command(Command::RemoveFollower { target, follower }))
+            .await
+    }
+
+    /// Records `target`'s activity at `at` (default: now), for the
+    /// inactive-follows audit. A later activity already stored is kept.
+    /// Needs `send`; a bound principal may touch only its own account.
+    pub async fn touch<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        target: &str,
+        at: Option<Timestamp>,
+    ) -> Result<Applied, Error> {
+        let (principal, now) = self.admit(principal.into(), Capability::Send)?;
+        let node = NodeId::parse_field("target", target)?;
+        principal.require_acting_as(&node)?;
+        let batch = WriteBatch::new(principal.tenant().clone(), now);
+        let at = at.unwrap_or(now);
+        self.write_one(batch.command(Command::Touch { node, at }))
+            .await
+    }
+
+    /// `actor` follows each of `targets` (Tencent's `follow_add`), atomically.
+    /// Needs `send`.
+    ///
+    /// # Errors
+    /// For the whole request: `invalid_argument` for a bad actor, or an empty
+    /// or over-limit list; `not_found` for an unknown actor. Each target's own
+    /// error (`invalid_argument`, `not_found`) is its item's result.
+    pub async fn follow_many<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        targets: &[&str],
+    ) -> Result<Vec<ItemResult<Applied>>, Error> {
+        self.edge_batch(principal.into(), actor, targets, |follower, target| {
+            Command::Follow {
+                follower,
+                target,
+                since: None,
+            }
+        })
+        .await
+    }
+
+    /// `actor` unfollows each of `targets` (Tencent's `follow_delete`),
+    /// atomically. Needs `send`. Errors as [`FollowGraph::follow_many`].
+    pub async fn unfollow_many<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        targets: &[&str],
+    ) -> Result<Vec<ItemResult<Applied>>, Error> {
+        self.edge_batch(principal.into(), actor, targets, |follower, target| {
+            Command::Unfollow { follower, target }
+        })
+        .await
+    }
+
+    /// Loads edges in one atomic store batch, registering nodes as needed
+    /// and keeping each edge's imported `since`. One result per edge, in
+    /// order: an edge already present is `unchanged`. Needs `admin`.
+    ///
+    /// # Errors
+    /// `invalid_argument` for an empty call or one over the import limit.
+    pub async fn import<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        edges: &[ImportEdge],
+    ) -> Result<Vec<CommandResult>, Error> {
+        let (principal, now) = self.admit(principal.into(), Capability::Admin)?;
+        check_batch_len("edges", edges.len(), self.import_limit)?;
+        let mut batch = WriteBatch::new(principal.tenant().clone(), now);
+        let mut registered: HashSet<NodeId> = HashSet::new();
+        let mut follow_at = Vec::with_capacity(edges.len());
+        for edge in edges {
+            for node in [NodeId::from(edge.follower.clone()), edge.target.clone()] {
+                if registered.insert(node.clone()) {
+                    batch.commands.push(Command::Register { node });
+                }
+            }
+            follow_at.push(batch.commands.len());
+            batch.commands.push(Command::Follow {
+                follower: edge.follower.clone(),
+                target: edge.target.clone(),
+                since: edge.since,
+            });
+        }
+        let mut results = slots(self.write(batch).await?);
+        Ok(follow_at
+            .into_iter()
+            .map(|index| {
+                results
+                    .get_mut(index)
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| Err(Error::internal("import result missing")))
+            })
+            .collect())
+    }
+
+    async fn edge_command(
+        &self,
+        principal: Option<&Principal>,
+        actor: &str,
+        target: &str,
+        command: impl FnOnce(AccountId, NodeId) -> Command,
+    ) -> Result<Applied, Error> {
+        let (principal, now) = self.admit(principal, Capability::Send)?;
+        let follower = AccountId::parse_field("actor", actor)?;
+        let target = NodeId::parse_field("target", target)?;
+        principal.require_acting_as(&NodeId::from(follower.clone()))?;
+        let batch = WriteBatch::new(principal.tenant().clone(), now);
+        self.write_one(batch.command(command(follower, target)))
+            .await
+    }
+
+    async fn edge_batch(
+        &self,
+        principal: Option<&Principal>,
+        actor: &str,
+        targets: &[&str],
+        command: impl Fn(AccountId, NodeId) -> Command,
+    ) -> Result<Vec<ItemResult<Applied>>, Error> {
+        let (principal, now) = self.admit(principal, Capability::Send)?;
+        let follower = AccountId::parse_field("actor", actor)?;
+        check_batch_len("targets", targets.len(), self.batch_limit)?;
+        let actor_node = NodeId::from(follower.clone());
+        principal.require_acting_as(&actor_node)?;
+        let (plan, valid) = BatchPlan::new(&follower, targets);
+        let mut batch = WriteBatch::new(principal.tenant().clone(), now).requiring(actor_node);
+        batch.commands = valid
+            .into_iter()
+            .map(|target| command(follower.clone(), target))
+            .collect();
+        // A batch whose every target was invalid still checks the actor.
+        let results = self.write(batch).await?;
+        Ok(plan.merge(slots(results)))
+    }
+}
+
+/// A batch of 0 or more than `limit` items is refused as a whole.
+pub(super) fn check_batch_len(field: &str, len: usize, limit: usize) -> Result<(), Error> {
+    if len == 0 || len > limit {
+        return Err(Error::invalid_argument(
+            field,
+            format!("{field} must hold 1 to {limit} items, not {len}"),
+        )
+        .with_detail("limit", limit));
+    }
+    Ok(())
+}

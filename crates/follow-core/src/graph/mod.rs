@@ -1,0 +1,200 @@
+//! The facade a host service holds: [`FollowGraph`].
+//!
+//! Every call runs the same gate, in this order: a principal must be present
+//! (`unauthenticated`), the tenant must be within its rate (`rate_limited`),
+//! the principal must hold the call's capability (`forbidden`, before any
+//! lookup). Then arguments are validated (`invalid_argument`, naming the
+//! field), a bound principal must act as itself (`forbidden`), and only then
+//! is the store asked (`not_found` for unknown nodes, including another
+//! tenant's).
+
+mod batch;
+mod commands;
+mod queries;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+pub use batch::{ImportEdge, ItemResult};
+
+use crate::auth::authenticated;
+use crate::cursor::CursorCodec;
+use crate::rate::{RateLimit, RateLimiter};
+use crate::{
+    Applied, Capability, Clock, CommandResult, Error, FollowStore, Principal, SystemClock,
+    TenantId, Timestamp, WriteBatch,
+};
+
+/// The default largest batch (Tencent IM: 20 accounts per request).
+pub const DEFAULT_BATCH_LIMIT: usize = 20;
+/// The default largest import call.
+pub const DEFAULT_IMPORT_LIMIT: usize = 10_000;
+
+/// The follow graph as a host service uses it: authorised, validated,
+/// rate-limited calls over one store.
+///
+/// Cheap to share: hold it in an `Arc` and call it from any task.
+pub struct FollowGraph {
+    store: Arc<dyn FollowStore>,
+    clock: Arc<dyn Clock>,
+    limiter: RateLimiter,
+    cursors: CursorCodec,
+    batch_limit: usize,
+    import_limit: usize,
+}
+
+impl fmt::Debug for FollowGraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FollowGraph")
+            .field("store", &self.store.to_string())
+            .field("clock", &self.clock)
+            .field("batch_limit", &self.batch_limit)
+            .field("import_limit", &self.import_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FollowGraph {
+    /// A graph over `store` with every default: the system clock, batches of
+    /// 20, no rate limit, the built-in cursor key.
+    pub fn new(store: Arc<dyn FollowStore>) -> Self {
+        FollowGraph::builder(store).build()
+    }
+
+    /// Configures a graph over `store`.
+    pub fn builder(store: Arc<dyn FollowStore>) -> FollowGraphBuilder {
+        FollowGraphBuilder {
+            store,
+            clock: Arc::new(SystemClock),
+            batch_limit: NonZeroUsize::new(DEFAULT_BATCH_LIMIT).unwrap_or(NonZeroUsize::MIN),
+            import_limit: NonZeroUsize::new(DEFAULT_IMPORT_LIMIT).unwrap_or(NonZeroUsize::MIN),
+            cursor_key: DEFAULT_CURSOR_KEY,
+            rate_limit: None,
+            tenant_rate_limits: HashMap::new(),
+        }
+    }
+
+    /// The store underneath, for adapter-specific calls (verify, repair).
+    pub fn store(&self) -> &Arc<dyn FollowStore> {
+        &self.store
+    }
+
+    /// The clock's current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The largest batch `follow_many`, `unfollow_many` and `check_many` take.
+    pub fn batch_limit(&self) -> usize {
+        self.batch_limit
+    }
+
+    /// The largest `import` call.
+    pub fn import_limit(&self) -> usize {
+        self.import_limit
+    }
+
+    /// Authentication, rate limit and capability, in the documented order.
+    fn admit<'p>(
+        &self,
+        principal: Option<&'p Principal>,
+        capability: Capability,
+    ) -> Result<(&'p Principal, Timestamp), Error> {
+        let principal = authenticated(principal)?;
+        let now = self.clock.now();
+        self.limiter.check(principal.tenant(), now)?;
+        principal.require(capability)?;
+        Ok((principal, now))
+    }
+
+    /// Sends a batch and checks the store answered one result per command.
+    async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error> {
+        let expected = batch.commands.len();
+        let results = self.store.write(batch).await?;
+        if results.len() != expected {
+            return Err(Error::internal(format!(
+                "{} answered {} results for {expected} commands",
+                self.store,
+                results.len()
+            )));
+        }
+        Ok(results)
+    }
+
+    /// Sends a batch of one command and answers its result.
+    async fn write_one(&self, batch: WriteBatch) -> Result<Applied, Error> {
+        self.write(batch)
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(Error::internal("the store answered no result")))
+    }
+}
+
+/// The built-in cursor key. Cursors are tamper-evident with any key; set a
+/// secret one with [`FollowGraphBuilder::cursor_key`] so that clients cannot
+/// forge positions either.
+const DEFAULT_CURSOR_KEY: [u8; 16] = *b"follow-cursor-v1";
+
+/// Settings of a [`FollowGraph`].
+pub struct FollowGraphBuilder {
+    store: Arc<dyn FollowStore>,
+    clock: Arc<dyn Clock>,
+    batch_limit: NonZeroUsize,
+    import_limit: NonZeroUsize,
+    cursor_key: [u8; 16],
+    rate_limit: Option<RateLimit>,
+    tenant_rate_limits: HashMap<TenantId, Option<RateLimit>>,
+}
+
+impl FollowGraphBuilder {
+    /// The clock (default: the system clock). Tests pass a [`crate::ManualClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The largest batch (default 20).
+    pub fn batch_limit(mut self, limit: NonZeroUsize) -> Self {
+        self.batch_limit = limit;
+        self
+    }
+
+    /// The largest import call (default 10,000 edges).
+    pub fn import_limit(mut self, limit: NonZeroUsize) -> Self {
+        self.import_limit = limit;
+        self
+    }
+
+    /// The secret key that signs cursors. Every instance serving the same
+    /// clients must share it, or their cursors are refused.
+    pub fn cursor_key(mut self, key: [u8; 16]) -> Self {
+        self.cursor_key = key;
+        self
+    }
+
+    /// A rate limit for every tenant without one of its own (default: none).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// A tenant's own rate limit; `None` exempts it.
+    pub fn tenant_rate_limit(mut self, tenant: TenantId, limit: Option<RateLimit>) -> Self {
+        self.tenant_rate_limits.insert(tenant, limit);
+        self
+    }
+
+    /// The graph.
+    pub fn build(self) -> FollowGraph {
+        FollowGraph {
+            store: self.store,
+            clock: self.clock,
+            limiter: RateLimiter::new(self.rate_limit, self.tenant_rate_limits),
+            cursors: CursorCodec::new(self.cursor_key),
+            batch_limit: self.batch_limit.get(),
+            import_limit: self.import_limit.get(),
+        }
+    }
+}

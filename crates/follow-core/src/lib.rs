@@ -1,0 +1,89 @@
+//! # follow-core
+//!
+//! The follow graph of a service: accounts follow accounts and channels,
+//! unfollow, mute; the target may drop a follower. This crate holds
+//! everything that decides, and nothing that stores:
+//!
+//! - typed, validated ids ([`TenantId`], [`AccountId`], [`ChannelId`], [`NodeId`]);
+//! - the state machine ([`machine::transition`]) and the one place it is
+//!   applied inside a store's transaction ([`apply::apply_batch`]);
+//! - principals and capabilities ([`Principal`]), per-tenant rate limits;
+//! - one error type ([`Error`]) with a stable code and HTTP status;
+//! - tamper-evident keyset cursors, events with store positions;
+//! - the storage trait ([`FollowStore`]) adapters implement, and the facade
+//!   ([`FollowGraph`]) a host holds.
+//!
+//! It does no I/O and depends on no storage engine or async runtime.
+//! Storage lives in adapter crates (`follow-store-memory`,
+//! `follow-store-sqlite`), each proven by `follow-conformance`.
+//!
+//! ## The state machine, without any store
+//!
+//! ```
+//! use follow_core::machine::{transition, EdgeCommand, EdgeWrite};
+//! use follow_core::{Edge, EventKind, Timestamp};
+//!
+//! let now = Timestamp::from_unix_seconds(1_800_000_000)?;
+//! // Follow an absent edge: created unmuted, one event.
+//! let step = transition(EdgeCommand::Follow { since: now }, None, None)?;
+//! assert_eq!(step.edge, EdgeWrite::Put(Edge::new(now)));
+//! assert_eq!(step.event, Some(EventKind::Followed));
+//!
+//! // Follow again: unchanged, no event, the mute flag kept.
+//! let muted = Edge { muted: true, ..Edge::new(now) };
+//! let again = transition(EdgeCommand::Follow { since: now }, Some(&muted), None)?;
+//! assert!(!again.is_changed());
+//! assert_eq!(again.next_edge(Some(muted)), Some(muted));
+//! # Ok::<(), follow_core::Error>(())
+//! ```
+//!
+//! ## A host's call
+//!
+//! A service holds one [`FollowGraph`] over any store and passes the caller's
+//! [`Principal`] to each call:
+//!
+//! ```ignore
+//! let graph = FollowGraph::new(Arc::new(MemoryStore::new()));
+//! let alice = Principal::new(TenantId::new("acme")?, Capabilities::ALL);
+//! graph.register(&alice, "alice").await?;
+//! graph.register(&alice, "120363012345678901@newsletter").await?;
+//! let applied = graph.follow(&alice, "alice", "120363012345678901@newsletter").await?;
+//! assert!(applied.is_changed());
+//! ```
+//! (Runnable in `follow-store-memory`'s documentation, which has a store.)
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod apply;
+mod auth;
+mod command;
+mod cursor;
+mod edge;
+mod error;
+mod event;
+mod graph;
+mod id;
+pub mod machine;
+mod page;
+mod rate;
+mod store;
+mod time;
+
+pub use auth::{Capabilities, Capability, Principal, Role};
+pub use command::{Applied, Command, CommandResult, Outcome, WriteBatch};
+pub use edge::{CountDelta, Counts, Edge, Relation};
+pub use error::{Error, ErrorKind};
+pub use event::{Event, EventKind, EventPosition, NewEvent};
+pub use graph::{
+    DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, ImportEdge,
+    ItemResult,
+};
+pub use id::{AccountId, ChannelId, MAX_ID_BYTES, NodeId, NodeKind, TenantId};
+pub use page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};
+pub use rate::RateLimit;
+pub use store::{
+    FollowStore, ListEntry, ListKind, ListPosition, ListQuery, NodeRecord, PairFacts, StaleEntry,
+    StaleQuery,
+};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};

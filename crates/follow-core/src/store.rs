@@ -1,0 +1,254 @@
+//! The storage trait every adapter implements, and the values it reads.
+//!
+//! The trait is narrow on purpose: it persists and reads, and decides
+//! nothing. Writes go through [`crate::apply::apply_batch`] inside the store's
+//! transaction; the facade ([`crate::FollowGraph`]) does authorisation,
+//! validation, the clock, rate limits and cursors. There are no default
+//! methods: each one is a contract the conformance suite checks.
+
+use std::cmp::{Ordering, Reverse};
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AccountId, CommandResult, Counts, Edge, Error, Event, EventPosition, NodeId, TenantId,
+    Timestamp, WriteBatch,
+};
+
+/// A registered node as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRecord {
+    /// The node.
+    pub id: NodeId,
+    /// When it was (last) registered.
+    pub registered_at: Timestamp,
+    /// Its latest recorded activity ([`crate::Command::Touch`]).
+    pub last_active: Option<Timestamp>,
+    /// Its counters, kept with every change.
+    pub counts: Counts,
+}
+
+impl NodeRecord {
+    /// A freshly registered node.
+    pub fn new(id: NodeId, registered_at: Timestamp) -> Self {
+        NodeRecord {
+            id,
+            registered_at,
+            last_active: None,
+            counts: Counts::default(),
+        }
+    }
+
+    /// Since when the node counts as inactive: its last activity, or its
+    /// registration if it was never touched.
+    pub fn active_at(&self) -> Timestamp {
+        self.last_active.unwrap_or(self.registered_at)
+    }
+}
+
+/// The edges between a subject and one other node, read in one snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PairFacts {
+    /// Whether the other node is registered.
+    pub exists: bool,
+    /// subject → other.
+    pub outgoing: Option<Edge>,
+    /// other → subject.
+    pub incoming: Option<Edge>,
+}
+
+/// The three lists of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    /// Nodes the subject follows; `since` and `muted` of the subject's edge.
+    Following,
+    /// Accounts following the subject; `since` and `muted` of their edge
+    /// (who receives the subject's posts, and whether without notification).
+    Followers,
+    /// Accounts the subject follows that follow back; `since` is when the
+    /// relation became mutual, `muted` the subject's flag.
+    Mutuals,
+}
+
+/// A place in a list: lists run newest `since` first, ties by node id
+/// ascending. Keyset paging resumes strictly after a position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListPosition {
+    /// The item's `since`.
+    pub since: Timestamp,
+    /// The item's node.
+    pub node: NodeId,
+}
+
+impl ListPosition {
+    /// The display order as a plain sort key: `(Reverse(since), node)`.
+    pub fn sort_key(&self) -> (Reverse<Timestamp>, &NodeId) {
+        (Reverse(self.since), &self.node)
+    }
+}
+
+impl Ord for ListPosition {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+impl PartialOrd for ListPosition {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A page read of one list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Which list.
+    pub list: ListKind,
+    /// Whose list.
+    pub subject: NodeId,
+    /// Resume strictly after this position; `None` from the start.
+    pub after: Option<ListPosition>,
+    /// At most this many items.
+    pub limit: usize,
+}
+
+/// One item of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListEntry {
+    /// The other node.
+    pub node: NodeId,
+    /// When the follow began (for mutuals: when it became mutual).
+    pub since: Timestamp,
+    /// The mute flag of the edge the list is about.
+    pub muted: bool,
+}
+
+impl ListEntry {
+    /// This item's place in its list.
+    pub fn position(&self) -> ListPosition {
+        ListPosition {
+            since: self.since,
+            node: self.node.clone(),
+        }
+    }
+}
+
+/// The inactive-follows audit: an account's follows whose target has been
+/// inactive since a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleQuery {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Whose follows.
+    pub actor: AccountId,
+    /// Targets whose [`NodeRecord::active_at`] is before this are stale.
+    pub inactive_since: Timestamp,
+    /// Resume strictly after this position of the following list.
+    pub after: Option<ListPosition>,
+    /// At most this many items.
+    pub limit: usize,
+}
+
+/// One stale follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleEntry {
+    /// The inactive target.
+    pub node: NodeId,
+    /// When the actor followed it.
+    pub since: Timestamp,
+    /// The actor's mute flag on it.
+    pub muted: bool,
+    /// Its last activity (its registration if never touched).
+    pub active_at: Timestamp,
+}
+
+impl StaleEntry {
+    /// This item's place in the actor's following list.
+    pub fn position(&self) -> ListPosition {
+        ListPosition {
+            since: self.since,
+            node: self.node.clone(),
+        }
+    }
+}
+
+/// The storage of a follow graph. Object-safe: hosts hold `Arc<dyn FollowStore>`.
+///
+/// Every method is scoped to one tenant: nothing of another tenant is ever
+/// read or written. Errors are `unavailable` (busy, timed out: retryable,
+/// nothing half-applied) or `internal` (with the engine's error as source),
+/// except where a method says otherwise. `Display` names the backend, so a
+/// failure says where it came from.
+#[async_trait]
+pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
+    /// Applies a batch atomically with [`crate::apply::apply_batch`].
+    ///
+    /// # Behavior
+    /// - Runs `apply_batch` inside one transaction and persists exactly what it
+    ///   says; returns its per-command results in request order.
+    /// - All of the batch's changes, counts and events land, or none do.
+    /// - Event positions increase in commit order across the whole store.
+    /// - Concurrent batches are serialisable: each sees the others' effects
+    ///   entirely or not at all.
+    ///
+    /// # Errors
+    /// What `apply_batch` answers as a whole (`not_found` for a missing
+    /// required actor), or a storage failure; either way nothing changed.
+    async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error>;
+
+    /// Reads one node with its counts.
+    ///
+    /// # Behavior
+    /// - `None` when the node is not registered in `tenant`.
+    /// - Counts equal what the edges say, read in O(1).
+    async fn node(&self, tenant: &TenantId, id: &NodeId) -> Result<Option<NodeRecord>, Error>;
+
+    /// Reads the edges between `subject` and each of `others`, in one snapshot.
+    ///
+    /// # Behavior
+    /// - `None` when `subject` is not registered.
+    /// - One [`PairFacts`] per item of `others`, in order (duplicates repeat).
+    async fn pairs(
+        &self,
+        tenant: &TenantId,
+        subject: &NodeId,
+        others: &[NodeId],
+    ) -> Result<Option<Vec<PairFacts>>, Error>;
+
+    /// Reads a page of a list.
+    ///
+    /// # Behavior
+    /// - `None` when the subject is not registered.
+    /// - Items in display order ([`ListPosition`]), strictly after
+    ///   `query.after`, at most `query.limit`; the cost of a page does not grow
+    ///   with its depth.
+    /// - `after` need not name an existing item (it may have been removed).
+    async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error>;
+
+    /// Reads a page of the inactive-follows audit.
+    ///
+    /// # Behavior
+    /// - `None` when the actor is not registered.
+    /// - Walks the actor's following list in display order strictly after
+    ///   `query.after` and answers the follows whose target's
+    ///   [`NodeRecord::active_at`] is before `query.inactive_since`, at most
+    ///   `query.limit`.
+    async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error>;
+
+    /// Reads the tenant's events strictly after a position, oldest first.
+    ///
+    /// # Behavior
+    /// - At most `limit` events, in increasing position; every event of a
+    ///   committed change appears, and no other.
+    async fn events_after(
+        &self,
+        tenant: &TenantId,
+        after: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Vec<Event>, Error>;
+}
