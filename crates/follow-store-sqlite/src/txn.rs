@@ -1,0 +1,218 @@
+//! [`WriteTxn`] over an open SQLite transaction: plain reads and writes of
+//! one tenant, nothing decided.
+
+use follow_core::apply::WriteTxn;
+use follow_core::{
+    AccountId, CountDelta, Edge, Error, Event, EventPosition, NewEvent, NodeId, NodeRecord,
+    TenantId, Timestamp,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::codec;
+use crate::error::map_sql;
+
+/// One tenant's view of the writer's open transaction.
+pub(crate) struct SqlTxn<'c> {
+    pub(crate) conn: &'c Connection,
+    pub(crate) tenant: &'c TenantId,
+}
+
+impl SqlTxn<'_> {
+    fn t(&self) -> &str {
+        self.tenant.as_str()
+    }
+}
+
+impl WriteTxn for SqlTxn<'_> {
+    fn node(&mut self, id: &NodeId) -> Result<Option<NodeRecord>, Error> {
+        read_node(self.conn, self.tenant, id)
+    }
+
+    fn insert_node(&mut self, id: &NodeId, registered_at: Timestamp) -> Result<(), Error> {
+        self.conn
+            .prepare_cached("INSERT INTO nodes (tenant, id, registered_at) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.t(),
+                    id.as_str(),
+                    registered_at.as_unix_micros()
+                ])
+            })
+            .map_err(map_sql)?;
+        Ok(())
+    }
+
+    fn delete_node(&mut self, id: &NodeId) -> Result<(), Error> {
+        self.conn
+            .prepare_cached("DELETE FROM nodes WHERE tenant = ?1 AND id = ?2")
+            .and_then(|mut s| s.execute(params![self.t(), id.as_str()]))
+            .map_err(map_sql)?;
+        Ok(())
+    }
+
+    fn set_last_active(&mut self, id: &NodeId, at: Timestamp) -> Result<(), Error> {
+        self.conn
+            .prepare_cached("UPDATE nodes SET last_active = ?3 WHERE tenant = ?1 AND id = ?2")
+            .and_then(|mut s| s.execute(params![self.t(), id.as_str(), at.as_unix_micros()]))
+            .map_err(map_sql)?;
+        Ok(())
+    }
+
+    fn edge(&mut self, follower: &AccountId, target: &NodeId) -> Result<Option<Edge>, Error> {
+        read_edge(self.conn, self.tenant, follower.as_str(), target.as_str())
+    }
+
+    fn put_edge(&mut self, follower: &AccountId, target: &NodeId, edge: Edge) -> Result<(), Error> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO edges (tenant, follower, target, since, muted, mutual_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (tenant, follower, target) DO UPDATE SET
+                   since = excluded.since, muted = excluded.muted,
+                   mutual_since = excluded.mutual_since",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.t(),
+                    follower.as_str(),
+                    target.as_str(),
+                    edge.since.as_unix_micros(),
+                    edge.muted,
+                    edge.mutual_since.map(Timestamp::as_unix_micros),
+                ])
+            })
+            .map_err(map_sql)?;
+        Ok(())
+    }
+
+    fn delete_edge(&mut self, follower: &AccountId, target: &NodeId) -> Result<(), Error> {
+        self.conn
+            .prepare_cached("DELETE FROM edges WHERE tenant = ?1 AND follower = ?2 AND target = ?3")
+            .and_then(|mut s| s.execute(params![self.t(), follower.as_str(), target.as_str()]))
+            .map_err(map_sql)?;
+        Ok(())
+    }
+
+    fn add_counts(&mut self, id: &NodeId, delta: CountDelta) -> Result<(), Error> {
+        let record = read_node(self.conn, self.tenant, id)?
+            .ok_or_else(|| Error::internal(format!("sqlite: counts of absent node {id}")))?;
+        let counts = record.counts.apply(delta)?;
+        let following = codec::signed(counts.following)?;
+        let followers = codec::signed(counts.followers)?;
+        let mutual = codec::signed(counts.mutual)?;
+        self.conn
+            .prepare_cached(
+                "UPDATE nodes SET following = ?3, followers = ?4, mutual = ?5
+                 WHERE tenant = ?1 AND id = ?2",
+            )
+            .and_then(|mut s| {
+                s.execute(params![self.t(), id.as_str(), following, followers, mutual])
+            })
+            .map_err(map_sql)?;
+        Ok(())
+    }
+
+    fn edges_touching(&mut self, id: &NodeId) -> Result<Vec<(AccountId, NodeId)>, Error> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT follower, target FROM edges WHERE tenant = ?1 AND follower = ?2",
+            "SELECT follower, target FROM edges WHERE tenant = ?1 AND target = ?2",
+        ] {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(map_sql)?;
+            let rows = stmt
+                .query_map(params![self.t(), id.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(map_sql)?;
+            for row in rows {
+                let (follower, target) = row.map_err(map_sql)?;
+                out.push((codec::account_id(&follower)?, codec::node_id(&target)?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn append_event(&mut self, event: NewEvent) -> Result<Event, Error> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events (tenant, kind, follower, target, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.t(),
+                    codec::kind_name(event.kind),
+                    event.follower.as_str(),
+                    event.target.as_str(),
+                    event.at.as_unix_micros(),
+                ])
+            })
+            .map_err(map_sql)?;
+        let rowid = self.conn.last_insert_rowid();
+        let position = u64::try_from(rowid)
+            .map_err(|_| Error::internal(format!("sqlite: event position {rowid} is negative")))?;
+        Ok(event.at_position(self.tenant.clone(), EventPosition(position)))
+    }
+}
+
+/// Reads one node with its counts.
+pub(crate) fn read_node(
+    conn: &Connection,
+    tenant: &TenantId,
+    id: &NodeId,
+) -> Result<Option<NodeRecord>, Error> {
+    let row = conn
+        .prepare_cached(
+            "SELECT registered_at, last_active, following, followers, mutual
+             FROM nodes WHERE tenant = ?1 AND id = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![tenant.as_str(), id.as_str()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(map_sql)?;
+    let Some((registered, last_active, following, followers, mutual)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(NodeRecord {
+        id: id.clone(),
+        registered_at: codec::timestamp(registered)?,
+        last_active: last_active.map(codec::timestamp).transpose()?,
+        counts: codec::counts(following, followers, mutual)?,
+    }))
+}
+
+/// Reads the edge follower → target.
+pub(crate) fn read_edge(
+    conn: &Connection,
+    tenant: &TenantId,
+    follower: &str,
+    target: &str,
+) -> Result<Option<Edge>, Error> {
+    let row = conn
+        .prepare_cached(
+            "SELECT since, muted, mutual_since FROM edges
+             WHERE tenant = ?1 AND follower = ?2 AND target = ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![tenant.as_str(), follower, target], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(map_sql)?;
+    row.map(|(since, muted, mutual)| codec::edge(since, muted, mutual))
+        .transpose()
+}

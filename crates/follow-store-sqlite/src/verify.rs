@@ -1,0 +1,151 @@
+//! Verify and repair: recompute counts from the edges, compare, and run
+//! SQLite's integrity check.
+
+use follow_core::{Counts, Error};
+use rusqlite::Connection;
+
+use crate::codec;
+use crate::error::map_sql;
+
+/// A node whose stored counts disagree with its edges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountMismatch {
+    /// The node's tenant.
+    pub tenant: String,
+    /// The node.
+    pub node: String,
+    /// The counts stored with the node.
+    pub stored: Counts,
+    /// The counts its edges say.
+    pub actual: Counts,
+}
+
+/// What [`crate::SqliteStore::verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VerifyReport {
+    /// The messages of `PRAGMA integrity_check`; empty when it answered `ok`.
+    pub integrity_errors: Vec<String>,
+    /// Nodes whose counts disagree with the edges.
+    pub count_mismatches: Vec<CountMismatch>,
+    /// Edges (tenant, follower, target) with an end that is not registered.
+    pub dangling_edges: Vec<(String, String, String)>,
+}
+
+impl VerifyReport {
+    /// Whether nothing is wrong.
+    pub fn is_ok(&self) -> bool {
+        self.integrity_errors.is_empty()
+            && self.count_mismatches.is_empty()
+            && self.dangling_edges.is_empty()
+    }
+}
+
+/// What [`crate::SqliteStore::repair`] changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RepairReport {
+    /// The counts rewritten from the edges.
+    pub counts_fixed: Vec<CountMismatch>,
+}
+
+/// The counts of every node recomputed from the edges, where they differ.
+const MISMATCHES: &str = "
+SELECT tenant, id, following, followers, mutual, f_actual, fr_actual, m_actual FROM (
+  SELECT n.tenant, n.id, n.following, n.followers, n.mutual,
+    (SELECT count(*) FROM edges e WHERE e.tenant = n.tenant AND e.follower = n.id) AS f_actual,
+    (SELECT count(*) FROM edges e WHERE e.tenant = n.tenant AND e.target = n.id) AS fr_actual,
+    (SELECT count(*) FROM edges e WHERE e.tenant = n.tenant AND e.follower = n.id
+       AND EXISTS (SELECT 1 FROM edges r WHERE r.tenant = e.tenant
+                   AND r.follower = e.target AND r.target = e.follower)) AS m_actual
+  FROM nodes n)
+WHERE following != f_actual OR followers != fr_actual OR mutual != m_actual";
+
+pub(crate) fn mismatches(conn: &Connection) -> Result<Vec<CountMismatch>, Error> {
+    let mut stmt = conn.prepare(MISMATCHES).map_err(map_sql)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                [r.get::<_, i64>(2)?, r.get(3)?, r.get(4)?],
+                [r.get::<_, i64>(5)?, r.get(6)?, r.get(7)?],
+            ))
+        })
+        .map_err(map_sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (tenant, node, [a, b, c], [x, y, z]) = row.map_err(map_sql)?;
+        out.push(CountMismatch {
+            tenant,
+            node,
+            stored: codec::counts(a, b, c)?,
+            actual: codec::counts(x, y, z)?,
+        });
+    }
+    Ok(out)
+}
+
+fn integrity(conn: &Connection) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(map_sql)?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(map_sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let line = row.map_err(map_sql)?;
+        if line != "ok" {
+            out.push(line);
+        }
+    }
+    Ok(out)
+}
+
+fn dangling(conn: &Connection) -> Result<Vec<(String, String, String)>, Error> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT e.tenant, e.follower, e.target FROM edges e
+             WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.tenant = e.tenant AND n.id = e.follower)
+                OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.tenant = e.tenant AND n.id = e.target)",
+        )
+        .map_err(map_sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(map_sql)?;
+    rows.map(|r| r.map_err(map_sql)).collect()
+}
+
+/// Checks everything in one read transaction.
+pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Error> {
+    crate::queries::snapshot(conn, |conn| {
+        Ok(VerifyReport {
+            integrity_errors: integrity(conn)?,
+            count_mismatches: mismatches(conn)?,
+            dangling_edges: dangling(conn)?,
+        })
+    })
+}
+
+/// Rewrites every wrong count from the edges, in one write transaction.
+pub(crate) fn repair(conn: &mut Connection) -> Result<RepairReport, Error> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(map_sql)?;
+    let fixed = mismatches(&tx)?;
+    for m in &fixed {
+        tx.execute(
+            "UPDATE nodes SET following = ?3, followers = ?4, mutual = ?5
+             WHERE tenant = ?1 AND id = ?2",
+            rusqlite::params![
+                m.tenant,
+                m.node,
+                codec::signed(m.actual.following)?,
+                codec::signed(m.actual.followers)?,
+                codec::signed(m.actual.mutual)?,
+            ],
+        )
+        .map_err(map_sql)?;
+    }
+    tx.commit().map_err(map_sql)?;
+    Ok(RepairReport {
+        counts_fixed: fixed,
+    })
+}

@@ -1,0 +1,117 @@
+//! Persistence, lists and verify/repair of the SQLite store.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use follow_core::{FollowStore, ListKind, ListPosition, ListQuery};
+use follow_store_sqlite::SqliteStore;
+use futures::executor::block_on;
+
+#[test]
+fn persists_across_reopen() {
+    let dir = TempDir::new("persist");
+    let path = dir.file("graph.db");
+    let (counts, events) = {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.to_string(), format!("sqlite:{}", path.display()));
+        let results = block_on(store.write(batch(
+            0,
+            vec![
+                register("alice"),
+                register("bob"),
+                follow("alice", "bob"),
+                follow("bob", "alice"),
+            ],
+        )))
+        .unwrap();
+        assert!(results.iter().all(Result::is_ok));
+        let counts = block_on(store.node(&tenant(), &node("alice")))
+            .unwrap()
+            .unwrap()
+            .counts;
+        let events = block_on(store.events_after(&tenant(), None, 100)).unwrap();
+        (counts, events)
+    };
+    assert_eq!(counts.mutual, 1);
+    assert_eq!(events.len(), 2);
+    let store = SqliteStore::open(&path).unwrap();
+    let again = block_on(store.node(&tenant(), &node("alice")))
+        .unwrap()
+        .unwrap()
+        .counts;
+    assert_eq!(again, counts);
+    assert_eq!(
+        block_on(store.events_after(&tenant(), None, 100)).unwrap(),
+        events
+    );
+    assert!(block_on(store.verify()).unwrap().is_ok());
+}
+
+#[test]
+fn lists_page_in_display_order() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut commands = vec![register("star")];
+    for i in 0..10 {
+        commands.push(register(&format!("fan{i}")));
+    }
+    block_on(store.write(batch(0, commands))).unwrap();
+    // Two followers per second, so ties are broken by id.
+    for i in 0..10 {
+        block_on(store.write(batch(i / 2, vec![follow(&format!("fan{i}"), "star")]))).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<ListPosition> = None;
+    loop {
+        let page = block_on(store.list(ListQuery {
+            tenant: tenant(),
+            list: ListKind::Followers,
+            subject: node("star"),
+            after: after.clone(),
+            limit: 3,
+        }))
+        .unwrap()
+        .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|e| e.position());
+        seen.extend(page.into_iter().map(|e| e.position()));
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted);
+    assert_eq!(seen.len(), 10);
+    assert_eq!(seen[0].node.as_str(), "fan8");
+    assert_eq!(seen[1].node.as_str(), "fan9");
+}
+
+#[test]
+fn verify_and_repair_fix_counts() {
+    let dir = TempDir::new("repair");
+    let path = dir.file("graph.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        block_on(store.write(batch(
+            0,
+            vec![register("alice"), register("bob"), follow("alice", "bob")],
+        )))
+        .unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute("UPDATE nodes SET followers = 7 WHERE id = 'bob'", [])
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let report = block_on(store.verify()).unwrap();
+    assert_eq!(report.count_mismatches.len(), 1);
+    assert!(report.integrity_errors.is_empty());
+    let repaired = block_on(store.repair()).unwrap();
+    assert_eq!(repaired.counts_fixed.len(), 1);
+    assert!(block_on(store.verify()).unwrap().is_ok());
+    let bob = block_on(store.node(&tenant(), &node("bob")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.counts.followers, 1);
+}
