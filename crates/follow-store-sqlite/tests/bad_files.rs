@@ -1,0 +1,117 @@
+//! Opening files that are not ours: a typed error, and the file unchanged.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use follow_core::FollowStore;
+use follow_store_sqlite::{OpenError, SqliteStore};
+use futures::executor::block_on;
+
+fn open_fails_untouched(path: &Path) -> OpenError {
+    let before = std::fs::read(path).unwrap();
+    let error = SqliteStore::open(path).unwrap_err();
+    assert_eq!(std::fs::read(path).unwrap(), before, "file changed");
+    error
+}
+
+#[test]
+fn garbage_is_not_a_database() {
+    let dir = TempDir::new("garbage");
+    let path = dir.file("garbage.db");
+    let bytes: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 3) as u8).collect();
+    std::fs::write(&path, bytes).unwrap();
+    let error = open_fails_untouched(&path);
+    assert!(matches!(error, OpenError::NotADatabase { .. }), "{error}");
+    std::fs::write(&path, b"hello").unwrap();
+    let error = open_fails_untouched(&path);
+    assert!(matches!(error, OpenError::NotADatabase { .. }), "{error}");
+}
+
+#[test]
+fn empty_file_becomes_a_new_database() {
+    let dir = TempDir::new("empty");
+    let path = dir.file("empty.db");
+    std::fs::write(&path, b"").unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    block_on(store.write(batch(0, vec![register("alice")]))).unwrap();
+    assert!(
+        block_on(store.node(&tenant(), &node("alice")))
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn truncated_database_is_corrupt() {
+    let dir = TempDir::new("truncated");
+    let path = dir.file("graph.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        let commands = (0..400)
+            .map(|i| register(&format!("node-{i:04}")))
+            .collect();
+        block_on(store.write(batch(0, commands))).unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 8192);
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let error = open_fails_untouched(&path);
+    assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = TempDir::new("newer");
+    let path = dir.file("graph.db");
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 99;")
+            .unwrap();
+    }
+    let error = open_fails_untouched(&path);
+    assert!(
+        matches!(error, OpenError::NewerSchema { found: 99, .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn foreign_database_is_refused() {
+    let dir = TempDir::new("foreign");
+    let path = dir.file("other.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');")
+            .unwrap();
+    }
+    let error = open_fails_untouched(&path);
+    assert!(
+        matches!(
+            error,
+            OpenError::ForeignDatabase {
+                application_id: 0,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA application_id = 1234;").unwrap();
+    }
+    let error = open_fails_untouched(&path);
+    assert!(
+        matches!(
+            error,
+            OpenError::ForeignDatabase {
+                application_id: 1234,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}

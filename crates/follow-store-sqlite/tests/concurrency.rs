@@ -1,0 +1,122 @@
+//! Concurrent writers and group commit.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use follow_core::{ErrorKind, EventKind, FollowStore, WriteBatch};
+use follow_store_sqlite::SqliteStore;
+
+const ACCOUNTS: usize = 6;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_writers_keep_counts_equal_to_edges() {
+    let dir = TempDir::new("race");
+    let store = Arc::new(SqliteStore::open(dir.file("graph.db")).unwrap());
+    let names: Vec<String> = (0..ACCOUNTS).map(|i| format!("user{i}")).collect();
+    store
+        .write(batch(0, names.iter().map(|n| register(n)).collect()))
+        .await
+        .unwrap();
+
+    let mut tasks = Vec::new();
+    for task in 0..32usize {
+        let store = Arc::clone(&store);
+        let names = names.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut changes = 0usize;
+            for step in 0..40usize {
+                let seed = task * 7919 + step * 104_729;
+                let a = &names[seed % ACCOUNTS];
+                let b = &names[(seed / ACCOUNTS + 1 + seed % (ACCOUNTS - 1)) % ACCOUNTS];
+                if a == b {
+                    continue;
+                }
+                let command = match seed % 4 {
+                    0 | 1 => follow(a, b),
+                    2 => unfollow(a, b),
+                    _ => mute(a, b, step % 2 == 0),
+                };
+                let results = store
+                    .write(batch(1 + step as i64, vec![command]))
+                    .await
+                    .expect("no write may fail as a whole");
+                for result in results {
+                    match result {
+                        Ok(applied) => changes += usize::from(applied.event.is_some()),
+                        Err(e) => assert_eq!(e.code(), "not_following", "{e}"),
+                    }
+                }
+                // Reads race the writes too.
+                let read = store.node(&tenant(), &node(a)).await;
+                assert!(read.is_ok(), "read failed: {read:?}");
+            }
+            changes
+        }));
+    }
+    let mut changes = 0;
+    for task in tasks {
+        changes += task.await.unwrap();
+    }
+
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    let events = store.events_after(&tenant(), None, 100_000).await.unwrap();
+    assert_eq!(events.len(), changes);
+    assert!(events.windows(2).all(|w| w[0].position < w[1].position));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_batch_leaves_the_rest_of_its_group_applied() {
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let names: Vec<String> = (0..61).map(|i| format!("user{i}")).collect();
+    store
+        .write(batch(0, names.iter().map(|n| register(n)).collect()))
+        .await
+        .unwrap();
+
+    // Queue many batches at once so the writer commits them in groups; every
+    // third one fails as a whole (its required actor is missing) after
+    // anything is written), and every other one holds a rejected mute of an
+    // absent edge.
+    let mut calls = Vec::new();
+    for i in 0..60usize {
+        let store = Arc::clone(&store);
+        let (a, b) = (names[i].clone(), names[i + 1].clone());
+        calls.push(tokio::spawn(async move {
+            let mut write = WriteBatch::new(tenant(), at(1));
+            if i % 3 == 0 {
+                write = write.requiring(node("ghost"));
+            }
+            let write = write.command(follow(&a, &b)).command(mute(&b, &a, true));
+            (i, store.write(write).await)
+        }));
+    }
+    let mut applied = 0;
+    for call in calls {
+        let (i, result) = call.await.unwrap();
+        if i % 3 == 0 {
+            assert_eq!(result.unwrap_err().kind(), ErrorKind::NotFound);
+        } else {
+            let results = result.unwrap();
+            assert!(results[0].is_ok());
+            let rejected = results[1].as_ref().unwrap_err();
+            assert_eq!(rejected.code(), "not_following");
+            applied += usize::from(results[0].as_ref().unwrap().is_changed());
+        }
+    }
+    let events = store.events_after(&tenant(), None, 1000).await.unwrap();
+    assert_eq!(events.len(), applied);
+    assert!(events.iter().all(|e| e.kind == EventKind::Followed));
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    // A failed batch wrote nothing: user0 -> user1 came only from batch 0.
+    let edge = store
+        .pairs(&tenant(), &node("user0"), &[node("user1")])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(edge[0].outgoing.is_none());
+}
