@@ -314,6 +314,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_an_error_or_a_valid_id(text in "\\PC{0,80}|[0-9]{0,70}@newsletter|.{0,80}") {
+            let parsed = [
+                TenantId::new(&text).map(|id| id.as_str().len()),
+                NodeId::new(&text).map(|id| id.as_str().len()),
+                AccountId::new(&text).map(|id| id.as_str().len()),
+                ChannelId::new(&text).map(|id| id.as_str().len()),
+            ];
+            for result in parsed {
+                match result {
+                    Ok(len) => proptest::prop_assert!((1..=MAX_ID_BYTES).contains(&len)),
+                    Err(error) => proptest::prop_assert_eq!(error.kind(), ErrorKind::InvalidArgument),
+                }
+            }
+        }
+
+        #[test]
+        fn any_string_is_an_error_or_a_time(text in ".{0,40}") {
+            if let Err(error) = crate::Timestamp::parse_rfc3339("at", &text) {
+                proptest::prop_assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+            }
+        }
+    }
+
     #[test]
     fn serde_validates() {
         let ok: Result<AccountId, _> = serde_json::from_str("\"bob\"");
