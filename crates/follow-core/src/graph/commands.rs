@@ -21,10 +21,7 @@ impl FollowGraph {
         principal: impl Into<Option<&'p Principal>>,
         id: &str,
     ) -> Result<Applied, Error> {
-        let (principal, now) = self.admit(principal.into(), Capability::Admin)?;
-        let node = NodeId::parse_field("id", id)?;
-        let batch = WriteBatch::new(principal.tenant().clone(), now);
-        self.write_one(batch.command(Command::Register { node }))
+        self.node_command(principal.into(), id, |node| Command::Register { node })
             .await
     }
 
@@ -35,10 +32,7 @@ impl FollowGraph {
         principal: impl Into<Option<&'p Principal>>,
         id: &str,
     ) -> Result<Applied, Error> {
-        let (principal, now) = self.admit(principal.into(), Capability::Admin)?;
-        let node = NodeId::parse_field("id", id)?;
-        let batch = WriteBatch::new(principal.tenant().clone(), now);
-        self.write_one(batch.command(Command::Remove { node }))
+        self.node_command(principal.into(), id, |node| Command::Remove { node })
             .await
     }
 
@@ -223,6 +217,18 @@ impl FollowGraph {
                     .unwrap_or_else(|| Err(Error::internal("import result missing")))
             })
             .collect())
+    }
+
+    async fn node_command(
+        &self,
+        principal: Option<&Principal>,
+        id: &str,
+        command: impl FnOnce(NodeId) -> Command,
+    ) -> Result<Applied, Error> {
+        let (principal, now) = self.admit(principal, Capability::Admin)?;
+        let node = NodeId::parse_field("id", id)?;
+        let batch = WriteBatch::new(principal.tenant().clone(), now);
+        self.write_one(batch.command(command(node))).await
     }
 
     async fn edge_command(
