@@ -1,0 +1,79 @@
+//! Drives the real `followctl` binary on temporary databases.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use assert_cmd::Command;
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn temp_db(name: &str) -> PathBuf {
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    std::env::temp_dir().join(format!(
+        "followctl-test-{}-{name}-{n}.db",
+        std::process::id()
+    ))
+}
+
+fn cleanup(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.to_path_buf().into_os_string();
+        path.push(suffix);
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn followctl(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("followctl").unwrap();
+    cmd.arg("--db").arg(db);
+    cmd
+}
+
+fn stdout(cmd: &mut Command) -> String {
+    let output = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(output).unwrap()
+}
+
+#[test]
+fn demo_walks_through_the_scenarios() {
+    let db = temp_db("demo");
+    let out = stdout(followctl(&db).arg("demo"));
+    assert!(out.contains("follow alice -> 120363012345678901@newsletter: changed"));
+    assert!(out.contains("follow alice -> 120363012345678901@newsletter: unchanged"));
+    assert!(out.contains("unfollow alice -> nobody: error not_found"));
+    assert!(out.contains("next cursor: "));
+    assert!(out.contains("counts alice: following=1 followers=1 mutual=1"));
+    assert!(out.contains("event #1 Followed"));
+    let verify = stdout(followctl(&db).arg("verify"));
+    assert!(verify.contains("verify: ok"));
+    cleanup(&db);
+}
+
+#[test]
+fn add_follow_counts_and_errors() {
+    let db = temp_db("basic");
+    stdout(followctl(&db).args(["add-account", "alice", "bob", "carol"]));
+    let out = stdout(followctl(&db).args(["follow", "alice", "bob"]));
+    assert_eq!(out.trim(), "follow alice -> bob: changed");
+    let out = stdout(followctl(&db).args(["follow", "alice", "bob", "carol", "ghost"]));
+    assert!(out.contains("follow alice -> bob: unchanged"));
+    assert!(out.contains("follow alice -> carol: changed"));
+    assert!(out.contains("follow alice -> ghost: error not_found"));
+
+    let out = stdout(followctl(&db).args(["--json", "counts", "alice"]));
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(value["counts"]["following"], 2);
+    assert_eq!(value["counts"]["followers"], 0);
+
+    let assert = followctl(&db)
+        .args(["--json", "counts", "ghost"])
+        .assert()
+        .code(1);
+    let output = assert.get_output();
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["error"]["code"], "not_found");
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    assert!(stderr.starts_with("error: not_found: "));
+    cleanup(&db);
+}
