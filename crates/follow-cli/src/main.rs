@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use follow_core::{
-    Applied, Capabilities, Error, FollowGraph, ItemResult, ListEntry, Page, PageRequest, Principal,
-    TenantId,
+    Applied, Capabilities, Error, EventPosition, FollowGraph, ItemResult, ListEntry, Page,
+    PageRequest, Principal, TenantId, Timestamp,
 };
 use follow_store_sqlite::{OpenError, SqliteStore};
 use serde_json::{Value, json};
@@ -71,6 +71,18 @@ enum Cmd {
         #[arg(required = true)]
         jids: Vec<String>,
     },
+    /// Remove a node and its edges. Example: `followctl remove carol`
+    Remove {
+        /// The node.
+        id: String,
+    },
+    /// TARGET drops FOLLOWER from its followers. Example: `followctl remove-follower bob alice`
+    RemoveFollower {
+        /// The followed node.
+        target: String,
+        /// The follower to drop.
+        follower: String,
+    },
     /// ACTOR follows each TARGET. Example: `followctl follow alice bob carol`
     Follow {
         /// The follower.
@@ -120,13 +132,53 @@ enum Cmd {
         #[command(flatten)]
         page: PageArgs,
     },
+    /// Whom ACTOR follows and is followed by. Example: `followctl mutuals alice`
+    Mutuals {
+        /// The node.
+        actor: String,
+        /// Paging.
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// The change feed. Example: `followctl events --after 10 --limit 50`
+    Events {
+        /// Only events after this position.
+        #[arg(long)]
+        after: Option<u64>,
+        /// At most this many events.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Record activity of TARGET (now, or --at). Example: `followctl touch bob --at 2024-01-01T00:00:00Z`
+    Touch {
+        /// The active node.
+        target: String,
+        /// When (RFC 3339); now by default.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Follows of ACTOR inactive since a time. Example: `followctl stale alice --since 2024-01-01T00:00:00Z`
+    Stale {
+        /// The follower.
+        actor: String,
+        /// Inactive since (RFC 3339).
+        #[arg(long)]
+        since: String,
+        /// Paging.
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// A node's following, followers and mutual counts. Example: `followctl counts alice`
     Counts {
         /// The node.
         id: String,
     },
-    /// Check the database's counts and integrity. Example: `followctl verify`
-    Verify,
+    /// Check the database's counts and integrity. Example: `followctl verify --repair`
+    Verify {
+        /// Rewrite wrong counts from the edges.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Build a sample graph and walk through the main scenarios. Example: `followctl --db demo.db demo`
     Demo,
 }
@@ -369,7 +421,28 @@ async fn run(cli: &Cli) -> Result<Output, Error> {
                 json: json!({"id": id, "counts": to_value_impl!(&counts)?}),
             })
         }
-        Cmd::Verify => {
+        Cmd::Verify { repair: true } => {
+            let report = store.repair().await?;
+            let mut lines: Vec<String> = report
+                .counts_fixed
+                .iter()
+                .map(|m| {
+                    format!(
+                        "fixed count {}/{}: stored {:?} actual {:?}",
+                        m.tenant, m.node, m.stored, m.actual
+                    )
+                })
+                .collect();
+            lines.push(format!(
+                "repair: {} counts fixed",
+                report.counts_fixed.len()
+            ));
+            Ok(Output {
+                lines,
+                json: json!({"counts_fixed": report.counts_fixed.len()}),
+            })
+        }
+        Cmd::Verify { repair: false } => {
             let report = store.verify().await?;
             let mut lines: Vec<String> = report
                 .integrity_errors
@@ -409,6 +482,83 @@ async fn run(cli: &Cli) -> Result<Output, Error> {
                     .with_detail("count_mismatches", report.count_mismatches.len())
                     .with_detail("dangling_edges", report.dangling_edges.len()))
             }
+        }
+        Cmd::Remove { id } => {
+            let applied = graph.remove(p, id).await?;
+            Ok(Output {
+                lines: vec![format!("remove {id}: {}", applied_text(&applied))],
+                json: to_value_impl!(&applied)?,
+            })
+        }
+        Cmd::RemoveFollower { target, follower } => {
+            let applied = graph.remove_follower(p, target, follower).await?;
+            Ok(Output {
+                lines: vec![format!(
+                    "remove-follower {target} <- {follower}: {}",
+                    applied_text(&applied)
+                )],
+                json: to_value_impl!(&applied)?,
+            })
+        }
+        Cmd::Mutuals { actor, page } => {
+            let list = graph.mutuals(p, actor, &page.request()).await?;
+            page_output("mutual", &list)
+        }
+        Cmd::Events { after, limit } => {
+            let events = graph.events(p, after.map(EventPosition), *limit).await?;
+            let mut lines: Vec<String> = events
+                .iter()
+                .map(|e| {
+                    format!(
+                        "event #{} {:?} {} -> {} at {}",
+                        e.position, e.kind, e.follower, e.target, e.at
+                    )
+                })
+                .collect();
+            if events.is_empty() {
+                lines.push("events: none".to_owned());
+            }
+            Ok(Output {
+                lines,
+                json: to_value_impl!(&events)?,
+            })
+        }
+        Cmd::Touch { target, at } => {
+            let at = at
+                .as_deref()
+                .map(|t| Timestamp::parse_rfc3339("at", t))
+                .transpose()?;
+            let applied = graph.touch(p, target, at).await?;
+            Ok(Output {
+                lines: vec![format!("touch {target}: {}", applied_text(&applied))],
+                json: to_value_impl!(&applied)?,
+            })
+        }
+        Cmd::Stale { actor, since, page } => {
+            let since = Timestamp::parse_rfc3339("since", since)?;
+            let list = graph
+                .stale_following(p, actor, since, &page.request())
+                .await?;
+            let mut lines: Vec<String> = list
+                .items
+                .iter()
+                .map(|e| {
+                    format!(
+                        "stale {} since {} active {} muted={}",
+                        e.node, e.since, e.active_at, e.muted
+                    )
+                })
+                .collect();
+            if list.items.is_empty() {
+                lines.push("stale: none".to_owned());
+            }
+            if let Some(cursor) = &list.next_cursor {
+                lines.push(format!("next cursor: {cursor}"));
+            }
+            Ok(Output {
+                lines,
+                json: to_value_impl!(&list)?,
+            })
         }
         Cmd::Demo => demo(&graph, p).await,
     }

@@ -77,3 +77,34 @@ fn add_follow_counts_and_errors() {
     assert!(stderr.starts_with("error: not_found: "));
     cleanup(&db);
 }
+
+#[test]
+fn remove_mutuals_events_touch_stale_repair() {
+    let db = temp_db("more");
+    stdout(followctl(&db).args(["add-account", "alice", "bob", "carol"]));
+    stdout(followctl(&db).args(["follow", "alice", "bob", "carol"]));
+    stdout(followctl(&db).args(["follow", "bob", "alice"]));
+    stdout(followctl(&db).args(["follow", "carol", "alice"]));
+    let out = stdout(followctl(&db).args(["mutuals", "alice"]));
+    assert!(out.contains("mutual bob"));
+    assert!(out.contains("mutual carol"));
+    let out = stdout(followctl(&db).args(["remove-follower", "alice", "carol"]));
+    assert_eq!(out.trim(), "remove-follower alice <- carol: changed");
+    let out = stdout(followctl(&db).args(["events", "--after", "1", "--limit", "2"]));
+    assert!(out.contains("event #2 "));
+    assert!(!out.contains("event #1 "));
+    let out = stdout(followctl(&db).args(["touch", "bob", "--at", "2020-01-01T00:00:00Z"]));
+    assert!(out.starts_with("touch bob: "));
+    let out = stdout(followctl(&db).args(["stale", "alice", "--since", "2999-01-01T00:00:00Z"]));
+    assert!(out.contains("stale bob"));
+    followctl(&db)
+        .args(["stale", "alice", "--since", "yesterday"])
+        .assert()
+        .code(1);
+    let out = stdout(followctl(&db).args(["remove", "carol"]));
+    assert_eq!(out.trim(), "remove carol: changed");
+    let out = stdout(followctl(&db).args(["verify", "--repair"]));
+    assert!(out.contains("repair: 0 counts fixed"));
+    assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
+    cleanup(&db);
+}
