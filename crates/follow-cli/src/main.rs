@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use follow_core::{
-    Applied, Capabilities, Error, EventPosition, FollowGraph, ItemResult, ListEntry, Page,
-    PageRequest, Principal, TenantId, Timestamp,
+    AccountId, Applied, Capabilities, Error, EventPosition, FollowGraph, ImportEdge, ItemResult,
+    ListEntry, NodeId, Outcome, Page, PageRequest, Principal, TenantId, Timestamp,
 };
 use follow_store_sqlite::{OpenError, SqliteStore};
 use serde_json::{Value, json};
@@ -179,6 +179,11 @@ enum Cmd {
         #[arg(long)]
         repair: bool,
     },
+    /// Load follows from CSV `follower,target[,since]` (`-` for stdin). Example: `followctl import follows.csv`
+    Import {
+        /// The CSV file, or `-` for standard input.
+        file: PathBuf,
+    },
     /// Build a sample graph and walk through the main scenarios. Example: `followctl --db demo.db demo`
     Demo,
 }
@@ -289,6 +294,146 @@ async fn edges(
     Ok(Output {
         lines: batch_lines(&format!("{label} {actor} ->"), &items),
         json: to_value_impl!(&items)?,
+    })
+}
+
+/// One CSV row parsed into an edge, or the reason it is rejected.
+fn parse_row(record: &csv::StringRecord) -> Result<ImportEdge, String> {
+    if !(2..=3).contains(&record.len()) {
+        return Err(format!("expected 2 or 3 fields, found {}", record.len()));
+    }
+    let field = |i: usize| record.get(i).unwrap_or("").trim();
+    let follower =
+        AccountId::parse_field("follower", field(0)).map_err(|e| e.message().to_owned())?;
+    let target = NodeId::parse_field("target", field(1)).map_err(|e| e.message().to_owned())?;
+    let since = match field(2) {
+        "" => None,
+        text => Some(Timestamp::parse_rfc3339("since", text).map_err(|e| e.message().to_owned())?),
+    };
+    Ok(ImportEdge {
+        follower,
+        target,
+        since,
+    })
+}
+
+/// Running totals of an import.
+#[derive(Default)]
+struct ImportTally {
+    rows: u64,
+    created: u64,
+    present: u64,
+    rejected: Vec<(u64, String)>,
+}
+
+async fn flush(
+    graph: &FollowGraph,
+    principal: &Principal,
+    chunk: &mut Vec<(u64, ImportEdge)>,
+    tally: &mut ImportTally,
+) -> Result<(), Error> {
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let edges: Vec<ImportEdge> = chunk.iter().map(|(_, e)| e.clone()).collect();
+    let results = graph.import(principal, &edges).await?;
+    for ((line, _), result) in chunk.iter().zip(results) {
+        match result {
+            Ok(applied) => match applied.outcome {
+                Outcome::Changed => tally.created += 1,
+                Outcome::Unchanged => tally.present += 1,
+            },
+            Err(error) => tally
+                .rejected
+                .push((*line, format!("{}: {}", error.code(), error.message()))),
+        }
+    }
+    chunk.clear();
+    Ok(())
+}
+
+async fn import(
+    graph: &FollowGraph,
+    principal: &Principal,
+    file: &std::path::Path,
+) -> Result<Output, Error> {
+    let input: Box<dyn std::io::Read> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(file).map_err(|e| {
+            Error::invalid_argument("file", format!("cannot open {}: {e}", file.display()))
+        })?)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let limit = graph.import_limit().max(1);
+    let mut tally = ImportTally::default();
+    let mut chunk: Vec<(u64, ImportEdge)> = Vec::with_capacity(limit);
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(line, csv::Position::line);
+                let is_header = first && record.get(0).map(str::trim) == Some("follower");
+                first = false;
+                if is_header {
+                    continue;
+                }
+                tally.rows += 1;
+                match parse_row(&record) {
+                    Ok(edge) => {
+                        chunk.push((line, edge));
+                        if chunk.len() >= limit {
+                            flush(graph, principal, &mut chunk, &mut tally).await?;
+                        }
+                    }
+                    Err(reason) => tally.rejected.push((line, reason)),
+                }
+            }
+            Err(error) => {
+                if !matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    flush(graph, principal, &mut chunk, &mut tally).await?;
+                    return Err(Error::invalid_argument("file", error.to_string()));
+                }
+                first = false;
+                tally.rows += 1;
+                let line = error.position().map_or(line, csv::Position::line);
+                tally.rejected.push((line, error.to_string()));
+            }
+        }
+    }
+    flush(graph, principal, &mut chunk, &mut tally).await?;
+    tally.rejected.sort_by_key(|(line, _)| *line);
+    let mut lines: Vec<String> = tally
+        .rejected
+        .iter()
+        .map(|(line, reason)| format!("line {line}: rejected: {reason}"))
+        .collect();
+    lines.push(format!(
+        "import: {} rows read, {} edges created, {} already present, {} rejected",
+        tally.rows,
+        tally.created,
+        tally.present,
+        tally.rejected.len()
+    ));
+    let rejected: Vec<Value> = tally
+        .rejected
+        .iter()
+        .map(|(line, reason)| json!({"line": line, "reason": reason}))
+        .collect();
+    Ok(Output {
+        lines,
+        json: json!({
+            "rows": tally.rows,
+            "created": tally.created,
+            "already_present": tally.present,
+            "rejected": rejected,
+        }),
     })
 }
 
@@ -560,6 +705,7 @@ async fn run(cli: &Cli) -> Result<Output, Error> {
                 json: to_value_impl!(&list)?,
             })
         }
+        Cmd::Import { file } => import(&graph, p, file).await,
         Cmd::Demo => demo(&graph, p).await,
     }
 }

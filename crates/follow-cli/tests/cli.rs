@@ -108,3 +108,24 @@ fn remove_mutuals_events_touch_stale_repair() {
     assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
     cleanup(&db);
 }
+
+#[test]
+fn import_reports_rejected_rows_and_goes_on() {
+    let db = temp_db("import");
+    let out = stdout(followctl(&db).args(["import", "-"]).write_stdin(
+        "follower,target,since\n\
+                 alice,bob,2020-01-01T00:00:00Z\n\
+                 alice,bob\n\
+                 bob,alice\n\
+                 only-one-field\n\
+                 carol,alice,not-a-time\n\
+                 carol,120363012345678901@newsletter\n",
+    ));
+    assert!(out.contains("line 5: rejected: "), "{out}");
+    assert!(out.contains("line 6: rejected: "), "{out}");
+    assert!(out.contains("import: 6 rows read, 3 edges created, 1 already present, 2 rejected"));
+    let out = stdout(followctl(&db).args(["counts", "alice"]));
+    assert_eq!(out.trim(), "alice: following=1 followers=1 mutual=1");
+    assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
+    cleanup(&db);
+}
