@@ -138,6 +138,7 @@ macro_rules! suite {
                 cursor_from_another_list_is_invalid,
                 cursor_for_another_subject_is_invalid,
                 cursor_from_another_tenant_is_invalid,
+                nodes_walk_lists_every_node_once_in_order,
                 arbitrary_cursor_strings_never_panic,
                 followers_carry_the_muted_flag_for_delivery,
                 unfollow_stops_delivery,

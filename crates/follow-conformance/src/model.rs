@@ -506,6 +506,11 @@ impl System {
             for (ti, t) in model.tenants.iter().enumerate() {
                 let p = &self.principals[ti];
                 let tenant = p.tenant();
+                let mut registered: Vec<&str> = t.nodes.keys().map(|ni| NODES[*ni]).collect();
+                registered.sort_unstable();
+                let walked = self.store.nodes(tenant, None, NODES.len() + 1).await.unwrap();
+                let walked: Vec<&str> = walked.iter().map(|n| n.id.as_str()).collect();
+                assert_eq!(walked, registered, "nodes walk of {tenant}");
                 for (ni, name) in NODES.iter().enumerate() {
                     let record = self.store.node(tenant, &NodeId::new(name).unwrap()).await.unwrap();
                     let Some(last_active) = t.nodes.get(&ni) else {

@@ -24,6 +24,8 @@ const MAX_CURSOR_CHARS: usize = 256;
 pub(crate) enum CursorScope {
     List(ListKind),
     Stale,
+    /// The tenant's nodes in id order; the subject is empty.
+    Nodes,
 }
 
 impl CursorScope {
@@ -33,6 +35,7 @@ impl CursorScope {
             CursorScope::List(ListKind::Followers) => 2,
             CursorScope::List(ListKind::Mutuals) => 3,
             CursorScope::Stale => 4,
+            CursorScope::Nodes => 5,
         }
     }
 }
@@ -58,7 +61,7 @@ impl CursorCodec {
         &self,
         tenant: &TenantId,
         scope: CursorScope,
-        subject: &NodeId,
+        subject: &str,
         position: &ListPosition,
     ) -> String {
         let node = position.node.as_str().as_bytes();
@@ -76,7 +79,7 @@ impl CursorCodec {
         &self,
         tenant: &TenantId,
         scope: CursorScope,
-        subject: &NodeId,
+        subject: &str,
         cursor: &str,
     ) -> Result<ListPosition, Error> {
         let invalid = |why: &str| Error::invalid_argument("cursor", format!("cursor {why}"));
@@ -115,14 +118,10 @@ impl CursorCodec {
         Ok(ListPosition { since, node })
     }
 
-    fn mac(&self, tenant: &TenantId, subject: &NodeId, body: &[u8]) -> u128 {
+    fn mac(&self, tenant: &TenantId, subject: &str, body: &[u8]) -> u128 {
         let mut hasher = SipHasher24::new_with_key(&self.key);
         // Length prefixes keep ("ab","c") and ("a","bc") apart.
-        for part in [
-            tenant.as_str().as_bytes(),
-            subject.as_str().as_bytes(),
-            body,
-        ] {
+        for part in [tenant.as_str().as_bytes(), subject.as_bytes(), body] {
             hasher.write_u64(part.len() as u64);
             hasher.write(part);
         }
@@ -136,14 +135,14 @@ mod tests {
     use crate::ErrorKind;
     use proptest::prelude::*;
 
-    fn fixture() -> (CursorCodec, TenantId, NodeId, ListPosition) {
+    fn fixture() -> (CursorCodec, TenantId, &'static str, ListPosition) {
         let id = |s: &str| NodeId::new(s).unwrap_or_else(|e| panic!("{e}"));
         let tenant = TenantId::new("acme").unwrap_or_else(|e| panic!("{e}"));
         let position = ListPosition {
             since: Timestamp::from_unix_micros(1_700_000_000_000_001).unwrap_or_default(),
             node: id("bob"),
         };
-        (CursorCodec::new([7; 16]), tenant, id("alice"), position)
+        (CursorCodec::new([7; 16]), tenant, "alice", position)
     }
 
     const FOLLOWERS: CursorScope = CursorScope::List(ListKind::Followers);
@@ -151,24 +150,24 @@ mod tests {
     #[test]
     fn round_trips() {
         let (codec, tenant, subject, position) = fixture();
-        let cursor = codec.encode(&tenant, FOLLOWERS, &subject, &position);
-        let back = codec.decode(&tenant, FOLLOWERS, &subject, &cursor).ok();
+        let cursor = codec.encode(&tenant, FOLLOWERS, subject, &position);
+        let back = codec.decode(&tenant, FOLLOWERS, subject, &cursor).ok();
         assert_eq!(back, Some(position));
     }
 
     #[test]
     fn bound_to_tenant_list_subject_and_key() {
         let (codec, tenant, subject, position) = fixture();
-        let cursor = codec.encode(&tenant, FOLLOWERS, &subject, &position);
+        let cursor = codec.encode(&tenant, FOLLOWERS, subject, &position);
         let other_tenant = TenantId::new("globex").unwrap_or_else(|e| panic!("{e}"));
-        let other_subject = NodeId::new("carol").unwrap_or_else(|e| panic!("{e}"));
         let following = CursorScope::List(ListKind::Following);
         let attempts = [
-            codec.decode(&other_tenant, FOLLOWERS, &subject, &cursor),
-            codec.decode(&tenant, following, &subject, &cursor),
-            codec.decode(&tenant, CursorScope::Stale, &subject, &cursor),
-            codec.decode(&tenant, FOLLOWERS, &other_subject, &cursor),
-            CursorCodec::new([8; 16]).decode(&tenant, FOLLOWERS, &subject, &cursor),
+            codec.decode(&other_tenant, FOLLOWERS, subject, &cursor),
+            codec.decode(&tenant, following, subject, &cursor),
+            codec.decode(&tenant, CursorScope::Stale, subject, &cursor),
+            codec.decode(&tenant, FOLLOWERS, "carol", &cursor),
+            codec.decode(&tenant, CursorScope::Nodes, "", &cursor),
+            CursorCodec::new([8; 16]).decode(&tenant, FOLLOWERS, subject, &cursor),
         ];
         for attempt in attempts {
             assert_eq!(
@@ -181,13 +180,13 @@ mod tests {
     #[test]
     fn every_flipped_byte_is_detected() {
         let (codec, tenant, subject, position) = fixture();
-        let cursor = codec.encode(&tenant, FOLLOWERS, &subject, &position);
+        let cursor = codec.encode(&tenant, FOLLOWERS, subject, &position);
         let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap_or_default();
         for index in 0..bytes.len() {
             let mut tampered = bytes.clone();
             tampered[index] ^= 0x01;
             let text = URL_SAFE_NO_PAD.encode(tampered);
-            let result = codec.decode(&tenant, FOLLOWERS, &subject, &text);
+            let result = codec.decode(&tenant, FOLLOWERS, subject, &text);
             assert!(result.is_err(), "flip at byte {index} went unnoticed");
         }
     }
@@ -196,7 +195,7 @@ mod tests {
         #[test]
         fn any_string_is_an_error_or_a_position(text in ".{0,300}") {
             let (codec, tenant, subject, _) = fixture();
-            if let Err(error) = codec.decode(&tenant, FOLLOWERS, &subject, &text) {
+            if let Err(error) = codec.decode(&tenant, FOLLOWERS, subject, &text) {
                 prop_assert_eq!(error.kind(), ErrorKind::InvalidArgument);
             }
         }
@@ -205,7 +204,7 @@ mod tests {
         fn any_bytes_are_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
             let (codec, tenant, subject, _) = fixture();
             let text = URL_SAFE_NO_PAD.encode(bytes);
-            prop_assert!(codec.decode(&tenant, FOLLOWERS, &subject, &text).is_err());
+            prop_assert!(codec.decode(&tenant, FOLLOWERS, subject, &text).is_err());
         }
     }
 }

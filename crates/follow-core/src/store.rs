@@ -240,6 +240,20 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   `query.limit`.
     async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error>;
 
+    /// Reads a page of the tenant's registered nodes, for export and audit.
+    ///
+    /// # Behavior
+    /// - Nodes in ascending id order (byte order of the id), strictly after
+    ///   `after`, at most `limit`, each with its counts.
+    /// - `after` need not name an existing node (it may have been removed);
+    ///   the cost of a page does not grow with its depth.
+    async fn nodes(
+        &self,
+        tenant: &TenantId,
+        after: Option<&NodeId>,
+        limit: usize,
+    ) -> Result<Vec<NodeRecord>, Error>;
+
     /// Reads the tenant's events strictly after a position, oldest first.
     ///
     /// # Behavior

@@ -178,6 +178,25 @@ impl FollowStore for MemoryStore {
         Ok(Some(entries))
     }
 
+    async fn nodes(
+        &self,
+        tenant: &TenantId,
+        after: Option<&NodeId>,
+        limit: usize,
+    ) -> Result<Vec<NodeRecord>, Error> {
+        let state = self.read()?;
+        let Some(tenant) = state.tenant(tenant) else {
+            return Ok(Vec::new());
+        };
+        let start = after.map_or(Bound::Unbounded, |after| Bound::Excluded(after.clone()));
+        Ok(tenant
+            .node_order
+            .range((start, Bound::Unbounded))
+            .filter_map(|id| tenant.nodes.get(id).cloned())
+            .take(limit)
+            .collect())
+    }
+
     async fn events_after(
         &self,
         tenant: &TenantId,

@@ -30,6 +30,8 @@ impl State {
 #[derive(Debug, Default)]
 pub(crate) struct Tenant {
     pub(crate) nodes: HashMap<NodeId, NodeRecord>,
+    /// The ids of `nodes` in order, for the nodes walk.
+    pub(crate) node_order: BTreeSet<NodeId>,
     /// (follower, target) → edge.
     edges: HashMap<(NodeId, NodeId), Edge>,
     following: Index,
@@ -42,6 +44,25 @@ pub(crate) struct Tenant {
 impl Tenant {
     pub(crate) fn edge(&self, follower: &NodeId, target: &NodeId) -> Option<Edge> {
         self.edges.get(&(follower.clone(), target.clone())).copied()
+    }
+
+    /// Sets the node's record (or removes it), keeping the id order in step.
+    /// Answers the record it replaced.
+    pub(crate) fn set_node(
+        &mut self,
+        id: &NodeId,
+        record: Option<NodeRecord>,
+    ) -> Option<NodeRecord> {
+        match record {
+            Some(record) => {
+                self.node_order.insert(id.clone());
+                self.nodes.insert(id.clone(), record)
+            }
+            None => {
+                self.node_order.remove(id);
+                self.nodes.remove(id)
+            }
+        }
     }
 
     pub(crate) fn index(&self, list: ListKind) -> &Index {

@@ -40,11 +40,8 @@ impl<'a> MemoryTxn<'a> {
     pub(crate) fn roll_back(mut self) {
         while let Some(step) = self.undo.pop() {
             match step {
-                Undo::Node(id, Some(record)) => {
-                    self.tenant.nodes.insert(id, record);
-                }
-                Undo::Node(id, None) => {
-                    self.tenant.nodes.remove(&id);
+                Undo::Node(id, record) => {
+                    self.tenant.set_node(&id, record);
                 }
                 Undo::Edge(follower, target, old) => {
                     self.tenant.set_edge(&follower, &target, old);
@@ -80,14 +77,13 @@ impl WriteTxn for MemoryTxn<'_> {
     fn insert_node(&mut self, id: &NodeId, registered_at: Timestamp) -> Result<(), Error> {
         let before = self
             .tenant
-            .nodes
-            .insert(id.clone(), NodeRecord::new(id.clone(), registered_at));
+            .set_node(id, Some(NodeRecord::new(id.clone(), registered_at)));
         self.undo.push(Undo::Node(id.clone(), before));
         Ok(())
     }
 
     fn delete_node(&mut self, id: &NodeId) -> Result<(), Error> {
-        let before = self.tenant.nodes.remove(id);
+        let before = self.tenant.set_node(id, None);
         self.undo.push(Undo::Node(id.clone(), before));
         Ok(())
     }

@@ -188,6 +188,52 @@ pub(crate) fn stale_following(
     })
 }
 
+pub(crate) fn nodes(
+    conn: &Connection,
+    tenant: &TenantId,
+    after: Option<&NodeId>,
+    limit: usize,
+) -> Result<Vec<NodeRecord>, Error> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, registered_at, last_active, following, followers, mutual FROM nodes
+             WHERE tenant = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id ASC LIMIT ?3",
+        )
+        .map_err(map_sql)?;
+    let rows = stmt
+        .query_map(
+            params![
+                tenant.as_str(),
+                after.map(NodeId::as_str),
+                codec::limit(limit)
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    (
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ),
+                ))
+            },
+        )
+        .map_err(map_sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, registered, last_active, (following, followers, mutual)) = row.map_err(map_sql)?;
+        out.push(NodeRecord {
+            id: codec::node_id(&id)?,
+            registered_at: codec::timestamp(registered)?,
+            last_active: last_active.map(codec::timestamp).transpose()?,
+            counts: codec::counts(following, followers, mutual)?,
+        });
+    }
+    Ok(out)
+}
+
 pub(crate) fn events_after(
     conn: &Connection,
     tenant: &TenantId,

@@ -339,6 +339,17 @@ impl FollowStore for SqliteStore {
             .await
     }
 
+    async fn nodes(
+        &self,
+        tenant: &TenantId,
+        after: Option<&NodeId>,
+        limit: usize,
+    ) -> Result<Vec<NodeRecord>, Error> {
+        let (tenant, after) = (tenant.clone(), after.cloned());
+        self.read(move |conn| queries::nodes(conn, &tenant, after.as_ref(), limit))
+            .await
+    }
+
     async fn events_after(
         &self,
         tenant: &TenantId,

@@ -187,7 +187,7 @@ impl FollowGraph {
         let limit = page.checked_limit()?;
         let subject = NodeId::from(actor.clone());
         let tenant = principal.tenant();
-        let after = self.decode_cursor(tenant, CursorScope::Stale, &subject, page)?;
+        let after = self.decode_cursor(tenant, CursorScope::Stale, subject.as_str(), page)?;
         let query = StaleQuery {
             tenant: tenant.clone(),
             actor,
@@ -200,11 +200,14 @@ impl FollowGraph {
             .stale_following(query)
             .await?
             .ok_or_else(|| Error::node_not_found("actor", subject.as_str()))?;
-        Ok(
-            self.paged(tenant, CursorScope::Stale, &subject, items, limit, |item| {
-                item.position()
-            }),
-        )
+        Ok(self.paged(
+            tenant,
+            CursorScope::Stale,
+            subject.as_str(),
+            items,
+            limit,
+            StaleEntry::position,
+        ))
     }
 
     /// The tenant's events strictly after `after`, oldest first; at most
@@ -222,6 +225,34 @@ impl FollowGraph {
             .await
     }
 
+    /// The tenant's registered nodes in id order, with their counts: the
+    /// walk an export or an audit makes. Needs `read`.
+    ///
+    /// # Errors
+    /// `invalid_argument` for a limit outside 1..=100 or a cursor that was
+    /// altered or issued for another tenant or walk.
+    pub async fn nodes<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        page: &PageRequest,
+    ) -> Result<Page<NodeRecord>, Error> {
+        let (principal, _) = self.admit(principal.into(), Capability::Read)?;
+        let limit = page.checked_limit()?;
+        let tenant = principal.tenant();
+        let after = self.decode_cursor(tenant, CursorScope::Nodes, "", page)?;
+        let after = after.map(|position| position.node);
+        let items = self.store.nodes(tenant, after.as_ref(), limit + 1).await?;
+        // A node's place in the walk is its id alone; the time is unused.
+        Ok(
+            self.paged(tenant, CursorScope::Nodes, "", items, limit, |node| {
+                ListPosition {
+                    since: node.registered_at,
+                    node: node.id.clone(),
+                }
+            }),
+        )
+    }
+
     async fn list(
         &self,
         principal: Option<&Principal>,
@@ -234,7 +265,7 @@ impl FollowGraph {
         let limit = page.checked_limit()?;
         let tenant = principal.tenant();
         let scope = CursorScope::List(list);
-        let after = self.decode_cursor(tenant, scope, &subject, page)?;
+        let after = self.decode_cursor(tenant, scope, subject.as_str(), page)?;
         let query = ListQuery {
             tenant: tenant.clone(),
             list,
@@ -247,14 +278,21 @@ impl FollowGraph {
             .list(query)
             .await?
             .ok_or_else(|| Error::node_not_found("subject", subject.as_str()))?;
-        Ok(self.paged(tenant, scope, &subject, items, limit, ListEntry::position))
+        Ok(self.paged(
+            tenant,
+            scope,
+            subject.as_str(),
+            items,
+            limit,
+            ListEntry::position,
+        ))
     }
 
     fn decode_cursor(
         &self,
         tenant: &TenantId,
         scope: CursorScope,
-        subject: &NodeId,
+        subject: &str,
         page: &PageRequest,
     ) -> Result<Option<ListPosition>, Error> {
         page.cursor
@@ -269,7 +307,7 @@ impl FollowGraph {
         &self,
         tenant: &TenantId,
         scope: CursorScope,
-        subject: &NodeId,
+        subject: &str,
         mut items: Vec<T>,
         limit: usize,
         position: impl Fn(&T) -> ListPosition,
