@@ -1373,6 +1373,56 @@ pub async fn cursor_from_another_tenant_is_invalid(store: Store) {
     assert_eq!(kind(result), Some(ErrorKind::InvalidArgument));
 }
 
+/// Import registers missing nodes, keeps each edge's `since`, sets the mute
+/// flag where given, answers `unchanged` for what is already so, and keeps
+/// counts equal to the edges.
+pub async fn import_registers_nodes_keeps_since_and_mute(store: Store) {
+    use follow_core::{AccountId, ImportEdge};
+    let f = Fixture::new(store);
+    f.register(&["alice"]).await;
+    let acct = |id: &str| AccountId::new(id).unwrap();
+    let edges = [
+        ImportEdge::new(acct("alice"), node("bob")).since(at(-50)),
+        ImportEdge::new(acct("bob"), node("alice")).muted(true),
+        ImportEdge::new(acct("carol"), node(CHANNEL))
+            .since(at(-10))
+            .muted(false),
+    ];
+    let results = f.graph.import(&f.admin, &edges).await.unwrap();
+    assert!(results.iter().all(|r| r.as_ref().unwrap().is_changed()));
+    let following = f.list(ListKind::Following, "alice").await;
+    assert_eq!(following.len(), 1);
+    assert_eq!((following[0].since, following[0].muted), (at(-50), false));
+    let bob = f.list(ListKind::Following, "bob").await;
+    assert_eq!((bob[0].since, bob[0].muted), (at(0), true));
+    assert_eq!(f.graph.counts(&f.admin, "alice").await.unwrap().mutual, 1);
+
+    // Again: nothing changes, no event; a different flag is set.
+    let before = f.events().await.len();
+    let again = f.graph.import(&f.admin, &edges).await.unwrap();
+    assert!(again.iter().all(|r| !r.as_ref().unwrap().is_changed()));
+    assert_eq!(f.events().await.len(), before);
+    let unmute = [ImportEdge::new(acct("bob"), node("alice")).muted(false)];
+    let changed = f.graph.import(&f.admin, &unmute).await.unwrap();
+    assert!(changed[0].as_ref().unwrap().is_changed());
+    assert!(!f.list(ListKind::Following, "bob").await[0].muted);
+    f.assert_counts_match_lists(&["alice", "bob", "carol", CHANNEL])
+        .await;
+
+    // A bad edge fails alone; the empty call is refused as a whole.
+    let mixed = [
+        ImportEdge::new(acct("dave"), node("dave")),
+        ImportEdge::new(acct("dave"), node("alice")),
+    ];
+    let results = f.graph.import(&f.admin, &mixed).await.unwrap();
+    assert_eq!(kind(results[0].clone()), Some(ErrorKind::InvalidArgument));
+    assert!(results[1].as_ref().unwrap().is_changed());
+    assert_eq!(
+        kind(f.graph.import(&f.admin, &[]).await),
+        Some(ErrorKind::InvalidArgument)
+    );
+}
+
 /// The nodes walk answers every registered node of the tenant once, in id
 /// order, with its counts; it resumes after a removed node, and its cursors
 /// are bound to the walk and the tenant.

@@ -139,6 +139,7 @@ macro_rules! suite {
                 cursor_for_another_subject_is_invalid,
                 cursor_from_another_tenant_is_invalid,
                 nodes_walk_lists_every_node_once_in_order,
+                import_registers_nodes_keeps_since_and_mute,
                 arbitrary_cursor_strings_never_panic,
                 followers_carry_the_muted_flag_for_delivery,
                 unfollow_stops_delivery,

@@ -37,6 +37,33 @@ pub struct ImportEdge {
     pub target: NodeId,
     /// When the follow began; `None` is the time of the import.
     pub since: Option<Timestamp>,
+    /// The mute flag to set; `None` leaves a present edge's flag as it is
+    /// (a new edge starts unmuted).
+    pub muted: Option<bool>,
+}
+
+impl ImportEdge {
+    /// An edge starting at the time of the import, its mute flag untouched.
+    pub fn new(follower: AccountId, target: NodeId) -> Self {
+        ImportEdge {
+            follower,
+            target,
+            since: None,
+            muted: None,
+        }
+    }
+
+    /// The same edge, begun at `since`.
+    pub fn since(mut self, since: Timestamp) -> Self {
+        self.since = Some(since);
+        self
+    }
+
+    /// The same edge, with its mute flag set to `muted`.
+    pub fn muted(mut self, muted: bool) -> Self {
+        self.muted = Some(muted);
+        self
+    }
 }
 
 /// The targets of a batch after validation: each one either becomes the

@@ -179,8 +179,9 @@ impl FollowGraph {
     }
 
     /// Loads edges in one atomic store batch, registering nodes as needed
-    /// and keeping each edge's imported `since`. One result per edge, in
-    /// order: an edge already present is `unchanged`. Needs `admin`.
+    /// and keeping each edge's imported `since` and, where given, its mute
+    /// flag. One result per edge, in order: `changed` when the edge or its
+    /// flag changed, `unchanged` when it was already so. Needs `admin`.
     ///
     /// # Errors
     /// `invalid_argument` for an empty call or one over the import limit.
@@ -193,28 +194,45 @@ impl FollowGraph {
         check_batch_len("edges", edges.len(), self.import_limit)?;
         let mut batch = WriteBatch::new(principal.tenant().clone(), now);
         let mut registered: HashSet<NodeId> = HashSet::new();
-        let mut follow_at = Vec::with_capacity(edges.len());
+        // Per edge: the index of its follow, and of its mute if any.
+        let mut slots_of = Vec::with_capacity(edges.len());
         for edge in edges {
             for node in [NodeId::from(edge.follower.clone()), edge.target.clone()] {
                 if registered.insert(node.clone()) {
                     batch.commands.push(Command::Register { node });
                 }
             }
-            follow_at.push(batch.commands.len());
+            let follow = batch.commands.len();
             batch.commands.push(Command::Follow {
                 follower: edge.follower.clone(),
                 target: edge.target.clone(),
                 since: edge.since,
             });
+            let mute = edge.muted.map(|muted| {
+                batch.commands.push(Command::SetMute {
+                    follower: edge.follower.clone(),
+                    target: edge.target.clone(),
+                    muted,
+                });
+                batch.commands.len() - 1
+            });
+            slots_of.push((follow, mute));
         }
         let mut results = slots(self.write(batch).await?);
-        Ok(follow_at
+        let mut take = |index: usize| {
+            results
+                .get_mut(index)
+                .and_then(Option::take)
+                .unwrap_or_else(|| Err(Error::internal("import result missing")))
+        };
+        Ok(slots_of
             .into_iter()
-            .map(|index| {
-                results
-                    .get_mut(index)
-                    .and_then(Option::take)
-                    .unwrap_or_else(|| Err(Error::internal("import result missing")))
+            .map(|(follow, mute)| {
+                let followed = take(follow)?;
+                match mute.map(&mut take).transpose()? {
+                    Some(muted) if !followed.is_changed() => Ok(muted),
+                    _ => Ok(followed),
+                }
             })
             .collect())
     }

@@ -1,0 +1,50 @@
+//! One function per command; `run` picks it.
+
+mod demo;
+mod edit;
+mod read;
+mod verify;
+
+use crate::cli::{Cli, Cmd};
+use crate::failure::Failure;
+use crate::output::Output;
+use crate::session::Session;
+use crate::transfer::{export, import};
+use read::List;
+
+/// Opens the database as the command needs and runs it.
+pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
+    let s = &Session::open(&cli.db, &cli.tenant, cli.command.only_reads())?;
+    Ok(match &cli.command {
+        Cmd::AddAccount { ids } => edit::register_all(s, ids).await?,
+        Cmd::AddChannel { jids } => edit::register_all(s, jids).await?,
+        Cmd::Remove { id } => edit::remove(s, id).await?,
+        Cmd::RemoveFollower { target, follower } => {
+            edit::remove_follower(s, target, follower).await?
+        }
+        Cmd::Follow { actor, targets } => edit::follow_or_unfollow(s, actor, targets, true).await?,
+        Cmd::Unfollow { actor, targets } => {
+            edit::follow_or_unfollow(s, actor, targets, false).await?
+        }
+        Cmd::Mute { actor, target, off } => edit::mute(s, actor, target, !off).await?,
+        Cmd::Touch { target, at } => edit::touch(s, target, at.as_deref()).await?,
+        Cmd::Relation { a, b } => read::relation(s, a, b).await?,
+        Cmd::Following { actor, page } => {
+            read::list(s, List::Following, actor, &page.request()).await?
+        }
+        Cmd::Followers { target, page } => {
+            read::list(s, List::Followers, target, &page.request()).await?
+        }
+        Cmd::Mutuals { actor, page } => {
+            read::list(s, List::Mutuals, actor, &page.request()).await?
+        }
+        Cmd::Counts { id } => read::counts(s, id).await?,
+        Cmd::Events { after, limit } => read::events(s, *after, *limit).await?,
+        Cmd::Stale { actor, since, page } => read::stale(s, actor, since, &page.request()).await?,
+        Cmd::Verify { repair: false } => verify::verify(s).await?,
+        Cmd::Verify { repair: true } => verify::repair(s).await?,
+        Cmd::Import(args) => import::import(s, args, interactive).await?,
+        Cmd::Export { output } => export::export(s, output.as_deref(), interactive).await?,
+        Cmd::Demo => demo::demo(s).await?,
+    })
+}

@@ -1,0 +1,130 @@
+//! Commands that read: relations, lists, counts, events, the audit.
+
+use follow_core::{Error, EventPosition, Page, PageRequest, Timestamp};
+use serde_json::json;
+
+use crate::output::{Output, table, to_json, yes_no};
+use crate::session::Session;
+
+/// Which list of a node.
+#[derive(Debug, Clone, Copy)]
+pub enum List {
+    /// Whom it follows.
+    Following,
+    /// Who follows it.
+    Followers,
+    /// Both ways.
+    Mutuals,
+}
+
+/// How `a` relates to `b`.
+pub async fn relation(s: &Session, a: &str, b: &str) -> Result<Output, Error> {
+    let relation = s.graph.relation(&s.principal, a, b).await?;
+    Ok(Output::line(
+        format!("relation {a} {b}: {relation:?}"),
+        json!({"a": a, "b": b, "relation": to_json(&relation)?}),
+    ))
+}
+
+/// One page of a list, as a table, and the next cursor.
+pub async fn list(
+    s: &Session,
+    list: List,
+    subject: &str,
+    page: &PageRequest,
+) -> Result<Output, Error> {
+    let (graph, p) = (&s.graph, &s.principal);
+    let page = match list {
+        List::Following => graph.following(p, subject, page).await?,
+        List::Followers => graph.followers(p, subject, page).await?,
+        List::Mutuals => graph.mutuals(p, subject, page).await?,
+    };
+    let rows: Vec<[String; 3]> = page
+        .items
+        .iter()
+        .map(|e| [e.node.to_string(), e.since.to_string(), yes_no(e.muted)])
+        .collect();
+    paged(table(["NODE", "SINCE", "MUTED"], &rows), &page)
+}
+
+/// A table followed by the cursor of the next page, if any.
+fn paged<T: serde::Serialize>(mut lines: Vec<String>, page: &Page<T>) -> Result<Output, Error> {
+    if page.items.is_empty() {
+        lines = vec!["(none)".to_owned()];
+    }
+    if let Some(cursor) = &page.next_cursor {
+        lines.push(format!("next cursor: {cursor}"));
+    }
+    Ok(Output {
+        lines,
+        json: to_json(page)?,
+    })
+}
+
+/// A node's counts.
+pub async fn counts(s: &Session, id: &str) -> Result<Output, Error> {
+    let counts = s.graph.counts(&s.principal, id).await?;
+    Ok(Output::line(
+        format!(
+            "{id}: following={} followers={} mutual={}",
+            counts.following, counts.followers, counts.mutual
+        ),
+        json!({"id": id, "counts": to_json(&counts)?}),
+    ))
+}
+
+/// The change feed after a position.
+pub async fn events(s: &Session, after: Option<u64>, limit: Option<u32>) -> Result<Output, Error> {
+    let events = s
+        .graph
+        .events(&s.principal, after.map(EventPosition), limit)
+        .await?;
+    let rows: Vec<[String; 5]> = events
+        .iter()
+        .map(|e| {
+            [
+                e.position.to_string(),
+                format!("{:?}", e.kind),
+                e.follower.to_string(),
+                e.target.to_string(),
+                e.at.to_string(),
+            ]
+        })
+        .collect();
+    let lines = if events.is_empty() {
+        vec!["(none)".to_owned()]
+    } else {
+        table(["POSITION", "KIND", "FOLLOWER", "TARGET", "AT"], &rows)
+    };
+    Ok(Output {
+        lines,
+        json: to_json(&events)?,
+    })
+}
+
+/// The inactive-follows audit.
+pub async fn stale(
+    s: &Session,
+    actor: &str,
+    since: &str,
+    page: &PageRequest,
+) -> Result<Output, Error> {
+    let since = Timestamp::parse_rfc3339("since", since)?;
+    let page = s
+        .graph
+        .stale_following(&s.principal, actor, since, page)
+        .await?;
+    let rows: Vec<[String; 4]> = page
+        .items
+        .iter()
+        .map(|e| {
+            [
+                e.node.to_string(),
+                e.since.to_string(),
+                e.active_at.to_string(),
+                yes_no(e.muted),
+            ]
+        })
+        .collect();
+    paged(table(["NODE", "SINCE", "ACTIVE AT", "MUTED"], &rows), &page)
+}

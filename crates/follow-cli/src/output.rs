@@ -1,0 +1,67 @@
+//! What a command prints: a table or lines for people, one JSON document
+//! for scripts.
+
+use follow_core::{Applied, Error, Outcome};
+use serde::Serialize;
+use serde_json::Value;
+
+/// A command's result, in both forms.
+pub struct Output {
+    /// For people: lines, tables already laid out.
+    pub lines: Vec<String>,
+    /// For scripts: one document.
+    pub json: Value,
+}
+
+impl Output {
+    /// One line, and its JSON.
+    pub fn line(line: String, json: Value) -> Self {
+        Output {
+            lines: vec![line],
+            json,
+        }
+    }
+}
+
+/// `value` as JSON; a failure (which serde_json does not produce for the
+/// library's types) is `internal`.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::internal(e.to_string()))
+}
+
+/// `changed` or `unchanged`.
+pub fn outcome(applied: &Applied) -> &'static str {
+    match applied.outcome {
+        Outcome::Changed => "changed",
+        Outcome::Unchanged => "unchanged",
+    }
+}
+
+/// Columns padded to their widest cell, under an upper-case header.
+pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let render = |cells: &[&str]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut lines = vec![render(&header)];
+    lines.extend(
+        rows.iter()
+            .map(|row| render(&row.each_ref().map(String::as_str))),
+    );
+    lines
+}
+
+/// "yes" or "no".
+pub fn yes_no(flag: bool) -> String {
+    if flag { "yes" } else { "no" }.to_owned()
+}

@@ -1,0 +1,132 @@
+//! `export`: the tenant's graph as CSV that `import` reads back into the
+//! same graph and counts.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use follow_core::{MAX_PAGE_LIMIT, NodeRecord, PageRequest};
+use serde_json::json;
+
+use super::rows::CSV_HEADER;
+use crate::failure::Failure;
+use crate::output::Output;
+use crate::progress;
+use crate::session::Session;
+
+/// Totals of an export.
+#[derive(Debug, Default)]
+struct Written {
+    edges: u64,
+    lone_nodes: u64,
+}
+
+/// Writes every edge as `follower,target,since,muted` and every node
+/// without edges as `id,,,`; to `output` through a temporary file renamed
+/// at the end, so a failed export leaves no partial file.
+pub async fn export(
+    s: &Session,
+    output: Option<&Path>,
+    interactive: bool,
+) -> Result<Output, Failure> {
+    let Some(path) = output else {
+        let stdout = std::io::stdout().lock();
+        let written = write_all(s, stdout, false).await?;
+        // The CSV is the output; the summary goes to standard error.
+        eprintln!("{}", summary_line(&written));
+        return Ok(Output {
+            lines: Vec::new(),
+            json: json!(null),
+        });
+    };
+    let partial = partial_path(path);
+    let file = std::fs::File::create(&partial).map_err(|e| Failure::file(&partial, &e))?;
+    let written = match write_all(s, file, interactive).await {
+        Ok(written) => written,
+        Err(failure) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(failure);
+        }
+    };
+    std::fs::rename(&partial, path).map_err(|e| Failure::file(path, &e))?;
+    Ok(Output::line(
+        format!("{} to {}", summary_line(&written), path.display()),
+        json!({"edges": written.edges, "lone_nodes": written.lone_nodes,
+               "file": path.display().to_string()}),
+    ))
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+fn summary_line(written: &Written) -> String {
+    format!(
+        "export: {} edges and {} nodes without edges",
+        written.edges, written.lone_nodes
+    )
+}
+
+/// Walks the nodes in id order and each one's following list.
+async fn write_all(s: &Session, sink: impl Write, interactive: bool) -> Result<Written, Failure> {
+    let (graph, p) = (&s.graph, &s.principal);
+    let mut csv = csv::Writer::from_writer(sink);
+    let io = |e: csv::Error| follow_core::Error::unavailable(format!("export: {e}"));
+    csv.write_record(CSV_HEADER).map_err(io)?;
+    let bar = progress::bar(None, interactive);
+    let mut written = Written::default();
+    let mut nodes = PageRequest::first().with_limit(MAX_PAGE_LIMIT);
+    loop {
+        let page = graph.nodes(p, &nodes).await?;
+        for node in &page.items {
+            write_node(s, &mut csv, node, &mut written).await?;
+        }
+        bar.set_message(format!("{} edges", written.edges));
+        match page.next_cursor {
+            Some(cursor) => nodes = PageRequest::after(cursor).with_limit(MAX_PAGE_LIMIT),
+            None => break,
+        }
+    }
+    csv.flush()
+        .map_err(|e| follow_core::Error::unavailable(format!("export: {e}")))?;
+    bar.finish_and_clear();
+    Ok(written)
+}
+
+async fn write_node<W: Write>(
+    s: &Session,
+    csv: &mut csv::Writer<W>,
+    node: &NodeRecord,
+    written: &mut Written,
+) -> Result<(), Failure> {
+    let io = |e: csv::Error| follow_core::Error::unavailable(format!("export: {e}"));
+    let id = node.id.as_str();
+    if node.counts.following == 0 {
+        if node.counts.followers == 0 {
+            csv.write_record([id, "", "", ""]).map_err(io)?;
+            written.lone_nodes += 1;
+        }
+        return Ok(());
+    }
+    let mut request = PageRequest::first().with_limit(MAX_PAGE_LIMIT);
+    loop {
+        let page = match s.graph.following(&s.principal, id, &request).await {
+            Ok(page) => page,
+            // Removed while the export ran: it has no edges to write.
+            Err(error) if error.kind() == follow_core::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        for entry in &page.items {
+            let since = entry.since.to_string();
+            let muted = if entry.muted { "true" } else { "false" };
+            csv.write_record([id, entry.node.as_str(), &since, muted])
+                .map_err(io)?;
+            written.edges += 1;
+        }
+        match page.next_cursor {
+            Some(cursor) => request = PageRequest::after(cursor).with_limit(MAX_PAGE_LIMIT),
+            None => return Ok(()),
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! `import` and `export` through the real binary: round trips, Mastodon
+//! files, dry runs, and an import killed half-way.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{cleanup, followctl, stdout, temp_db, temp_file};
+
+const NEWS: &str = "120363012345678901@newsletter";
+
+/// Every node's counts, through `counts --json`, for comparing two graphs.
+fn counts(db: &std::path::Path, ids: &[&str]) -> Vec<serde_json::Value> {
+    ids.iter()
+        .map(|id| {
+            let out = stdout(followctl(db).args(["--json", "counts", id]));
+            serde_json::from_str::<serde_json::Value>(&out).unwrap()["counts"].clone()
+        })
+        .collect()
+}
+
+fn sorted_rows(csv: &str) -> Vec<String> {
+    let mut rows: Vec<String> = csv.lines().skip(1).map(str::to_owned).collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn export_then_import_gives_the_same_graph_and_counts() {
+    let (a, b) = (temp_db("export-a"), temp_db("export-b"));
+    stdout(followctl(&a).args(["add-account", "alice", "bob", "carol", "loner"]));
+    stdout(followctl(&a).args(["add-channel", NEWS, "120363000000000001@newsletter"]));
+    stdout(followctl(&a).args(["follow", "alice", "bob", "carol", NEWS]));
+    stdout(followctl(&a).args(["follow", "bob", "alice", NEWS]));
+    stdout(followctl(&a).args(["mute", "bob", NEWS]));
+    let exported = stdout(followctl(&a).arg("export"));
+    assert_eq!(exported.lines().next(), Some("follower,target,since,muted"));
+    // 5 edges, and the two nodes without any edge.
+    assert_eq!(exported.lines().count(), 1 + 5 + 2, "{exported}");
+
+    let file = temp_file("graph.csv");
+    let out = stdout(followctl(&a).args(["export", "--output"]).arg(&file));
+    assert!(
+        out.contains("export: 5 edges and 2 nodes without edges"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), exported);
+
+    let out = stdout(followctl(&b).arg("import").arg(&file));
+    assert!(out.contains("5 edges created"), "{out}");
+    let again = stdout(followctl(&b).arg("export"));
+    assert_eq!(sorted_rows(&again), sorted_rows(&exported));
+    let ids = ["alice", "bob", "carol", "loner", NEWS];
+    assert_eq!(counts(&a, &ids), counts(&b, &ids));
+    assert!(stdout(followctl(&b).arg("verify")).contains("verify: ok"));
+
+    // Importing the same file again changes nothing.
+    let out = stdout(followctl(&b).arg("import").arg(&file));
+    assert!(
+        out.contains("0 edges created; 5 already present; 0 mute changes"),
+        "{out}"
+    );
+    let _ = std::fs::remove_file(&file);
+    cleanup(&a);
+    cleanup(&b);
+}
+
+#[test]
+fn mastodon_following_export_is_followed_by_the_named_account() {
+    let db = temp_db("mastodon");
+    let file = temp_file("following_accounts.csv");
+    std::fs::write(
+        &file,
+        "Account address,Show boosts,Notify on new posts,Languages\n\
+         Gargron@mastodon.social,true,false,\n\
+         someone@fosstodon.org,false,true,\"en,de\"\n\
+         has space@example.org,true,false,\n",
+    )
+    .unwrap();
+    let out = stdout(
+        followctl(&db)
+            .args([
+                "import",
+                "--format",
+                "mastodon",
+                "--as",
+                "me@example.social",
+            ])
+            .arg(&file),
+    );
+    assert!(out.contains("line 4: rejected: "), "{out}");
+    assert!(out.contains("3 rows read; 2 edges created"), "{out}");
+    let out = stdout(followctl(&db).args(["--json", "following", "me@example.social"]));
+    let page: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut items: Vec<(String, bool)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["node"].as_str().unwrap().to_owned(),
+                i["muted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    items.sort();
+    // No bell on new posts is a mute: delivered without notification.
+    assert_eq!(
+        items,
+        [
+            ("Gargron@mastodon.social".to_owned(), true),
+            ("someone@fosstodon.org".to_owned(), false)
+        ]
+    );
+    // --as is required for this format.
+    followctl(&db)
+        .args(["import", "--format", "mastodon"])
+        .arg(&file)
+        .assert()
+        .failure();
+    let _ = std::fs::remove_file(&file);
+    cleanup(&db);
+}
+
+#[test]
+fn dry_run_reports_without_writing() {
+    let db = temp_db("dry-run");
+    stdout(followctl(&db).args(["add-account", "alice", "bob"]));
+    stdout(followctl(&db).args(["follow", "alice", "bob"]));
+    let before = std::fs::read(&db).unwrap();
+    let rows = "alice,bob,,true\n\
+                alice,carol\n\
+                alice,carol\n\
+                dave,alice\n\
+                bad id,alice\n";
+    let out = stdout(
+        followctl(&db)
+            .args(["import", "--dry-run", "-"])
+            .write_stdin(rows),
+    );
+    assert!(
+        out.contains(
+            "dry run, nothing written: 5 rows read; would create 2 edges and 2 nodes; \
+             2 edges already present; 1 mute changes; 1 rows rejected"
+        ),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the dry run wrote");
+    let out = stdout(followctl(&db).args(["counts", "alice"]));
+    assert_eq!(out.trim(), "alice: following=1 followers=0 mutual=0");
+    // The real import does what the dry run said.
+    let out = stdout(followctl(&db).args(["import", "-"]).write_stdin(rows));
+    assert!(
+        out.contains(
+            "5 rows read; 2 edges created; 2 already present; 1 mute changes; 1 rows rejected"
+        ),
+        "{out}"
+    );
+    // A dry run never creates a database.
+    let missing = temp_db("dry-run-missing");
+    followctl(&missing)
+        .args(["import", "--dry-run", "-"])
+        .write_stdin(rows)
+        .assert()
+        .failure();
+    assert!(!missing.exists());
+    cleanup(&db);
+}
+
+#[test]
+fn an_import_killed_half_way_leaves_whole_batches_and_right_counts() {
+    let db = temp_db("killed");
+    let file = temp_file("big.csv");
+    const BATCH: usize = 200;
+    let mut rows = String::from("follower,target\n");
+    for i in 0..40_000 {
+        rows.push_str(&format!("u{},hub{}\n", i, i % 7));
+    }
+    std::fs::write(&file, rows).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("followctl"))
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--batch-size", &BATCH.to_string()])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some batches are in, or give up waiting and kill anyway.
+    let wal = {
+        let mut p = db.clone().into_os_string();
+        p.push("-wal");
+        std::path::PathBuf::from(p)
+    };
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 64 * 1024) {
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
+    let exported = stdout(followctl(&db).arg("export"));
+    let edges = exported
+        .lines()
+        .skip(1)
+        .filter(|r| !r.ends_with(",,,"))
+        .count();
+    eprintln!("edges committed before the kill: {edges} of 40000");
+    assert_eq!(edges % BATCH, 0, "a batch was cut: {edges} edges");
+    let hubs: u64 = (0..7)
+        .map(|h| {
+            let out = stdout(followctl(&db).args(["--json", "counts", &format!("hub{h}")]));
+            let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+            value["counts"]["followers"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(hubs, edges as u64);
+    // Importing again completes the graph.
+    let out = stdout(followctl(&db).arg("import").arg(&file));
+    assert!(out.contains("40000 rows read"), "{out}");
+    assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
+    let _ = std::fs::remove_file(&file);
+    cleanup(&db);
+}
