@@ -222,10 +222,21 @@ pub enum Cmd {
     Demo,
 }
 
+/// What a command needs of the database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Writes: the file is created on first use.
+    Write,
+    /// Only reads: a missing file is an error, never created.
+    Read,
+    /// Only reads, and a missing file reads as an empty graph (a dry run
+    /// into a database that does not exist yet).
+    ReadOrEmpty,
+}
+
 impl Cmd {
-    /// Whether the command only reads: it then refuses a missing database
-    /// instead of creating one.
-    pub fn only_reads(&self) -> bool {
+    /// What the command needs of the database file.
+    pub fn access(&self) -> Access {
         match self {
             Cmd::Relation { .. }
             | Cmd::Followers { .. }
@@ -235,9 +246,9 @@ impl Cmd {
             | Cmd::Events { .. }
             | Cmd::Stale { .. }
             | Cmd::Export { .. }
-            | Cmd::Verify { repair: false } => true,
-            Cmd::Import(args) => args.dry_run,
-            _ => false,
+            | Cmd::Verify { repair: false } => Access::Read,
+            Cmd::Import(args) if args.dry_run => Access::ReadOrEmpty,
+            _ => Access::Write,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use follow_core::{Capabilities, FollowGraph, Principal, TenantId};
 use follow_store_sqlite::SqliteStore;
 
+use crate::cli::Access;
 use crate::failure::Failure;
 
 /// A graph over the database, and the operator's principal in one tenant.
@@ -19,14 +20,16 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens `db` for `tenant`. With `only_reads`, a missing file is
-    /// `database_missing` and nothing is created.
-    pub fn open(db: &Path, tenant: &str, only_reads: bool) -> Result<Self, Failure> {
+    /// Opens `db` for `tenant` as `access` says; a command that only
+    /// reads never creates the file.
+    pub fn open(db: &Path, tenant: &str, access: Access) -> Result<Self, Failure> {
         let tenant = TenantId::new(tenant)?;
-        if only_reads && !db.exists() {
-            return Err(Failure::database_missing(db));
-        }
-        let store = Arc::new(SqliteStore::open(db)?);
+        let store = match access {
+            Access::Read if !db.exists() => return Err(Failure::database_missing(db)),
+            Access::ReadOrEmpty if !db.exists() => SqliteStore::open_in_memory()?,
+            _ => SqliteStore::open(db)?,
+        };
+        let store = Arc::new(store);
         Ok(Session {
             graph: FollowGraph::new(store.clone()),
             store,
