@@ -8,7 +8,7 @@ use rusqlite::{Connection, params};
 
 use crate::codec;
 use crate::error::map_sql;
-use crate::txn::{read_edge, read_node};
+use crate::txn::{NODE_COLUMNS, NodeRow, read_edge, read_node};
 
 /// Runs `f` inside one read transaction (a snapshot).
 pub(crate) fn snapshot<T>(
@@ -195,10 +195,10 @@ pub(crate) fn nodes(
     limit: usize,
 ) -> Result<Vec<NodeRecord>, Error> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, registered_at, last_active, following, followers, mutual FROM nodes
-             WHERE tenant = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id ASC LIMIT ?3",
-        )
+        .prepare_cached(&format!(
+            "SELECT id, {NODE_COLUMNS} FROM nodes
+             WHERE tenant = ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id ASC LIMIT ?3"
+        ))
         .map_err(map_sql)?;
     let rows = stmt
         .query_map(
@@ -207,29 +207,13 @@ pub(crate) fn nodes(
                 after.map(NodeId::as_str),
                 codec::limit(limit)
             ],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    (
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, i64>(5)?,
-                    ),
-                ))
-            },
+            |r| Ok((r.get::<_, String>(0)?, NodeRow::read(r, 1)?)),
         )
         .map_err(map_sql)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, registered, last_active, (following, followers, mutual)) = row.map_err(map_sql)?;
-        out.push(NodeRecord {
-            id: codec::node_id(&id)?,
-            registered_at: codec::timestamp(registered)?,
-            last_active: last_active.map(codec::timestamp).transpose()?,
-            counts: codec::counts(following, followers, mutual)?,
-        });
+        let (id, row) = row.map_err(map_sql)?;
+        out.push(row.into_record(codec::node_id(&id)?)?);
     }
     Ok(out)
 }
