@@ -28,21 +28,23 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod events;
+mod intern;
+mod seq;
 mod state;
 mod txn;
 
 use std::fmt;
-use std::ops::Bound;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use follow_core::apply::apply_batch;
 use follow_core::{
-    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListKind, ListQuery,
-    NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
+    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
 };
 
-use state::{State, Tenant, index_key};
+use state::State;
 use txn::MemoryTxn;
 
 /// A follow graph held in memory, behind one reader-writer lock: a batch is
@@ -99,7 +101,13 @@ impl FollowStore for MemoryStore {
 
     async fn node(&self, tenant: &TenantId, id: &NodeId) -> Result<Option<NodeRecord>, Error> {
         let state = self.read()?;
-        Ok(state.tenant(tenant).and_then(|t| t.nodes.get(id).cloned()))
+        let Some(tenant) = state.tenant(tenant) else {
+            return Ok(None);
+        };
+        match tenant.registered(id.as_str()) {
+            Some(node) => tenant.record(node),
+            None => Ok(None),
+        }
     }
 
     async fn pairs(
@@ -109,19 +117,22 @@ impl FollowStore for MemoryStore {
         others: &[NodeId],
     ) -> Result<Option<Vec<PairFacts>>, Error> {
         let state = self.read()?;
-        let Some(tenant) = state
+        let Some((tenant, subject)) = state
             .tenant(tenant)
-            .filter(|t| t.nodes.contains_key(subject))
+            .and_then(|t| Some((t, t.registered(subject.as_str())?)))
         else {
             return Ok(None);
         };
         Ok(Some(
             others
                 .iter()
-                .map(|other| PairFacts {
-                    exists: tenant.nodes.contains_key(other),
-                    outgoing: tenant.edge(subject, other),
-                    incoming: tenant.edge(other, subject),
+                .map(|other| match tenant.registered(other.as_str()) {
+                    Some(other) => PairFacts {
+                        exists: true,
+                        outgoing: tenant.edge(subject, other),
+                        incoming: tenant.edge(other, subject),
+                    },
+                    None => PairFacts::default(),
                 })
                 .collect(),
         ))
@@ -129,53 +140,53 @@ impl FollowStore for MemoryStore {
 
     async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error> {
         let state = self.read()?;
-        let Some(tenant) = state
+        let Some((tenant, subject)) = state
             .tenant(&query.tenant)
-            .filter(|t| t.nodes.contains_key(&query.subject))
+            .and_then(|t| Some((t, t.registered(query.subject.as_str())?)))
         else {
             return Ok(None);
         };
-        let subject = &query.subject;
-        let entries = walk(tenant, query.list, subject, query.after.as_ref())
-            .filter_map(|(since, node)| {
-                let edge = match query.list {
-                    ListKind::Followers => tenant.edge(node, subject),
-                    ListKind::Following | ListKind::Mutuals => tenant.edge(subject, node),
-                }?;
-                Some(ListEntry {
-                    node: node.clone(),
+        let after = query.after.as_ref().map(|p| (p.since, p.node.as_str()));
+        tenant
+            .walk(query.list, subject, after)
+            .take(query.limit)
+            .map(|(since, node, muted)| {
+                Ok(ListEntry {
+                    node: tenant.node_id(node)?,
                     since,
-                    muted: edge.muted,
+                    muted,
                 })
             })
-            .take(query.limit)
-            .collect();
-        Ok(Some(entries))
+            .collect::<Result<_, Error>>()
+            .map(Some)
     }
 
     async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error> {
         let state = self.read()?;
-        let subject = NodeId::from(query.actor.clone());
-        let Some(tenant) = state
+        let Some((tenant, subject)) = state
             .tenant(&query.tenant)
-            .filter(|t| t.nodes.contains_key(&subject))
+            .and_then(|t| Some((t, t.registered(query.actor.as_str())?)))
         else {
             return Ok(None);
         };
-        let entries = walk(tenant, ListKind::Following, &subject, query.after.as_ref())
-            .filter_map(|(since, node)| {
-                let active_at = tenant.nodes.get(node)?.active_at();
-                let edge = tenant.edge(&subject, node)?;
-                (active_at < query.inactive_since).then(|| StaleEntry {
-                    node: node.clone(),
+        let after = query.after.as_ref().map(|p| (p.since, p.node.as_str()));
+        tenant
+            .walk(follow_core::ListKind::Following, subject, after)
+            .filter_map(|(since, node, muted)| {
+                let active_at = tenant.active_at(node)?;
+                (active_at < query.inactive_since).then_some((since, node, muted, active_at))
+            })
+            .take(query.limit)
+            .map(|(since, node, muted, active_at)| {
+                Ok(StaleEntry {
+                    node: tenant.node_id(node)?,
                     since,
-                    muted: edge.muted,
+                    muted,
                     active_at,
                 })
             })
-            .take(query.limit)
-            .collect();
-        Ok(Some(entries))
+            .collect::<Result<_, Error>>()
+            .map(Some)
     }
 
     async fn nodes(
@@ -188,13 +199,11 @@ impl FollowStore for MemoryStore {
         let Some(tenant) = state.tenant(tenant) else {
             return Ok(Vec::new());
         };
-        let start = after.map_or(Bound::Unbounded, |after| Bound::Excluded(after.clone()));
-        Ok(tenant
-            .node_order
-            .range((start, Bound::Unbounded))
-            .filter_map(|id| tenant.nodes.get(id).cloned())
+        tenant
+            .nodes_after(after.map(NodeId::as_str))
             .take(limit)
-            .collect())
+            .filter_map(|node| tenant.record(node).transpose())
+            .collect()
     }
 
     async fn events_after(
@@ -204,39 +213,11 @@ impl FollowStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<Event>, Error> {
         let state = self.read()?;
-        let Some(tenant) = state.tenant(tenant) else {
+        let Some(tenant_state) = state.tenant(tenant) else {
             return Ok(Vec::new());
         };
-        let start = after.map_or(0, |after| {
-            tenant
-                .events
-                .partition_point(|event| event.position <= after)
-        });
-        Ok(tenant
+        tenant_state
             .events
-            .iter()
-            .skip(start)
-            .take(limit)
-            .cloned()
-            .collect())
+            .after(tenant, &tenant_state.names, after, limit)
     }
-}
-
-/// The subject's list in display order, strictly after `after`.
-fn walk<'a>(
-    tenant: &'a Tenant,
-    list: ListKind,
-    subject: &NodeId,
-    after: Option<&follow_core::ListPosition>,
-) -> impl Iterator<Item = (follow_core::Timestamp, &'a NodeId)> + 'a {
-    let start = match after {
-        Some(position) => Bound::Excluded(index_key(position.since, position.node.clone())),
-        None => Bound::Unbounded,
-    };
-    tenant
-        .index(list)
-        .get(subject)
-        .into_iter()
-        .flat_map(move |set| set.range((start.clone(), Bound::Unbounded)))
-        .map(|(since, node)| (since.0, node))
 }

@@ -7,11 +7,11 @@ use follow_core::{
     TenantId, Timestamp,
 };
 
-use crate::state::Tenant;
+use crate::state::{NodeInfo, Tenant};
 
 enum Undo {
-    Node(NodeId, Option<NodeRecord>),
-    Edge(NodeId, NodeId, Option<Edge>),
+    Node(u32, Option<NodeInfo>),
+    Edge(u32, u32, Option<Edge>),
     Event,
 }
 
@@ -20,6 +20,10 @@ pub(crate) struct MemoryTxn<'a> {
     tenant: &'a mut Tenant,
     next_position: &'a mut u64,
     undo: Vec<Undo>,
+}
+
+fn not_registered(id: &str) -> Error {
+    Error::internal(format!("node {id} is not registered"))
 }
 
 impl<'a> MemoryTxn<'a> {
@@ -37,14 +41,16 @@ impl<'a> MemoryTxn<'a> {
     }
 
     /// Restores everything this transaction changed, newest change first.
+    /// Ids it interned stay interned (numbers are never reused), unregistered.
     pub(crate) fn roll_back(mut self) {
         while let Some(step) = self.undo.pop() {
             match step {
-                Undo::Node(id, record) => {
-                    self.tenant.set_node(&id, record);
+                Undo::Node(node, info) => {
+                    self.tenant.set_info(node, info);
                 }
                 Undo::Edge(follower, target, old) => {
-                    self.tenant.set_edge(&follower, &target, old);
+                    // Undoing a change that succeeded touches the same slots.
+                    let _ = self.tenant.set_edge(follower, target, old);
                 }
                 Undo::Event => {
                     self.tenant.events.pop();
@@ -54,77 +60,118 @@ impl<'a> MemoryTxn<'a> {
         }
     }
 
-    fn record_mut(&mut self, id: &NodeId) -> Result<&mut NodeRecord, Error> {
-        let before = self.tenant.nodes.get(id).cloned();
-        self.undo.push(Undo::Node(id.clone(), before));
-        self.tenant
-            .nodes
-            .get_mut(id)
-            .ok_or_else(|| Error::internal(format!("node {id} is not registered")))
+    /// Changes a registered node's record, remembering the old one.
+    fn update(
+        &mut self,
+        id: &str,
+        change: impl FnOnce(&mut NodeInfo) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let node = self
+            .tenant
+            .registered(id)
+            .ok_or_else(|| not_registered(id))?;
+        let mut info = self.tenant.info(node).ok_or_else(|| not_registered(id))?;
+        change(&mut info)?;
+        let before = self.tenant.set_info(node, Some(info));
+        self.undo.push(Undo::Node(node, before));
+        Ok(())
     }
 
-    fn set_edge(&mut self, follower: NodeId, target: &NodeId, edge: Option<Edge>) {
-        let old = self.tenant.set_edge(&follower, target, edge);
-        self.undo.push(Undo::Edge(follower, target.clone(), old));
+    fn set_edge(&mut self, follower: &str, target: &str, edge: Option<Edge>) -> Result<(), Error> {
+        let follower = self
+            .tenant
+            .registered(follower)
+            .ok_or_else(|| not_registered(follower))?;
+        let target = self
+            .tenant
+            .registered(target)
+            .ok_or_else(|| not_registered(target))?;
+        let old = self.tenant.set_edge(follower, target, edge)?;
+        self.undo.push(Undo::Edge(follower, target, old));
+        Ok(())
     }
 }
 
 impl WriteTxn for MemoryTxn<'_> {
     fn node(&mut self, id: &NodeId) -> Result<Option<NodeRecord>, Error> {
-        Ok(self.tenant.nodes.get(id).cloned())
+        match self.tenant.registered(id.as_str()) {
+            Some(node) => self.tenant.record(node),
+            None => Ok(None),
+        }
     }
 
     fn insert_node(&mut self, id: &NodeId, registered_at: Timestamp) -> Result<(), Error> {
+        let node = self.tenant.intern(id.as_str())?;
         let before = self
             .tenant
-            .set_node(id, Some(NodeRecord::new(id.clone(), registered_at)));
-        self.undo.push(Undo::Node(id.clone(), before));
+            .set_info(node, Some(NodeInfo::new(registered_at)));
+        self.undo.push(Undo::Node(node, before));
         Ok(())
     }
 
     fn delete_node(&mut self, id: &NodeId) -> Result<(), Error> {
-        let before = self.tenant.set_node(id, None);
-        self.undo.push(Undo::Node(id.clone(), before));
+        let node = self
+            .tenant
+            .registered(id.as_str())
+            .ok_or_else(|| not_registered(id.as_str()))?;
+        let before = self.tenant.set_info(node, None);
+        self.undo.push(Undo::Node(node, before));
         Ok(())
     }
 
     fn set_last_active(&mut self, id: &NodeId, at: Timestamp) -> Result<(), Error> {
-        self.record_mut(id)?.last_active = Some(at);
-        Ok(())
+        self.update(id.as_str(), |info| {
+            info.set_last_active(at);
+            Ok(())
+        })
     }
 
     fn edge(&mut self, follower: &AccountId, target: &NodeId) -> Result<Option<Edge>, Error> {
-        Ok(self.tenant.edge(&NodeId::from(follower.clone()), target))
+        let tenant = &*self.tenant;
+        Ok(tenant
+            .registered(follower.as_str())
+            .zip(tenant.registered(target.as_str()))
+            .and_then(|(follower, target)| tenant.edge(follower, target)))
     }
 
     fn put_edge(&mut self, follower: &AccountId, target: &NodeId, edge: Edge) -> Result<(), Error> {
-        self.set_edge(NodeId::from(follower.clone()), target, Some(edge));
-        Ok(())
+        self.set_edge(follower.as_str(), target.as_str(), Some(edge))
     }
 
     fn delete_edge(&mut self, follower: &AccountId, target: &NodeId) -> Result<(), Error> {
-        self.set_edge(NodeId::from(follower.clone()), target, None);
-        Ok(())
+        self.set_edge(follower.as_str(), target.as_str(), None)
     }
 
     fn add_counts(&mut self, id: &NodeId, delta: CountDelta) -> Result<(), Error> {
-        let record = self.record_mut(id)?;
-        record.counts = record.counts.apply(delta)?;
-        Ok(())
+        self.update(id.as_str(), |info| {
+            let counts = info.counts().apply(delta)?;
+            info.set_counts(counts)
+        })
     }
 
     fn edges_touching(&mut self, id: &NodeId) -> Result<Vec<(AccountId, NodeId)>, Error> {
+        let Some(node) = self.tenant.registered(id.as_str()) else {
+            return Ok(Vec::new());
+        };
         self.tenant
-            .edges_touching(id)
+            .edges_touching(node)
             .into_iter()
-            .map(|(follower, target)| Ok((follower.require_account("follower")?, target)))
+            .map(|(follower, target)| {
+                let follower = self.tenant.node_id(follower)?;
+                Ok((
+                    follower.require_account("follower")?,
+                    self.tenant.node_id(target)?,
+                ))
+            })
             .collect()
     }
 
     fn append_event(&mut self, event: NewEvent) -> Result<Event, Error> {
+        let follower = self.tenant.intern(event.follower.as_str())?;
+        let target = self.tenant.intern(event.target.as_str())?;
         *self.next_position += 1;
         let event = event.at_position(self.tenant_id.clone(), EventPosition(*self.next_position));
-        self.tenant.events.push(event.clone());
+        self.tenant.events.push(&event, follower, target);
         self.undo.push(Undo::Event);
         Ok(event)
     }
