@@ -49,3 +49,12 @@ pub fn failure(cmd: &mut Command) -> (String, serde_json::Value) {
     let json = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
     (stderr, json)
 }
+
+/// The graph (its export) and the change feed, to show a command changed
+/// nothing. A database file's bytes would not do: closing a connection may
+/// checkpoint the WAL into it.
+pub fn graph_state(db: &Path) -> (String, String) {
+    let export = stdout(followctl(db).arg("export"));
+    let events = stdout(followctl(db).args(["--json", "events", "--limit", "1000"]));
+    (export, events)
+}
