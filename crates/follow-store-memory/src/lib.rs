@@ -29,7 +29,6 @@
 #![deny(missing_docs)]
 
 mod events;
-mod intern;
 mod seq;
 mod state;
 mod txn;
@@ -218,6 +217,6 @@ impl FollowStore for MemoryStore {
         };
         tenant_state
             .events
-            .after(tenant, &tenant_state.names, after, limit)
+            .after(tenant, tenant_state, after, limit)
     }
 }

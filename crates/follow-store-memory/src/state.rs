@@ -10,12 +10,14 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::time::Duration;
 
 use follow_core::{Counts, Edge, Error, ListKind, NodeId, NodeRecord, TenantId, Timestamp};
+use hashbrown::HashTable;
 
 use crate::events::EventLog;
-use crate::intern::Interner;
 use crate::seq::{Entry, Seq};
 
 /// A timestamp as microseconds; timestamps are never negative.
@@ -30,7 +32,7 @@ pub(crate) fn timestamp(micros: u64) -> Timestamp {
 }
 
 /// A `u64` as two halves, so that entries pack at 4-byte alignment (an
-/// [`In`] is 12 bytes instead of 16).
+/// entry is 12 bytes instead of 16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Split64([u32; 2]);
 
@@ -45,39 +47,45 @@ impl Split64 {
 }
 
 const MUTED: u64 = 1 << 63;
+const MUTUAL: u64 = 1 << 62;
+const FLAGS: u64 = MUTED | MUTUAL;
 const NONE: u64 = u64::MAX;
 
-/// An edge as its follower's following list holds it.
+/// An entry of a list ordered by (`since` descending, the node's id).
+pub(crate) trait Ordered: Entry {
+    fn since(&self) -> u64;
+}
+
+/// An edge as its follower's following list holds it. A mutual edge's
+/// `mutual_since` is in the follower's mutuals list, which holds it anyway:
+/// the flag says to look there.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Out {
-    /// `since` in µs, with [`MUTED`] as the top bit.
-    since_muted: Split64,
-    /// `mutual_since` in µs, or [`NONE`].
-    mutual: Split64,
+    /// `since` in µs (below 2⁵⁸), with [`MUTED`] and [`MUTUAL`] above it.
+    since_flags: Split64,
     target: u32,
 }
 
 impl Out {
     fn new(target: u32, edge: &Edge) -> Self {
         let muted = if edge.muted { MUTED } else { 0 };
+        let mutual = if edge.mutual_since.is_some() {
+            MUTUAL
+        } else {
+            0
+        };
         Out {
-            since_muted: Split64::new(micros(edge.since) | muted),
-            mutual: Split64::new(edge.mutual_since.map_or(NONE, micros)),
+            since_flags: Split64::new(micros(edge.since) | muted | mutual),
             target,
         }
     }
 
-    fn since(&self) -> u64 {
-        self.since_muted.get() & !MUTED
+    fn muted(&self) -> bool {
+        self.since_flags.get() & MUTED != 0
     }
 
-    fn edge(&self) -> Edge {
-        let mutual = self.mutual.get();
-        Edge {
-            since: timestamp(self.since()),
-            muted: self.since_muted.get() & MUTED != 0,
-            mutual_since: (mutual != NONE).then(|| timestamp(mutual)),
-        }
+    fn mutual(&self) -> bool {
+        self.since_flags.get() & MUTUAL != 0
     }
 }
 
@@ -88,55 +96,60 @@ impl Entry for Out {
     }
 }
 
-/// An entry of a followers or mutuals list: the other node and the time
-/// the list is ordered by.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct In {
-    since: Split64,
-    node: u32,
+impl Ordered for Out {
+    fn since(&self) -> u64 {
+        self.since_flags.get() & !FLAGS
+    }
 }
 
-impl In {
-    fn new(since: u64, node: u32) -> Self {
-        In {
-            since: Split64::new(since),
-            node,
+macro_rules! back_entry {
+    ($(#[$doc:meta])* $name:ident, $indexed:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub(crate) struct $name {
+            since: Split64,
+            node: u32,
         }
-    }
+
+        impl $name {
+            fn new(since: u64, node: u32) -> Self {
+                $name {
+                    since: Split64::new(since),
+                    node,
+                }
+            }
+        }
+
+        impl Entry for $name {
+            const INDEXED: bool = $indexed;
+            fn node(&self) -> u32 {
+                self.node
+            }
+        }
+
+        impl Ordered for $name {
+            fn since(&self) -> u64 {
+                self.since.get()
+            }
+        }
+    };
 }
 
-impl Entry for In {
-    const INDEXED: bool = false;
-    fn node(&self) -> u32 {
-        self.node
-    }
-}
+back_entry!(
+    /// A followers list entry: the follower and the edge's `since`. Only
+    /// ever sought by its order key, so a long list has no node index.
+    In,
+    false
+);
+back_entry!(
+    /// A mutuals list entry: the target and when the edge became mutual.
+    /// Sought by node for every mutual edge read, so a long list is indexed.
+    Mutual,
+    true
+);
 
-/// How an entry compares to the list position (`since`, `name`).
-fn probe<'a, T>(
-    names: &'a Interner,
-    since: u64,
-    name: &'a str,
-    since_of: impl Fn(&T) -> u64 + 'a,
-    node_of: impl Fn(&T) -> u32 + 'a,
-) -> impl Fn(&T) -> Ordering + 'a {
-    move |entry| {
-        since
-            .cmp(&since_of(entry))
-            .then_with(|| names.name(node_of(entry)).cmp(name))
-    }
-}
-
-fn out_probe<'a>(names: &'a Interner, since: u64, name: &'a str) -> impl Fn(&Out) -> Ordering + 'a {
-    probe(names, since, name, Out::since, |e: &Out| e.target)
-}
-
-fn in_probe<'a>(names: &'a Interner, since: u64, name: &'a str) -> impl Fn(&In) -> Ordering + 'a {
-    probe(names, since, name, |e: &In| e.since.get(), |e: &In| e.node)
-}
-
-/// A node's own record. `registered_at == NONE` marks a number whose node
-/// is not registered (never was, or was removed).
+/// A node's own record, as the undo log keeps it. `registered_at == NONE`
+/// marks a number whose node is not registered (never was, or was removed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NodeInfo {
     registered_at: u64,
@@ -203,22 +216,52 @@ impl NodeInfo {
     }
 }
 
+/// Everything of one node number: 80 bytes. The record's fields are laid
+/// out flat (not as a [`NodeInfo`]) so that `name_end` fills what would be
+/// padding.
 #[derive(Debug)]
 struct Slot {
-    info: NodeInfo,
+    registered_at: u64,
+    last_active: u64,
+    counts: [u32; 3],
+    /// Where the node's id ends in the arena; it starts where the previous
+    /// number's ends.
+    name_end: u32,
     following: Seq<Out>,
     followers: Seq<In>,
-    mutuals: Seq<In>,
+    mutuals: Seq<Mutual>,
 }
 
-impl Default for Slot {
-    fn default() -> Self {
+impl Slot {
+    fn new(name_end: u32) -> Self {
+        let NodeInfo {
+            registered_at,
+            last_active,
+            counts,
+        } = NodeInfo::ABSENT;
         Slot {
-            info: NodeInfo::ABSENT,
+            registered_at,
+            last_active,
+            counts,
+            name_end,
             following: Seq::default(),
             followers: Seq::default(),
             mutuals: Seq::default(),
         }
+    }
+
+    fn info(&self) -> NodeInfo {
+        NodeInfo {
+            registered_at: self.registered_at,
+            last_active: self.last_active,
+            counts: self.counts,
+        }
+    }
+
+    fn set_info(&mut self, info: NodeInfo) {
+        self.registered_at = info.registered_at;
+        self.last_active = info.last_active;
+        self.counts = info.counts;
     }
 }
 
@@ -238,9 +281,33 @@ impl State {
 /// One item of a list walk: `since`, the other node, the mute flag.
 pub(crate) type Item = (Timestamp, u32, bool);
 
+fn name_of<'a>(arena: &'a str, slots: &[Slot], node: u32) -> &'a str {
+    let index = node as usize;
+    let start = match index.checked_sub(1) {
+        Some(previous) => slots.get(previous).map_or(0, |s| s.name_end),
+        None => 0,
+    };
+    let end = slots.get(index).map_or(start, |s| s.name_end);
+    arena.get(start as usize..end as usize).unwrap_or_default()
+}
+
+/// A tenant's graph.
+///
+/// Ids are interned to dense numbers: the id strings sit back to back in
+/// one arena, and a hash table of numbers finds an id's number by the id's
+/// hash. Numbers are never freed or reused: events outlive the nodes they
+/// name and are kept forever, so a name stays resolvable as long as the
+/// store lives. A removed node keeps its number; registering it again
+/// reuses it.
+///
+/// The table hashes ids with std's SipHash-1-3 under keys drawn from the OS
+/// at start-up: ids come from users, and a keyed hash keeps a crafted set of
+/// ids from colliding on purpose (hash flooding).
 #[derive(Debug, Default)]
 pub(crate) struct Tenant {
-    pub(crate) names: Interner,
+    arena: String,
+    table: HashTable<u32>,
+    hasher: RandomState,
     /// Indexed by node number.
     slots: Vec<Slot>,
     /// The registered nodes in byte order of their ids, for the nodes walk.
@@ -253,26 +320,55 @@ impl Tenant {
         self.slots.get(node as usize)
     }
 
-    /// The number of a registered node.
-    pub(crate) fn registered(&self, id: &str) -> Option<u32> {
-        self.names
-            .get(id)
-            .filter(|&node| self.slot(node).is_some_and(|s| s.info.is_registered()))
+    /// The id a number names (empty for a number never handed out).
+    pub(crate) fn name(&self, node: u32) -> &str {
+        name_of(&self.arena, &self.slots, node)
     }
 
-    /// The number of `id`, handing out a new one (with an empty slot) if needed.
+    /// The number of `id`, if it was ever interned.
+    fn number(&self, id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        self.table
+            .find(hash, |&node| self.name(node) == id)
+            .copied()
+    }
+
+    /// The number of a registered node.
+    pub(crate) fn registered(&self, id: &str) -> Option<u32> {
+        self.number(id)
+            .filter(|&node| self.slot(node).is_some_and(|s| s.registered_at != NONE))
+    }
+
+    /// The number of `id`, handing out the next one (with an empty slot) if
+    /// it is new.
+    ///
+    /// # Errors
+    /// `unavailable` once the tenant's ids fill 4 GiB or 2³² numbers.
     pub(crate) fn intern(&mut self, id: &str) -> Result<u32, Error> {
-        let node = self.names.intern(id)?;
-        if self.slots.len() <= node as usize {
-            self.slots.resize_with(node as usize + 1, Slot::default);
+        if let Some(node) = self.number(id) {
+            return Ok(node);
         }
+        let full = || Error::unavailable("the memory store's id table for this tenant is full");
+        let node = u32::try_from(self.slots.len()).map_err(|_| full())?;
+        let end = u32::try_from(self.arena.len() + id.len()).map_err(|_| full())?;
+        self.arena.push_str(id);
+        self.slots.push(Slot::new(end));
+        let Tenant {
+            arena,
+            table,
+            hasher,
+            slots,
+            ..
+        } = self;
+        let hash = hasher.hash_one(id);
+        table.insert_unique(hash, node, |&n| hasher.hash_one(name_of(arena, slots, n)));
         Ok(node)
     }
 
     /// A registered node's own record.
     pub(crate) fn info(&self, node: u32) -> Option<NodeInfo> {
         self.slot(node)
-            .map(|s| s.info)
+            .map(Slot::info)
             .filter(NodeInfo::is_registered)
     }
 
@@ -290,37 +386,79 @@ impl Tenant {
     }
 
     pub(crate) fn node_id(&self, node: u32) -> Result<NodeId, Error> {
-        NodeId::new(self.names.name(node))
+        NodeId::new(self.name(node))
             .map_err(|cause| Error::internal("memory store: bad stored id").with_source(cause))
+    }
+
+    /// How an entry compares to the list position (`since`, `name`).
+    fn probe<'a, T: Ordered>(&'a self, since: u64, name: &'a str) -> impl Fn(&T) -> Ordering + 'a {
+        move |entry| {
+            since
+                .cmp(&entry.since())
+                .then_with(|| self.name(entry.node()).cmp(name))
+        }
+    }
+
+    /// Changes one list of `node`. The list is taken out of its slot for the
+    /// change, so that the change can read every id, its owner's included.
+    fn change_list<T: Entry>(
+        &mut self,
+        node: u32,
+        list: fn(&mut Slot) -> &mut Seq<T>,
+        change: impl FnOnce(&Tenant, &mut Seq<T>),
+    ) {
+        let Some(slot) = self.slots.get_mut(node as usize) else {
+            return;
+        };
+        let mut seq = std::mem::take(list(slot));
+        change(self, &mut seq);
+        if let Some(slot) = self.slots.get_mut(node as usize) {
+            *list(slot) = seq;
+        }
     }
 
     /// Sets a node's record, or unregisters it with `None`, keeping the id
     /// order in step. Answers the record it replaced.
     pub(crate) fn set_info(&mut self, node: u32, info: Option<NodeInfo>) -> Option<NodeInfo> {
-        let Tenant {
-            names,
-            slots,
-            node_order,
-            ..
-        } = self;
-        let slot = slots.get_mut(node as usize)?;
-        let before = Some(slot.info).filter(NodeInfo::is_registered);
-        slot.info = info.unwrap_or(NodeInfo::ABSENT);
-        let name = names.name(node);
-        let by_name = |e: &u32| names.name(*e).cmp(name);
-        match (before.is_some(), slot.info.is_registered()) {
-            (false, true) => node_order.insert(node, by_name),
+        let slot = self.slots.get_mut(node as usize)?;
+        let before = Some(slot.info()).filter(NodeInfo::is_registered);
+        let info = info.unwrap_or(NodeInfo::ABSENT);
+        slot.set_info(info);
+        let order = std::mem::take(&mut self.node_order);
+        let mut order = order;
+        let name = self.name(node);
+        let by_name = |e: &u32| self.name(*e).cmp(name);
+        match (before.is_some(), info.is_registered()) {
+            (false, true) => order.insert(node, by_name),
             (true, false) => {
-                node_order.remove(by_name);
+                order.remove(by_name);
             }
             _ => {}
         }
+        self.node_order = order;
         before
     }
 
     /// The edge follower → target.
     pub(crate) fn edge(&self, follower: u32, target: u32) -> Option<Edge> {
-        Some(self.slot(follower)?.following.find(target)?.edge())
+        let slot = self.slot(follower)?;
+        let out = slot.following.find(target)?;
+        let mutual_since = if out.mutual() {
+            slot.mutuals.find(target).map(|m| timestamp(m.since()))
+        } else {
+            None
+        };
+        Some(Edge {
+            since: timestamp(out.since()),
+            muted: out.muted(),
+            mutual_since,
+        })
+    }
+
+    /// Whether the edge follower → target is present: [`Tenant::edge`]
+    /// without reading the mutual mark.
+    pub(crate) fn follows(&self, follower: u32, target: u32) -> Option<Out> {
+        self.slot(follower)?.following.find(target)
     }
 
     /// Sets the edge follower → target (or removes it), keeping every list
@@ -331,44 +469,64 @@ impl Tenant {
         target: u32,
         edge: Option<Edge>,
     ) -> Result<Option<Edge>, Error> {
-        let missing = || Error::internal("memory store: an edge end has no slot");
         if self.slot(follower).is_none() || self.slot(target).is_none() {
-            return Err(missing());
+            return Err(Error::internal("memory store: an edge end has no slot"));
         }
-        let Tenant { names, slots, .. } = self;
-        let (follower_name, target_name) = (names.name(follower), names.name(target));
-        let old = slots
-            .get(follower as usize)
-            .and_then(|s| s.following.find(target));
+        let old = self.edge(follower, target);
         if let Some(old) = old {
-            let since = old.since();
-            let slot = slots.get_mut(follower as usize).ok_or_else(missing)?;
-            slot.following.remove(out_probe(names, since, target_name));
-            let mutual = old.mutual.get();
-            if mutual != NONE {
-                slot.mutuals.remove(in_probe(names, mutual, target_name));
+            let since = micros(old.since);
+            self.change_list(
+                follower,
+                |s| &mut s.following,
+                |t, seq| {
+                    seq.remove(t.probe(since, t.name(target)));
+                },
+            );
+            if let Some(mark) = old.mutual_since.map(micros) {
+                self.change_list(
+                    follower,
+                    |s| &mut s.mutuals,
+                    |t, seq| {
+                        seq.remove(t.probe(mark, t.name(target)));
+                    },
+                );
             }
-            let slot = slots.get_mut(target as usize).ok_or_else(missing)?;
-            slot.followers.remove(in_probe(names, since, follower_name));
+            self.change_list(
+                target,
+                |s| &mut s.followers,
+                |t, seq| {
+                    seq.remove(t.probe(since, t.name(follower)));
+                },
+            );
         }
         if let Some(edge) = &edge {
+            let since = micros(edge.since);
             let out = Out::new(target, edge);
-            let since = out.since();
-            let slot = slots.get_mut(follower as usize).ok_or_else(missing)?;
-            slot.following
-                .insert(out, out_probe(names, since, target_name));
-            let mutual = out.mutual.get();
-            if mutual != NONE {
-                let entry = In::new(mutual, target);
-                slot.mutuals
-                    .insert(entry, in_probe(names, mutual, target_name));
+            self.change_list(
+                follower,
+                |s| &mut s.following,
+                |t, seq| {
+                    seq.insert(out, t.probe(since, t.name(target)));
+                },
+            );
+            if let Some(mark) = edge.mutual_since.map(micros) {
+                self.change_list(
+                    follower,
+                    |s| &mut s.mutuals,
+                    |t, seq| {
+                        seq.insert(Mutual::new(mark, target), t.probe(mark, t.name(target)));
+                    },
+                );
             }
-            let slot = slots.get_mut(target as usize).ok_or_else(missing)?;
-            let entry = In::new(since, follower);
-            slot.followers
-                .insert(entry, in_probe(names, since, follower_name));
+            self.change_list(
+                target,
+                |s| &mut s.followers,
+                |t, seq| {
+                    seq.insert(In::new(since, follower), t.probe(since, t.name(follower)));
+                },
+            );
         }
-        Ok(old.map(|old| old.edge()))
+        Ok(old)
     }
 
     /// Every (follower, target) with `node` at either end.
@@ -391,35 +549,32 @@ impl Tenant {
         let Some(slot) = self.slot(subject) else {
             return Box::new(std::iter::empty());
         };
-        let names = &self.names;
-        // No position sorts before every entry: since is at most 2⁵⁸ µs.
+        // No position sorts before every entry: since is below 2⁵⁸ µs.
         let (since, name) = after.map_or((u64::MAX, ""), |(since, name)| (micros(since), name));
         match list {
             ListKind::Following => Box::new(
                 slot.following
-                    .after(out_probe(names, since, name))
-                    .map(|e| (timestamp(e.since()), e.target, e.edge().muted)),
+                    .after(self.probe(since, name))
+                    .map(|e| (timestamp(e.since()), e.target, e.muted())),
             ),
             ListKind::Followers => Box::new(
                 slot.followers
-                    .after(in_probe(names, since, name))
+                    .after(self.probe(since, name))
                     .filter_map(move |e| {
-                        let edge = self.edge(e.node, subject)?;
-                        Some((edge.since, e.node, edge.muted))
+                        let edge = self.follows(e.node, subject)?;
+                        Some((timestamp(e.since()), e.node, edge.muted()))
                     }),
             ),
-            ListKind::Mutuals => Box::new(
-                slot.mutuals
-                    .after(in_probe(names, since, name))
-                    .filter_map(move |e| {
-                        let edge = self.edge(subject, e.node)?;
-                        Some((timestamp(e.since.get()), e.node, edge.muted))
-                    }),
-            ),
+            ListKind::Mutuals => Box::new(slot.mutuals.after(self.probe(since, name)).filter_map(
+                move |e| {
+                    let edge = self.follows(subject, e.node)?;
+                    Some((timestamp(e.since()), e.node, edge.muted()))
+                },
+            )),
         }
     }
 
-    /// When a registered node counts as inactive from, in µs.
+    /// Since when a registered node counts as inactive.
     pub(crate) fn active_at(&self, node: u32) -> Option<Timestamp> {
         self.info(node).map(|info| timestamp(info.active_at()))
     }
@@ -429,12 +584,46 @@ impl Tenant {
         &'a self,
         after: Option<&'a str>,
     ) -> impl Iterator<Item = u32> + 'a {
-        let names = &self.names;
-        let start = after.unwrap_or_default();
         let seek = move |e: &u32| match after {
-            Some(_) => names.name(*e).cmp(start),
+            Some(after) => self.name(*e).cmp(after),
             None => Ordering::Greater,
         };
         self.node_order.after(seek).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_dense_stable_and_resolve_back() -> Result<(), Error> {
+        let mut tenant = Tenant::default();
+        assert_eq!(tenant.number("alice"), None);
+        let alice = tenant.intern("alice")?;
+        let bob = tenant.intern("bob")?;
+        assert_eq!((alice, bob), (0, 1));
+        assert_eq!(tenant.intern("alice")?, alice);
+        assert_eq!(tenant.number("bob"), Some(bob));
+        assert_eq!(tenant.name(alice), "alice");
+        assert_eq!(tenant.name(bob), "bob");
+        assert_eq!(tenant.name(7), "");
+        assert_eq!(tenant.registered("bob"), None);
+        for n in 0..10_000 {
+            tenant.intern(&format!("u{n}"))?;
+        }
+        assert_eq!(
+            tenant.number("u9999").map(|n| tenant.name(n)),
+            Some("u9999")
+        );
+        assert_eq!(tenant.name(bob), "bob");
+        Ok(())
+    }
+
+    #[test]
+    fn entries_pack_as_documented() {
+        assert_eq!(std::mem::size_of::<Slot>(), 80);
+        assert_eq!(std::mem::size_of::<Out>(), 12);
+        assert_eq!(std::mem::size_of::<In>(), 12);
     }
 }
