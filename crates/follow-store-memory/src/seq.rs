@@ -19,14 +19,20 @@ const SMALL_MAX: usize = 32;
 /// The most entries in one chunk of a long sequence; a full chunk splits.
 const CHUNK: usize = 512;
 
-/// An entry of a sequence: it names one node, at most once per sequence.
+/// An entry of a sequence: it names one node, at most once per sequence
+/// among its [`Entry::indexed`] entries.
 pub(crate) trait Entry: Copy {
     /// Whether a long sequence keeps a node → entry map beside its chunks,
-    /// for [`Seq::find`] in O(1) (the following list, read by every edge
-    /// lookup). Lists only ever sought by their order key go without.
+    /// for [`Seq::find`] in O(1) (the lists read by every edge lookup).
+    /// Lists only ever sought by their order key go without.
     const INDEXED: bool;
     /// The node the entry names.
     fn node(&self) -> u32;
+    /// Whether [`Seq::find`] finds this entry (a sequence may mix entries
+    /// of two lists, and index only one of them).
+    fn indexed(&self) -> bool {
+        Self::INDEXED
+    }
 }
 
 impl Entry for u32 {
@@ -89,17 +95,20 @@ impl<T: Entry> Seq<T> {
         self.len() == 0
     }
 
-    /// The entry naming `node`, if any.
+    /// The indexed entry naming `node`, if any.
     pub(crate) fn find(&self, node: u32) -> Option<T> {
         match self {
-            Seq::Small(items) => items.iter().find(|e| e.node() == node).copied(),
+            Seq::Small(items) => items
+                .iter()
+                .find(|e| e.indexed() && e.node() == node)
+                .copied(),
             Seq::Big(big) => match &big.index {
                 Some(index) => index.get(&node).copied(),
                 None => big
                     .chunks
                     .iter()
                     .flatten()
-                    .find(|e| e.node() == node)
+                    .find(|e| e.indexed() && e.node() == node)
                     .copied(),
             },
         }
@@ -157,7 +166,13 @@ impl<T: Entry> Seq<T> {
                 let mut chunk = Vec::with_capacity(CHUNK);
                 chunk.extend_from_slice(items);
                 chunk.insert(at, item);
-                let index = T::INDEXED.then(|| chunk.iter().map(|e| (e.node(), *e)).collect());
+                let index = T::INDEXED.then(|| {
+                    chunk
+                        .iter()
+                        .filter(|e| e.indexed())
+                        .map(|e| (e.node(), *e))
+                        .collect()
+                });
                 *self = Seq::Big(Box::new(Chunks {
                     len: chunk.len(),
                     chunks: vec![chunk],
@@ -172,7 +187,7 @@ impl<T: Entry> Seq<T> {
                 let Some(chunk) = big.chunks.get_mut(chunk_at) else {
                     big.chunks.push(vec![item]);
                     big.len += 1;
-                    if let Some(index) = &mut big.index {
+                    if let Some(index) = big.index.as_mut().filter(|_| item.indexed()) {
                         index.insert(item.node(), item);
                     }
                     return;
@@ -186,7 +201,7 @@ impl<T: Entry> Seq<T> {
                     big.chunks.insert(chunk_at + 1, tail);
                 }
                 big.len += 1;
-                if let Some(index) = &mut big.index {
+                if let Some(index) = big.index.as_mut().filter(|_| item.indexed()) {
                     index.insert(item.node(), item);
                 }
             }
@@ -217,7 +232,7 @@ impl<T: Entry> Seq<T> {
                     big.chunks.remove(chunk_at);
                 }
                 big.len -= 1;
-                if let Some(index) = &mut big.index {
+                if let Some(index) = big.index.as_mut().filter(|_| found.indexed()) {
                     index.remove(&found.node());
                 }
                 if big.len <= SMALL_MAX / 2 {

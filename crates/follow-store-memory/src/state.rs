@@ -102,51 +102,62 @@ impl Ordered for Out {
     }
 }
 
-macro_rules! back_entry {
-    ($(#[$doc:meta])* $name:ident, $indexed:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy)]
-        pub(crate) struct $name {
-            since: Split64,
-            node: u32,
-        }
+/// Marks a [`Back`] entry as a follower (else it is a mutual target); it
+/// is the top bit of the order key, so a node's followers sort before its
+/// mutuals and each list is one run of the sequence.
+const FOLLOWER: u64 = 1 << 63;
 
-        impl $name {
-            fn new(since: u64, node: u32) -> Self {
-                $name {
-                    since: Split64::new(since),
-                    node,
-                }
-            }
-        }
-
-        impl Entry for $name {
-            const INDEXED: bool = $indexed;
-            fn node(&self) -> u32 {
-                self.node
-            }
-        }
-
-        impl Ordered for $name {
-            fn since(&self) -> u64 {
-                self.since.get()
-            }
-        }
-    };
+/// An entry of a node's back list, which holds two lists in one sequence
+/// (one 16-byte header a node, not two): its followers (the follower and the
+/// edge's `since`) and its mutuals (the target and when the edge became
+/// mutual). Only mutual entries are found by node, for every mutual edge
+/// read; followers are only ever sought by their order key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Back {
+    /// The time in µs, with [`FOLLOWER`] above it for a follower.
+    key: Split64,
+    node: u32,
 }
 
-back_entry!(
-    /// A followers list entry: the follower and the edge's `since`. Only
-    /// ever sought by its order key, so a long list has no node index.
-    In,
-    false
-);
-back_entry!(
-    /// A mutuals list entry: the target and when the edge became mutual.
-    /// Sought by node for every mutual edge read, so a long list is indexed.
-    Mutual,
-    true
-);
+impl Back {
+    fn follower(since: u64, node: u32) -> Self {
+        Back {
+            key: Split64::new(since | FOLLOWER),
+            node,
+        }
+    }
+
+    fn mutual(since: u64, node: u32) -> Self {
+        Back {
+            key: Split64::new(since),
+            node,
+        }
+    }
+
+    fn is_follower(&self) -> bool {
+        self.key.get() & FOLLOWER != 0
+    }
+
+    fn time(&self) -> Timestamp {
+        timestamp(self.key.get() & !FOLLOWER)
+    }
+}
+
+impl Entry for Back {
+    const INDEXED: bool = true;
+    fn node(&self) -> u32 {
+        self.node
+    }
+    fn indexed(&self) -> bool {
+        !self.is_follower()
+    }
+}
+
+impl Ordered for Back {
+    fn since(&self) -> u64 {
+        self.key.get()
+    }
+}
 
 /// A node's own record, as the undo log keeps it. `registered_at == NONE`
 /// marks a number whose node is not registered (never was, or was removed).
@@ -216,7 +227,7 @@ impl NodeInfo {
     }
 }
 
-/// Everything of one node number: 80 bytes. The record's fields are laid
+/// Everything of one node number: 64 bytes. The record's fields are laid
 /// out flat (not as a [`NodeInfo`]) so that `name_end` fills what would be
 /// padding.
 #[derive(Debug)]
@@ -228,8 +239,7 @@ struct Slot {
     /// number's ends.
     name_end: u32,
     following: Seq<Out>,
-    followers: Seq<In>,
-    mutuals: Seq<Mutual>,
+    back: Seq<Back>,
 }
 
 impl Slot {
@@ -245,8 +255,7 @@ impl Slot {
             counts,
             name_end,
             following: Seq::default(),
-            followers: Seq::default(),
-            mutuals: Seq::default(),
+            back: Seq::default(),
         }
     }
 
@@ -444,7 +453,7 @@ impl Tenant {
         let slot = self.slot(follower)?;
         let out = slot.following.find(target)?;
         let mutual_since = if out.mutual() {
-            slot.mutuals.find(target).map(|m| timestamp(m.since()))
+            slot.back.find(target).map(|m| m.time())
         } else {
             None
         };
@@ -485,7 +494,7 @@ impl Tenant {
             if let Some(mark) = old.mutual_since.map(micros) {
                 self.change_list(
                     follower,
-                    |s| &mut s.mutuals,
+                    |s| &mut s.back,
                     |t, seq| {
                         seq.remove(t.probe(mark, t.name(target)));
                     },
@@ -493,9 +502,9 @@ impl Tenant {
             }
             self.change_list(
                 target,
-                |s| &mut s.followers,
+                |s| &mut s.back,
                 |t, seq| {
-                    seq.remove(t.probe(since, t.name(follower)));
+                    seq.remove(t.probe(since | FOLLOWER, t.name(follower)));
                 },
             );
         }
@@ -512,17 +521,21 @@ impl Tenant {
             if let Some(mark) = edge.mutual_since.map(micros) {
                 self.change_list(
                     follower,
-                    |s| &mut s.mutuals,
+                    |s| &mut s.back,
                     |t, seq| {
-                        seq.insert(Mutual::new(mark, target), t.probe(mark, t.name(target)));
+                        seq.insert(Back::mutual(mark, target), t.probe(mark, t.name(target)));
                     },
                 );
             }
             self.change_list(
                 target,
-                |s| &mut s.followers,
+                |s| &mut s.back,
                 |t, seq| {
-                    seq.insert(In::new(since, follower), t.probe(since, t.name(follower)));
+                    let key = since | FOLLOWER;
+                    seq.insert(
+                        Back::follower(since, follower),
+                        t.probe(key, t.name(follower)),
+                    );
                 },
             );
         }
@@ -535,7 +548,11 @@ impl Tenant {
             return Vec::new();
         };
         let out = slot.following.iter().map(|e| (node, e.target));
-        let into = slot.followers.iter().map(|e| (e.node, node));
+        let into = slot
+            .back
+            .iter()
+            .take_while(|e| e.is_follower())
+            .map(|e| (e.node, node));
         out.chain(into).collect()
     }
 
@@ -549,28 +566,43 @@ impl Tenant {
         let Some(slot) = self.slot(subject) else {
             return Box::new(std::iter::empty());
         };
-        // No position sorts before every entry: since is below 2⁵⁸ µs.
-        let (since, name) = after.map_or((u64::MAX, ""), |(since, name)| (micros(since), name));
+        let micros_after = after.map(|(since, name)| (micros(since), name));
         match list {
-            ListKind::Following => Box::new(
-                slot.following
-                    .after(self.probe(since, name))
-                    .map(|e| (timestamp(e.since()), e.target, e.muted())),
-            ),
-            ListKind::Followers => Box::new(
-                slot.followers
-                    .after(self.probe(since, name))
-                    .filter_map(move |e| {
-                        let edge = self.follows(e.node, subject)?;
-                        Some((timestamp(e.since()), e.node, edge.muted()))
-                    }),
-            ),
-            ListKind::Mutuals => Box::new(slot.mutuals.after(self.probe(since, name)).filter_map(
-                move |e| {
-                    let edge = self.follows(subject, e.node)?;
-                    Some((timestamp(e.since()), e.node, edge.muted()))
-                },
-            )),
+            ListKind::Following => {
+                // Since is below 2⁵⁸ µs: no entry sorts before (MAX, "").
+                let (since, name) = micros_after.unwrap_or((u64::MAX, ""));
+                Box::new(
+                    slot.following
+                        .after(self.probe(since, name))
+                        .map(|e| (timestamp(e.since()), e.target, e.muted())),
+                )
+            }
+            ListKind::Followers => {
+                let (since, name) =
+                    micros_after.map_or((u64::MAX, ""), |(since, name)| (since | FOLLOWER, name));
+                Box::new(
+                    slot.back
+                        .after(self.probe(since, name))
+                        .take_while(|e| e.is_follower())
+                        .filter_map(move |e| {
+                            let edge = self.follows(e.node, subject)?;
+                            Some((e.time(), e.node, edge.muted()))
+                        }),
+                )
+            }
+            ListKind::Mutuals => {
+                // (FOLLOWER - 1, "") sorts after every follower entry and
+                // before every mutual one.
+                let (since, name) = micros_after.unwrap_or((FOLLOWER - 1, ""));
+                Box::new(
+                    slot.back
+                        .after(self.probe(since, name))
+                        .filter_map(move |e| {
+                            let edge = self.follows(subject, e.node)?;
+                            Some((e.time(), e.node, edge.muted()))
+                        }),
+                )
+            }
         }
     }
 
@@ -622,8 +654,8 @@ mod tests {
 
     #[test]
     fn entries_pack_as_documented() {
-        assert_eq!(std::mem::size_of::<Slot>(), 80);
+        assert_eq!(std::mem::size_of::<Slot>(), 64);
         assert_eq!(std::mem::size_of::<Out>(), 12);
-        assert_eq!(std::mem::size_of::<In>(), 12);
+        assert_eq!(std::mem::size_of::<Back>(), 12);
     }
 }
