@@ -1,68 +1,25 @@
-//! A tenant's outbox, 16 bytes an event.
+//! A tenant's outbox, about 8 bytes an event.
 //!
 //! Events are kept for the life of the store (the trait has no way to trim
-//! them; docs/storage-memory.md), so they are stored with interned ids rather
-//! than as [`Event`]s (72 bytes and three reference counts each) and rebuilt
-//! when read. Events sit in chunks of at most [`CHUNK`]; each chunk holds its
-//! first event's position and time, and every event stores only its offsets
-//! from them, so an event is four `u32`s. A chunk is closed early when an
-//! offset would not fit (a clock step of more than 35 minutes, or 2²⁹
-//! positions taken by other tenants in between).
+//! them; docs/storage-memory.md), so they are stored compactly and rebuilt
+//! as [`Event`]s (72 bytes and three reference counts each) when read. Each
+//! event is four varints relative to the one before: the position step
+//! (usually 1), the time step with the kind in its low bits (0 within a
+//! batch), and the interned follower and target. Every [`BLOCK`] events a
+//! mark records where the block starts and the state before it, so a read
+//! seeks by binary search and decodes at most one block before its first
+//! event.
 
 use follow_core::{AccountId, Error, Event, EventKind, EventPosition, NodeId, TenantId};
 
 use crate::state::{Tenant, timestamp};
 
-const CHUNK: usize = 4096;
-/// The kind lives in the bits of the position offset above [`OFFSET_BITS`].
-const OFFSET_BITS: u32 = 29;
+/// Events a mark.
+const BLOCK: usize = 64;
+/// The kind lives in the low bits of the time step.
+const KIND_BITS: u32 = 3;
 
-#[derive(Debug, Clone, Copy)]
-struct Stored {
-    offset_and_kind: u32,
-    /// µs from the chunk's first event.
-    at: i32,
-    follower: u32,
-    target: u32,
-}
-
-#[derive(Debug)]
-struct Chunk {
-    first_position: u64,
-    first_at: i64,
-    events: Vec<Stored>,
-}
-
-impl Chunk {
-    fn position(&self, stored: &Stored) -> u64 {
-        self.first_position + u64::from(stored.offset_and_kind & ((1 << OFFSET_BITS) - 1))
-    }
-
-    /// The event's place in this chunk, if it fits.
-    fn encode(
-        &self,
-        position: u64,
-        at: i64,
-        kind: u32,
-        follower: u32,
-        target: u32,
-    ) -> Option<Stored> {
-        if self.events.len() >= CHUNK {
-            return None;
-        }
-        let offset = u32::try_from(position.checked_sub(self.first_position)?)
-            .ok()
-            .filter(|offset| *offset < 1 << OFFSET_BITS)?;
-        Some(Stored {
-            offset_and_kind: offset | kind << OFFSET_BITS,
-            at: i32::try_from(at.checked_sub(self.first_at)?).ok()?,
-            follower,
-            target,
-        })
-    }
-}
-
-fn kind_code(kind: EventKind) -> u32 {
+fn kind_code(kind: EventKind) -> u64 {
     match kind {
         EventKind::Followed => 0,
         EventKind::Unfollowed => 1,
@@ -72,61 +29,115 @@ fn kind_code(kind: EventKind) -> u32 {
     }
 }
 
-fn kind_of(code: u32) -> Result<EventKind, Error> {
+fn kind_of(code: u64) -> Result<EventKind, Error> {
     Ok(match code {
         0 => EventKind::Followed,
         1 => EventKind::Unfollowed,
         2 => EventKind::Muted,
         3 => EventKind::Unmuted,
         4 => EventKind::FollowerRemoved,
-        _ => return Err(Error::internal("memory store: corrupt event kind")),
+        _ => return Err(corrupt()),
     })
+}
+
+fn corrupt() -> Error {
+    Error::internal("memory store: corrupt event log")
+}
+
+fn put(bytes: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        bytes.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    bytes.push(value as u8);
+}
+
+fn get(bytes: &[u8], at: &mut usize) -> Result<u64, Error> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at).ok_or_else(corrupt)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(corrupt())
+}
+
+/// Where decoding stands: the position and time of the previous event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Cursor {
+    position: u64,
+    at: i64,
+}
+
+/// A block's start: its byte offset, its first event's position, and the
+/// state before it.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    offset: usize,
+    first_position: u64,
+    before: Cursor,
+}
+
+/// The log's length, to cut it back to when a batch rolls back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogMark {
+    bytes: usize,
+    events: usize,
+    marks: usize,
+    last: Cursor,
 }
 
 /// The events of one tenant in increasing position.
 #[derive(Debug, Default)]
 pub(crate) struct EventLog {
-    chunks: Vec<Chunk>,
+    bytes: Vec<u8>,
+    marks: Vec<Mark>,
+    events: usize,
+    last: Cursor,
 }
 
 impl EventLog {
-    /// Appends an event whose ends are the interned `follower` and `target`.
-    pub(crate) fn push(&mut self, event: &Event, follower: u32, target: u32) {
-        let position = event.position.0;
-        let at = event.at.as_unix_micros();
-        let kind = kind_code(event.kind);
-        let fits = self
-            .chunks
-            .last()
-            .and_then(|chunk| chunk.encode(position, at, kind, follower, target));
-        match (fits, self.chunks.last_mut()) {
-            (Some(stored), Some(chunk)) => chunk.events.push(stored),
-            _ => {
-                // Grown by doubling, not reserved: a clock that keeps
-                // stepping closes chunks after one event each.
-                let events = vec![Stored {
-                    offset_and_kind: kind << OFFSET_BITS,
-                    at: 0,
-                    follower,
-                    target,
-                }];
-                self.chunks.push(Chunk {
-                    first_position: position,
-                    first_at: at,
-                    events,
-                });
-            }
+    /// The current end, for [`EventLog::truncate`].
+    pub(crate) fn mark(&self) -> LogMark {
+        LogMark {
+            bytes: self.bytes.len(),
+            events: self.events,
+            marks: self.marks.len(),
+            last: self.last,
         }
     }
 
-    /// Drops the newest event (a rolled-back batch).
-    pub(crate) fn pop(&mut self) {
-        if let Some(chunk) = self.chunks.last_mut() {
-            chunk.events.pop();
-            if chunk.events.is_empty() {
-                self.chunks.pop();
-            }
+    /// Cuts the log back to `mark` (a rolled-back batch).
+    pub(crate) fn truncate(&mut self, mark: LogMark) {
+        self.bytes.truncate(mark.bytes);
+        self.marks.truncate(mark.marks);
+        self.events = mark.events;
+        self.last = mark.last;
+    }
+
+    /// Appends an event whose ends are the interned `follower` and `target`.
+    /// Positions increase, so the step is at least 1; time may step back.
+    pub(crate) fn push(&mut self, event: &Event, follower: u32, target: u32) {
+        let position = event.position.0;
+        let at = event.at.as_unix_micros();
+        if self.events.is_multiple_of(BLOCK) {
+            self.marks.push(Mark {
+                offset: self.bytes.len(),
+                first_position: position,
+                before: self.last,
+            });
         }
+        let step = at.wrapping_sub(self.last.at);
+        let zigzag = ((step << 1) ^ (step >> 63)) as u64;
+        put(&mut self.bytes, position.wrapping_sub(self.last.position));
+        put(&mut self.bytes, zigzag << KIND_BITS | kind_code(event.kind));
+        put(&mut self.bytes, u64::from(follower));
+        put(&mut self.bytes, u64::from(target));
+        self.events += 1;
+        self.last = Cursor { position, at };
     }
 
     /// At most `limit` events strictly after `after`, oldest first.
@@ -137,48 +148,41 @@ impl EventLog {
         after: Option<EventPosition>,
         limit: usize,
     ) -> Result<Vec<Event>, Error> {
-        let after = after.map_or(0, |p| p.0.saturating_add(1));
-        // The first chunk holding a position at or past `after`, and where in it.
-        let first = self.chunks.partition_point(|chunk| {
-            chunk
-                .events
-                .last()
-                .is_some_and(|last| chunk.position(last) < after)
-        });
-        let start = self.chunks.get(first).map_or(0, |chunk| {
-            chunk
-                .events
-                .partition_point(|stored| chunk.position(stored) < after)
-        });
-        let corrupt =
-            |cause: Error| Error::internal("memory store: bad stored id").with_source(cause);
-        self.chunks
-            .iter()
-            .skip(first)
-            .enumerate()
-            .flat_map(|(n, chunk)| {
-                let skip = if n == 0 { start } else { 0 };
-                chunk
-                    .events
-                    .iter()
-                    .skip(skip)
-                    .map(move |stored| (chunk, stored))
-            })
-            .take(limit)
-            .map(|(chunk, stored)| {
-                Ok(Event {
-                    position: EventPosition(chunk.position(stored)),
-                    tenant: tenant_id.clone(),
-                    kind: kind_of(stored.offset_and_kind >> OFFSET_BITS)?,
-                    follower: AccountId::new(tenant.name(stored.follower)).map_err(corrupt)?,
-                    target: NodeId::new(tenant.name(stored.target)).map_err(corrupt)?,
-                    at: timestamp(
-                        u64::try_from(chunk.first_at.saturating_add(i64::from(stored.at)))
-                            .unwrap_or_default(),
-                    ),
-                })
-            })
-            .collect()
+        let after = after.map_or(0, |p| p.0);
+        // The last block starting at or before `after`: the first event
+        // past it is in that block or the next.
+        let block = self
+            .marks
+            .partition_point(|mark| mark.first_position <= after)
+            .saturating_sub(1);
+        let Some(mark) = self.marks.get(block) else {
+            return Ok(Vec::new());
+        };
+        let (mut offset, mut state) = (mark.offset, mark.before);
+        let mut events = Vec::new();
+        let ids = |cause: Error| Error::internal("memory store: bad stored id").with_source(cause);
+        while events.len() < limit && offset < self.bytes.len() {
+            let position = state.position.wrapping_add(get(&self.bytes, &mut offset)?);
+            let step_kind = get(&self.bytes, &mut offset)?;
+            let zigzag = step_kind >> KIND_BITS;
+            let step = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
+            let at = state.at.wrapping_add(step);
+            let follower = u32::try_from(get(&self.bytes, &mut offset)?).map_err(|_| corrupt())?;
+            let target = u32::try_from(get(&self.bytes, &mut offset)?).map_err(|_| corrupt())?;
+            state = Cursor { position, at };
+            if position <= after {
+                continue;
+            }
+            events.push(Event {
+                position: EventPosition(position),
+                tenant: tenant_id.clone(),
+                kind: kind_of(step_kind & ((1 << KIND_BITS) - 1))?,
+                follower: AccountId::new(tenant.name(follower)).map_err(ids)?,
+                target: NodeId::new(tenant.name(target)).map_err(ids)?,
+                at: timestamp(u64::try_from(at).map_err(|_| corrupt())?),
+            });
+        }
+        Ok(events)
     }
 }
 
@@ -188,10 +192,9 @@ mod tests {
     use follow_core::Timestamp;
 
     #[test]
-    fn events_survive_the_packing_across_chunks_and_clock_steps() -> Result<(), Error> {
+    fn events_survive_the_encoding_across_blocks_gaps_and_clock_steps() -> Result<(), Error> {
         let mut tenant = Tenant::default();
-        let alice = tenant.intern("alice")?;
-        let bob = tenant.intern("bob")?;
+        let numbers = [tenant.intern("alice")?, tenant.intern("bob")?];
         let tenant_id = TenantId::new("acme")?;
         let kinds = [
             EventKind::Followed,
@@ -202,45 +205,58 @@ mod tests {
         ];
         let mut log = EventLog::default();
         let mut written = Vec::new();
+        let mut marks = Vec::new();
         let mut position = 0u64;
-        for n in 0..10_000u64 {
-            // Gaps (other tenants), a clock that jumps both ways, the extremes.
-            position += 1 + (n % 7) * (n % 1_000 / 999) * (1 << 30);
+        for n in 0..1_000u64 {
+            // Gaps (other tenants' events), a clock that jumps both ways,
+            // the extremes of time.
+            position += 1 + (n % 7) * (n % 100 / 99) * (1 << 40);
             let at = match n % 5 {
                 0 => Timestamp::MAX,
                 1 => Timestamp::EPOCH,
                 _ => Timestamp::from_unix_micros(1_700_000_000_000_000 + (n as i64) * 37)?,
             };
+            let (follower, target) = if n % 2 == 0 {
+                ("alice", "bob")
+            } else {
+                ("bob", "alice")
+            };
             let event = Event {
                 position: EventPosition(position),
                 tenant: tenant_id.clone(),
                 kind: kinds[(n % 5) as usize],
-                follower: AccountId::new("alice")?,
-                target: NodeId::new("bob")?,
+                follower: AccountId::new(follower)?,
+                target: NodeId::new(target)?,
                 at,
             };
-            log.push(&event, alice, bob);
+            marks.push(log.mark());
+            let ends = (numbers[(n % 2) as usize], numbers[1 - (n % 2) as usize]);
+            log.push(&event, ends.0, ends.1);
             written.push(event);
         }
         assert_eq!(log.after(&tenant_id, &tenant, None, usize::MAX)?, written);
-        for cut in [0, 1, 4095, 4096, 4097, 9_000, 9_999] {
+        for cut in [0, 1, 62, 63, 64, 65, 500, 998, 999] {
             let after = Some(written[cut].position);
             let tail = log.after(&tenant_id, &tenant, after, 3)?;
             let end = (cut + 4).min(written.len());
-            assert_eq!(tail, written[cut + 1..end]);
+            assert_eq!(tail, written[cut + 1..end], "after event {cut}");
         }
-        // A position that names no event: inside the gap before event 999.
-        let between = Some(EventPosition(written[998].position.0 + 1));
+        // A position that names no event: inside the gap before event 99.
+        let between = Some(EventPosition(written[98].position.0 + 1));
         assert_eq!(
             log.after(&tenant_id, &tenant, between, 1)?,
-            written[999..1_000]
+            written[99..100]
         );
-        for _ in 0..5_000 {
-            log.pop();
-        }
+        log.truncate(marks[700]);
         assert_eq!(
             log.after(&tenant_id, &tenant, None, usize::MAX)?,
-            written[..5_000]
+            written[..700]
+        );
+        let again = written[700].clone();
+        log.push(&again, numbers[0], numbers[1]);
+        assert_eq!(
+            log.after(&tenant_id, &tenant, Some(written[699].position), 5)?,
+            [again]
         );
         Ok(())
     }

@@ -7,12 +7,13 @@ use follow_core::{
     TenantId, Timestamp,
 };
 
+use crate::events::LogMark;
 use crate::state::{NodeInfo, Tenant};
 
 enum Undo {
     Node(u32, Option<NodeInfo>),
     Edge(u32, u32, Option<Edge>),
-    Event,
+    Event(LogMark),
 }
 
 pub(crate) struct MemoryTxn<'a> {
@@ -52,8 +53,8 @@ impl<'a> MemoryTxn<'a> {
                     // Undoing a change that succeeded touches the same slots.
                     let _ = self.tenant.set_edge(follower, target, old);
                 }
-                Undo::Event => {
-                    self.tenant.events.pop();
+                Undo::Event(mark) => {
+                    self.tenant.events.truncate(mark);
                     *self.next_position -= 1;
                 }
             }
@@ -171,8 +172,9 @@ impl WriteTxn for MemoryTxn<'_> {
         let target = self.tenant.intern(event.target.as_str())?;
         *self.next_position += 1;
         let event = event.at_position(self.tenant_id.clone(), EventPosition(*self.next_position));
+        let mark = self.tenant.events.mark();
         self.tenant.events.push(&event, follower, target);
-        self.undo.push(Undo::Event);
+        self.undo.push(Undo::Event(mark));
         Ok(event)
     }
 }
