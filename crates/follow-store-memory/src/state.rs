@@ -14,7 +14,9 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::time::Duration;
 
-use follow_core::{Counts, Edge, Error, ListKind, NodeId, NodeRecord, TenantId, Timestamp};
+use follow_core::{
+    Counts, Edge, Error, ListKind, MAX_ID_BYTES, NodeId, NodeRecord, TenantId, Timestamp,
+};
 use hashbrown::HashTable;
 
 use crate::events::EventLog;
@@ -228,22 +230,23 @@ impl NodeInfo {
 }
 
 /// Everything of one node number: 64 bytes. The record's fields are laid
-/// out flat (not as a [`NodeInfo`]) so that `name_end` fills what would be
+/// out flat (not as a [`NodeInfo`]) so that `name_at` fills what would be
 /// padding.
 #[derive(Debug)]
 struct Slot {
     registered_at: u64,
     last_active: u64,
     counts: [u32; 3],
-    /// Where the node's id ends in the arena; it starts where the previous
-    /// number's ends.
-    name_end: u32,
+    /// Where the node's id sits in the arena: a length byte, then the id.
+    /// Kept here (not in an array of its own) because a lookup reads the
+    /// slot anyway: one cache miss fewer per id.
+    name_at: u32,
     following: Seq<Out>,
     back: Seq<Back>,
 }
 
 impl Slot {
-    fn new(name_end: u32) -> Self {
+    fn new(name_at: u32) -> Self {
         let NodeInfo {
             registered_at,
             last_active,
@@ -253,7 +256,7 @@ impl Slot {
             registered_at,
             last_active,
             counts,
-            name_end,
+            name_at,
             following: Seq::default(),
             back: Seq::default(),
         }
@@ -291,20 +294,21 @@ impl State {
 pub(crate) type Item = (Timestamp, u32, bool);
 
 fn name_of<'a>(arena: &'a str, slots: &[Slot], node: u32) -> &'a str {
-    let index = node as usize;
-    let start = match index.checked_sub(1) {
-        Some(previous) => slots.get(previous).map_or(0, |s| s.name_end),
-        None => 0,
+    let Some(slot) = slots.get(node as usize) else {
+        return "";
     };
-    let end = slots.get(index).map_or(start, |s| s.name_end);
-    arena.get(start as usize..end as usize).unwrap_or_default()
+    let start = slot.name_at as usize + 1;
+    let len = arena.as_bytes().get(start - 1).copied().unwrap_or(0);
+    arena
+        .get(start..start + usize::from(len))
+        .unwrap_or_default()
 }
 
 /// A tenant's graph.
 ///
-/// Ids are interned to dense numbers: the id strings sit back to back in
-/// one arena, and a hash table of numbers finds an id's number by the id's
-/// hash. Numbers are never freed or reused: events outlive the nodes they
+/// Ids are interned to dense numbers: the id strings sit in one arena, each
+/// after a length byte, and a hash table of numbers finds an id's number by
+/// the id's hash. Numbers are never freed or reused: events outlive the nodes they
 /// name and are kept forever, so a name stays resolvable as long as the
 /// store lives. A removed node keeps its number; registering it again
 /// reuses it.
@@ -359,9 +363,19 @@ impl Tenant {
         }
         let full = || Error::unavailable("the memory store's id table for this tenant is full");
         let node = u32::try_from(self.slots.len()).map_err(|_| full())?;
-        let end = u32::try_from(self.arena.len() + id.len()).map_err(|_| full())?;
+        let at = u32::try_from(self.arena.len())
+            .ok()
+            .filter(|at| at.checked_add(1 + MAX_ID_BYTES as u32).is_some())
+            .ok_or_else(full)?;
+        // Ids are at most 64 bytes, so the length is one ASCII byte and the
+        // arena stays UTF-8.
+        let len = u8::try_from(id.len())
+            .ok()
+            .filter(|len| usize::from(*len) <= MAX_ID_BYTES)
+            .ok_or_else(|| Error::invalid_argument("id", "id too long"))?;
+        self.arena.push(char::from(len));
         self.arena.push_str(id);
-        self.slots.push(Slot::new(end));
+        self.slots.push(Slot::new(at));
         let Tenant {
             arena,
             table,
