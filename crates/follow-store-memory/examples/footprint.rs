@@ -179,26 +179,31 @@ async fn run(edges: usize) -> Result<(), Error> {
             pairs.push(pair);
         }
     }
-    let started = Instant::now();
-    let mut related = 0usize;
-    for (a, b) in &pairs {
-        let relation = graph.relation(&admin, a, b).await?;
-        related += usize::from(relation != follow_core::Relation::None);
-    }
-    let facade = started.elapsed();
     let ids: Vec<(NodeId, NodeId)> = pairs
         .iter()
         .map(|(a, b)| Ok((NodeId::new(a)?, NodeId::new(b)?)))
         .collect::<Result<_, Error>>()?;
-    let started = Instant::now();
-    let mut outgoing = 0usize;
-    for (a, b) in &ids {
-        let facts = store.pairs(&tenant, a, std::slice::from_ref(b)).await?;
-        outgoing += facts.map_or(0, |f| f.iter().filter(|p| p.outgoing.is_some()).count());
+    // Best of three rounds each: the machine may be shared.
+    let (mut facade, mut direct) = (Duration::MAX, Duration::MAX);
+    let (mut related, mut outgoing) = (0usize, 0usize);
+    for _ in 0..3 {
+        let started = Instant::now();
+        related = 0;
+        for (a, b) in &pairs {
+            let relation = graph.relation(&admin, a, b).await?;
+            related += usize::from(relation != follow_core::Relation::None);
+        }
+        facade = facade.min(started.elapsed());
+        let started = Instant::now();
+        outgoing = 0;
+        for (a, b) in &ids {
+            let facts = store.pairs(&tenant, a, std::slice::from_ref(b)).await?;
+            outgoing += facts.map_or(0, |f| f.iter().filter(|p| p.outgoing.is_some()).count());
+        }
+        direct = direct.min(started.elapsed());
     }
-    let direct = started.elapsed();
     println!(
-        "relation checks: {:.0}/s through FollowGraph::relation, {:.0}/s through FollowStore::pairs ({} checks, {related} related, {outgoing} following)",
+        "relation checks (best of 3): {:.0}/s through FollowGraph::relation, {:.0}/s through FollowStore::pairs ({} checks, {related} related, {outgoing} following)",
         per_second(pairs.len(), facade),
         per_second(ids.len(), direct),
         pairs.len()

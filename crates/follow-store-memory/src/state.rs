@@ -1,12 +1,13 @@
-//! The stored graph: per tenant, interned ids, one slot per node holding its
-//! record and its three ordered lists, and the outbox.
+//! The stored graph: per tenant, interned ids, one 64-byte slot per node
+//! holding its record and its two ordered lists, and the outbox.
 //!
 //! An edge follower → target is stored once in full, in the follower's
-//! following list (an [`Out`], 20 bytes), and once as a back reference in the
-//! target's followers list (an [`In`], 12 bytes); a mutual edge also has an
-//! [`In`] in the follower's mutuals list, keyed by when it became mutual.
-//! Lists are ordered as pages read them (newest first, ties by the id's
-//! bytes), so a page is a seek and a walk (see [`crate::seq`]).
+//! following list (an [`Out`], 12 bytes), and once as a back reference in the
+//! target's back list (a follower [`Back`], 12 bytes); a mutual edge also has
+//! a mutual [`Back`] in the follower's back list, keyed by when it became
+//! mutual. Lists are ordered as pages read them (newest first, ties by the
+//! id's bytes), so a page is a seek and a walk (see [`crate::seq`]). The
+//! layout and its costs are in docs/storage-memory.md.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
