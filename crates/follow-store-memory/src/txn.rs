@@ -178,3 +178,124 @@ impl WriteTxn for MemoryTxn<'_> {
         Ok(event)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use follow_core::{EventKind, ListKind};
+
+    type Snapshot = (Vec<String>, Vec<String>, Vec<String>);
+
+    /// Everything a read can see of the tenant, as text.
+    fn snapshot(tenant: &Tenant, tenant_id: &TenantId) -> Result<Snapshot, Error> {
+        let names = ["alice", "bob", "carol", "dave"];
+        let mut records = Vec::new();
+        let mut lists = Vec::new();
+        for name in names {
+            let Some(node) = tenant.registered(name) else {
+                records.push(format!("{name}: absent"));
+                continue;
+            };
+            records.push(format!("{:?}", tenant.record(node)?));
+            for other in names {
+                if let Some(other) = tenant.registered(other) {
+                    lists.push(format!("{name}->{other}: {:?}", tenant.edge(node, other)));
+                }
+            }
+            for list in [ListKind::Following, ListKind::Followers, ListKind::Mutuals] {
+                let items: Vec<_> = tenant.walk(list, node, None).collect();
+                lists.push(format!("{name} {list:?}: {items:?}"));
+            }
+        }
+        let order: Vec<String> = tenant
+            .nodes_after(None)
+            .map(|n| tenant.name(n).to_owned())
+            .collect();
+        records.push(format!("order {order:?}"));
+        let events = tenant
+            .events
+            .after(tenant_id, tenant, None, usize::MAX)?
+            .iter()
+            .map(|e| format!("{e:?}"))
+            .collect();
+        Ok((records, lists, events))
+    }
+
+    fn at(micros: i64) -> Result<Timestamp, Error> {
+        Timestamp::from_unix_micros(micros)
+    }
+
+    fn event(kind: EventKind, follower: &str, target: &str, when: i64) -> Result<NewEvent, Error> {
+        Ok(NewEvent {
+            kind,
+            follower: AccountId::new(follower)?,
+            target: NodeId::new(target)?,
+            at: at(when)?,
+        })
+    }
+
+    #[test]
+    fn a_rolled_back_batch_leaves_every_list_record_and_event_as_it_was() -> Result<(), Error> {
+        let tenant_id = TenantId::new("acme")?;
+        let mut tenant = Tenant::default();
+        let mut position = 0;
+        let [alice, bob, carol, dave] = ["alice", "bob", "carol", "dave"].map(NodeId::new);
+        let (alice, bob, carol, dave) = (alice?, bob?, carol?, dave?);
+        let alice_account = AccountId::new("alice")?;
+        let bob_account = AccountId::new("bob")?;
+        let dave_account = AccountId::new("dave")?;
+        {
+            let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
+            for node in [&alice, &bob, &carol] {
+                txn.insert_node(node, at(1)?)?;
+            }
+            txn.put_edge(&alice_account, &bob, Edge::new(at(5)?))?;
+            txn.put_edge(&bob_account, &carol, Edge::new(at(5)?))?;
+            let one = CountDelta {
+                following: 1,
+                ..CountDelta::default()
+            };
+            txn.add_counts(&alice, one)?;
+            txn.append_event(event(EventKind::Followed, "alice", "bob", 5)?)?;
+        }
+        let before = snapshot(&tenant, &tenant_id)?;
+        let position_before = position;
+
+        let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
+        txn.insert_node(&dave, at(9)?)?;
+        txn.put_edge(&dave_account, &alice, Edge::new(at(9)?))?;
+        let mutual = Edge {
+            since: at(9)?,
+            muted: true,
+            mutual_since: Some(at(9)?),
+        };
+        txn.put_edge(&bob_account, &alice, mutual)?;
+        txn.put_edge(
+            &alice_account,
+            &bob,
+            Edge {
+                mutual_since: Some(at(9)?),
+                ..Edge::new(at(5)?)
+            },
+        )?;
+        txn.add_counts(
+            &alice,
+            CountDelta {
+                followers: 2,
+                mutual: 1,
+                ..CountDelta::default()
+            },
+        )?;
+        txn.set_last_active(&bob, at(9)?)?;
+        txn.delete_edge(&bob_account, &carol)?;
+        txn.delete_node(&carol)?;
+        for kind in [EventKind::Followed, EventKind::Muted, EventKind::Unfollowed] {
+            txn.append_event(event(kind, "bob", "alice", 9)?)?;
+        }
+        txn.roll_back();
+
+        assert_eq!(snapshot(&tenant, &tenant_id)?, before);
+        assert_eq!(position, position_before);
+        Ok(())
+    }
+}
