@@ -21,7 +21,7 @@ use follow_core::{
 use hashbrown::HashTable;
 
 use crate::events::EventLog;
-use crate::seq::{Entry, Seq};
+use crate::seq::{Entry, Pool, Seq};
 
 /// A timestamp as microseconds; timestamps are never negative.
 pub(crate) fn micros(at: Timestamp) -> u64 {
@@ -326,6 +326,10 @@ pub(crate) struct Tenant {
     slots: Vec<Slot>,
     /// The registered nodes in byte order of their ids, for the nodes walk.
     node_order: Seq<u32>,
+    /// The blocks of the short lists (see [`crate::seq`]).
+    out_pool: Pool<Out>,
+    back_pool: Pool<Back>,
+    order_pool: Pool<u32>,
     pub(crate) events: EventLog,
 }
 
@@ -423,19 +427,23 @@ impl Tenant {
         }
     }
 
-    /// Changes one list of `node`. The list is taken out of its slot for the
-    /// change, so that the change can read every id, its owner's included.
+    /// Changes one list of `node`. The list and its pool are taken out of
+    /// the tenant for the change, so that the change can read every id, its
+    /// owner's included.
     fn change_list<T: Entry>(
         &mut self,
         node: u32,
         list: fn(&mut Slot) -> &mut Seq<T>,
-        change: impl FnOnce(&Tenant, &mut Seq<T>),
+        pool: fn(&mut Tenant) -> &mut Pool<T>,
+        change: impl FnOnce(&Tenant, &mut Seq<T>, &mut Pool<T>),
     ) {
         let Some(slot) = self.slots.get_mut(node as usize) else {
             return;
         };
         let mut seq = std::mem::take(list(slot));
-        change(self, &mut seq);
+        let mut blocks = std::mem::take(pool(self));
+        change(self, &mut seq, &mut blocks);
+        *pool(self) = blocks;
         if let Some(slot) = self.slots.get_mut(node as usize) {
             *list(slot) = seq;
         }
@@ -448,27 +456,28 @@ impl Tenant {
         let before = Some(slot.info()).filter(NodeInfo::is_registered);
         let info = info.unwrap_or(NodeInfo::ABSENT);
         slot.set_info(info);
-        let order = std::mem::take(&mut self.node_order);
-        let mut order = order;
+        let mut order = std::mem::take(&mut self.node_order);
+        let mut pool = std::mem::take(&mut self.order_pool);
         let name = self.name(node);
         let by_name = |e: &u32| self.name(*e).cmp(name);
         match (before.is_some(), info.is_registered()) {
-            (false, true) => order.insert(node, by_name),
+            (false, true) => order.insert(&mut pool, node, by_name),
             (true, false) => {
-                order.remove(by_name);
+                order.remove(&mut pool, by_name);
             }
             _ => {}
         }
         self.node_order = order;
+        self.order_pool = pool;
         before
     }
 
     /// The edge follower → target.
     pub(crate) fn edge(&self, follower: u32, target: u32) -> Option<Edge> {
         let slot = self.slot(follower)?;
-        let out = slot.following.find(target)?;
+        let out = slot.following.find(&self.out_pool, target)?;
         let mutual_since = if out.mutual() {
-            slot.back.find(target).map(|m| m.time())
+            slot.back.find(&self.back_pool, target).map(|m| m.time())
         } else {
             None
         };
@@ -482,7 +491,7 @@ impl Tenant {
     /// Whether the edge follower → target is present: [`Tenant::edge`]
     /// without reading the mutual mark.
     pub(crate) fn follows(&self, follower: u32, target: u32) -> Option<Out> {
-        self.slot(follower)?.following.find(target)
+        self.slot(follower)?.following.find(&self.out_pool, target)
     }
 
     /// Sets the edge follower → target (or removes it), keeping every list
@@ -502,24 +511,27 @@ impl Tenant {
             self.change_list(
                 follower,
                 |s| &mut s.following,
-                |t, seq| {
-                    seq.remove(t.probe(since, t.name(target)));
+                |t| &mut t.out_pool,
+                |t, seq, pool| {
+                    seq.remove(pool, t.probe(since, t.name(target)));
                 },
             );
             if let Some(mark) = old.mutual_since.map(micros) {
                 self.change_list(
                     follower,
                     |s| &mut s.back,
-                    |t, seq| {
-                        seq.remove(t.probe(mark, t.name(target)));
+                    |t| &mut t.back_pool,
+                    |t, seq, pool| {
+                        seq.remove(pool, t.probe(mark, t.name(target)));
                     },
                 );
             }
             self.change_list(
                 target,
                 |s| &mut s.back,
-                |t, seq| {
-                    seq.remove(t.probe(since | FOLLOWER, t.name(follower)));
+                |t| &mut t.back_pool,
+                |t, seq, pool| {
+                    seq.remove(pool, t.probe(since | FOLLOWER, t.name(follower)));
                 },
             );
         }
@@ -529,25 +541,33 @@ impl Tenant {
             self.change_list(
                 follower,
                 |s| &mut s.following,
-                |t, seq| {
-                    seq.insert(out, t.probe(since, t.name(target)));
+                |t| &mut t.out_pool,
+                |t, seq, pool| {
+                    seq.insert(pool, out, t.probe(since, t.name(target)));
                 },
             );
             if let Some(mark) = edge.mutual_since.map(micros) {
                 self.change_list(
                     follower,
                     |s| &mut s.back,
-                    |t, seq| {
-                        seq.insert(Back::mutual(mark, target), t.probe(mark, t.name(target)));
+                    |t| &mut t.back_pool,
+                    |t, seq, pool| {
+                        seq.insert(
+                            pool,
+                            Back::mutual(mark, target),
+                            t.probe(mark, t.name(target)),
+                        );
                     },
                 );
             }
             self.change_list(
                 target,
                 |s| &mut s.back,
-                |t, seq| {
+                |t| &mut t.back_pool,
+                |t, seq, pool| {
                     let key = since | FOLLOWER;
                     seq.insert(
+                        pool,
                         Back::follower(since, follower),
                         t.probe(key, t.name(follower)),
                     );
@@ -562,10 +582,13 @@ impl Tenant {
         let Some(slot) = self.slot(node) else {
             return Vec::new();
         };
-        let out = slot.following.iter().map(|e| (node, e.target));
+        let out = slot
+            .following
+            .iter(&self.out_pool)
+            .map(|e| (node, e.target));
         let into = slot
             .back
-            .iter()
+            .iter(&self.back_pool)
             .take_while(|e| e.is_follower())
             .map(|e| (e.node, node));
         out.chain(into).collect()
@@ -588,7 +611,7 @@ impl Tenant {
                 let (since, name) = micros_after.unwrap_or((u64::MAX, ""));
                 Box::new(
                     slot.following
-                        .after(self.probe(since, name))
+                        .after(&self.out_pool, self.probe(since, name))
                         .map(|e| (timestamp(e.since()), e.target, e.muted())),
                 )
             }
@@ -597,7 +620,7 @@ impl Tenant {
                     micros_after.map_or((u64::MAX, ""), |(since, name)| (since | FOLLOWER, name));
                 Box::new(
                     slot.back
-                        .after(self.probe(since, name))
+                        .after(&self.back_pool, self.probe(since, name))
                         .take_while(|e| e.is_follower())
                         .filter_map(move |e| {
                             let edge = self.follows(e.node, subject)?;
@@ -611,7 +634,7 @@ impl Tenant {
                 let (since, name) = micros_after.unwrap_or((FOLLOWER - 1, ""));
                 Box::new(
                     slot.back
-                        .after(self.probe(since, name))
+                        .after(&self.back_pool, self.probe(since, name))
                         .filter_map(move |e| {
                             let edge = self.follows(subject, e.node)?;
                             Some((e.time(), e.node, edge.muted()))
@@ -635,7 +658,7 @@ impl Tenant {
             Some(after) => self.name(*e).cmp(after),
             None => Ordering::Greater,
         };
-        self.node_order.after(seek).copied()
+        self.node_order.after(&self.order_pool, seek).copied()
     }
 }
 
