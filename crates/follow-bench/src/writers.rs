@@ -39,10 +39,15 @@ pub async fn register_writers(graph: &FollowGraph, principal: &Principal) -> Res
     Ok(())
 }
 
-/// Operations per task for `ops` in all over `tasks`: rounded up to an even
-/// number, so every follow is undone.
+/// The fewest operations a writer task runs per call: with fewer, thread
+/// start-up and the first lock waits would dominate a sample.
+pub const MIN_PER_TASK: u64 = 32;
+
+/// Operations per task for `ops` in all over `tasks`: at least
+/// [`MIN_PER_TASK`], rounded up to an even number, so every follow is undone.
+/// Callers scale the time by `ops` over the operations run.
 pub fn per_task(ops: u64, tasks: usize) -> u64 {
-    let n = ops.div_ceil(tasks.max(1) as u64).max(2);
+    let n = ops.div_ceil(tasks.max(1) as u64).max(MIN_PER_TASK);
     n + n % 2
 }
 

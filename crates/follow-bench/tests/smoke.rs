@@ -34,7 +34,7 @@ async fn loads_and_runs_the_workload_on_every_target() -> Result<(), SetupError>
         assert_eq!(page.items.len(), 100);
         register_writers(facade, &admin).await?;
         let (_, ops) = facade_writers(facade, &admin, 3, 10).await?;
-        assert_eq!(ops, 12);
+        assert_eq!(ops, 3 * 32);
         let report = run_facade(
             Arc::clone(facade),
             admin.clone(),

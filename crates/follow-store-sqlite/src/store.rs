@@ -86,10 +86,25 @@ fn configure(conn: &Connection, path: &Path, options: &SqliteOptions) -> Result<
         Durability::Normal => "NORMAL",
         Durability::Full => "FULL",
     };
+    // temp_store = MEMORY keeps each batch's savepoint journal off disk.
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF;"
+        "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
     ))
     .map_err(sqlite)
+}
+
+/// The writer's page cache, in KiB. SQLite's default (2 MiB) is far smaller
+/// than the indexes a write touches at random: on a one-million-edge graph a
+/// bulk import spent about a third of its time spilling and re-reading pages
+/// (`pagerStress`, `readDbPage`); 128 MiB took it from 53 s to 40 s.
+const WRITER_CACHE_KIB: u32 = 128 * 1024;
+
+fn configure_writer(conn: &Connection, path: &Path) -> Result<(), OpenError> {
+    conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))
+        .map_err(|source| OpenError::Sqlite {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 fn spawn(
@@ -132,6 +147,7 @@ impl SqliteStore {
         };
         let mut conn = Connection::open(&path).map_err(sqlite)?;
         configure(&conn, &path, &options)?;
+        configure_writer(&conn, &path)?;
         schema::check_connection(&conn, &path)?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
             .map_err(sqlite)?;
@@ -190,6 +206,7 @@ impl SqliteStore {
         };
         let mut conn = Connection::open_in_memory().map_err(sqlite)?;
         configure(&conn, &path, &options)?;
+        configure_writer(&conn, &path)?;
         schema::migrate(&mut conn).map_err(sqlite)?;
         Self::start(Location::Memory, conn, &options)
     }
