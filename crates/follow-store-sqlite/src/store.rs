@@ -291,11 +291,20 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
+        // Readers close first, so the writer's connection is the last one:
+        // SQLite checkpoints the WAL into the main file and removes it only
+        // when the last connection closes, and a `query_only` reader closing
+        // last leaves the WAL behind.
         self.readers.take();
-        self.writer.take();
-        for thread in self.threads.drain(..) {
+        let mut threads = self.threads.drain(..);
+        let writer = threads.next();
+        for reader in threads {
             // A panicked thread has nothing left to finish.
-            let _ = thread.join();
+            let _ = reader.join();
+        }
+        self.writer.take();
+        if let Some(writer) = writer {
+            let _ = writer.join();
         }
     }
 }

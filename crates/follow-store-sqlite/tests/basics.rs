@@ -115,3 +115,27 @@ fn verify_and_repair_fix_counts() {
         .unwrap();
     assert_eq!(bob.counts.followers, 1);
 }
+
+#[test]
+fn closing_checkpoints_the_wal_into_the_main_file() {
+    for round in 0..5 {
+        let dir = TempDir::new("checkpoint");
+        let path = dir.file("graph.db");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            let commands = (0..300).map(|i| register(&format!("n-{i:04}"))).collect();
+            block_on(store.write(batch(0, commands))).unwrap();
+            // Readers have served something, so every connection is live.
+            for i in 0..8 {
+                block_on(store.node(&tenant(), &node(&format!("n-{i:04}")))).unwrap();
+            }
+        }
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        assert!(
+            !std::path::Path::new(&wal).exists(),
+            "round {round}: the WAL outlived the store"
+        );
+        assert!(std::fs::metadata(&path).unwrap().len() > 8192);
+    }
+}
