@@ -489,15 +489,7 @@ pub async fn run_facade(
             Ok::<_, WorkloadError>(report)
         }));
     }
-    let mut report = Report::empty();
-    for handle in handles {
-        let part = handle
-            .await
-            .map_err(|e| WorkloadError(format!("task failed: {e}")))??;
-        report.merge(part);
-    }
-    report.elapsed = start.elapsed();
-    Ok(report)
+    gather(handles, start).await
 }
 
 /// Runs `ops` operations of the mix on the hand-rolled baseline, split over
@@ -537,6 +529,14 @@ pub async fn run_hand(
             Ok::<_, WorkloadError>(report)
         }));
     }
+    gather(handles, start).await
+}
+
+/// Waits for every task and merges their reports, timed from `start`.
+async fn gather(
+    handles: Vec<tokio::task::JoinHandle<Result<Report, WorkloadError>>>,
+    start: Instant,
+) -> Result<Report, WorkloadError> {
     let mut report = Report::empty();
     for handle in handles {
         let part = handle
