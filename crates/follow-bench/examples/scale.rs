@@ -209,45 +209,17 @@ fn main() -> Result<(), SetupError> {
     };
     let principal = load::admin();
     let result = runtime.block_on(async {
-        match args.adapter {
-            Adapter::Memory => {
-                let facade = facade.clone().ok_or("no memory graph")?;
-                Ok::<_, SetupError>(
-                    run_facade(
-                        facade,
-                        principal,
-                        plan,
-                        args.tasks,
-                        args.ops,
-                        args.seed,
-                        Some(done),
-                    )
-                    .await?,
-                )
+        let facade = match args.adapter {
+            Adapter::Memory => facade.clone().ok_or("no memory graph")?,
+            Adapter::Sqlite => Arc::new(FollowGraph::new(Arc::new(SqliteStore::open(&db)?))),
+            Adapter::Hand => {
+                let hand = HandRolled::open(&db);
+                let report = run_hand(hand, plan, args.tasks, args.ops, args.seed, Some(done));
+                return Ok::<_, SetupError>(report.await?);
             }
-            Adapter::Sqlite => {
-                let facade = Arc::new(FollowGraph::new(Arc::new(SqliteStore::open(&db)?)));
-                Ok(run_facade(
-                    facade,
-                    principal,
-                    plan,
-                    args.tasks,
-                    args.ops,
-                    args.seed,
-                    Some(done),
-                )
-                .await?)
-            }
-            Adapter::Hand => Ok(run_hand(
-                HandRolled::open(&db),
-                plan,
-                args.tasks,
-                args.ops,
-                args.seed,
-                Some(done),
-            )
-            .await?),
-        }
+        };
+        let (tasks, ops, seed) = (args.tasks, args.ops, args.seed);
+        Ok(run_facade(facade, principal, plan, tasks, ops, seed, Some(done)).await?)
     });
     progress.finish_and_clear();
     let _ = watcher.join();
