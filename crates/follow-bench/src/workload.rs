@@ -314,6 +314,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records one finished operation (`succeeded` false: it met an error
+    /// the mix expects, such as an unknown node) and ticks the progress count.
+    fn record(&mut self, op: &Op, began: Instant, succeeded: bool, progress: Option<&Progress>) {
+        let kind = op.kind().index();
+        self.latencies[kind].push(began.elapsed().as_nanos() as u64);
+        if !succeeded {
+            self.expected_errors[kind] += 1;
+        }
+        if let Some(p) = progress {
+            p.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn empty() -> Self {
         Report {
             elapsed: Duration::ZERO,
@@ -477,14 +490,7 @@ pub async fn run_facade(
                 let ok = run_facade_op(&graph, &principal, &op)
                     .await
                     .map_err(|e| WorkloadError(format!("{op:?}: {e}")))?;
-                let kind = op.kind().index();
-                report.latencies[kind].push(began.elapsed().as_nanos() as u64);
-                if !ok {
-                    report.expected_errors[kind] += 1;
-                }
-                if let Some(p) = &progress {
-                    p.fetch_add(1, Ordering::Relaxed);
-                }
+                report.record(&op, began, ok, progress.as_ref());
             }
             Ok::<_, WorkloadError>(report)
         }));
@@ -521,10 +527,7 @@ pub async fn run_hand(
                 let began = Instant::now();
                 run_hand_op(&mut conn, &op, now)
                     .map_err(|e| WorkloadError(format!("{op:?}: {e}")))?;
-                report.latencies[op.kind().index()].push(began.elapsed().as_nanos() as u64);
-                if let Some(p) = &progress {
-                    p.fetch_add(1, Ordering::Relaxed);
-                }
+                report.record(&op, began, true, progress.as_ref());
             }
             Ok::<_, WorkloadError>(report)
         }));

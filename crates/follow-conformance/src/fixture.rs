@@ -146,16 +146,7 @@ pub fn bound(account: &str) -> Principal {
 
 /// Every event visible to `principal`, oldest first.
 pub async fn events_of(graph: &FollowGraph, principal: &Principal) -> Vec<Event> {
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = graph.events(principal, after, Some(1000)).await.unwrap();
-        let Some(last) = page.last() else {
-            return all;
-        };
-        after = Some(last.position);
-        all.extend(page);
-    }
+    events_of_after(graph, principal, None).await
 }
 
 /// A full walk of a list with pages of `limit`.
