@@ -192,11 +192,8 @@ fn on_edge<T: WriteTxn + ?Sized>(
     names: FieldNames,
     at: Timestamp,
 ) -> Result<CommandResult, Error> {
-    if follower == target {
-        return Ok(Err(Error::invalid_argument(
-            names.target,
-            "an account cannot follow itself",
-        )));
+    if let Err(rejected) = crate::id::check_not_self(names.target, follower, target) {
+        return Ok(Err(rejected));
     }
     let follower_node = NodeId::from(follower.clone());
     if txn.node(&follower_node)?.is_none() {

@@ -115,6 +115,22 @@ macro_rules! string_id {
     };
 }
 
+/// The one rule no edge may break whatever its state: an account cannot
+/// follow itself. `invalid_argument` naming `field` (the target's field).
+pub(crate) fn check_not_self(
+    field: &str,
+    follower: &AccountId,
+    target: &NodeId,
+) -> Result<(), Error> {
+    if follower == target {
+        return Err(Error::invalid_argument(
+            field,
+            "an account cannot follow itself",
+        ));
+    }
+    Ok(())
+}
+
 fn check_tenant(field: &str, value: &str) -> Result<(), Error> {
     check_token(field, value)
 }

@@ -43,11 +43,13 @@ impl Tally {
 /// What happens to each chunk: written, or only compared.
 enum Mode {
     Apply,
-    /// Edges and nodes the file creates before the current chunk, so a row
-    /// repeated later in the file counts as present, as it would on import.
+    /// Edges the file creates before the current chunk, so a row repeated
+    /// later in the file counts as present, as it would on import; and every
+    /// node already looked at (present or to be created), so each is read
+    /// from the database once.
     DryRun {
         new_edges: HashSet<(NodeId, NodeId)>,
-        new_nodes: HashSet<NodeId>,
+        seen_nodes: HashSet<NodeId>,
     },
 }
 
@@ -79,7 +81,7 @@ pub async fn import(s: &Session, args: &ImportArgs, interactive: bool) -> Result
     let mut mode = if args.dry_run {
         Mode::DryRun {
             new_edges: HashSet::new(),
-            new_nodes: HashSet::new(),
+            seen_nodes: HashSet::new(),
         }
     } else {
         Mode::Apply
@@ -160,8 +162,8 @@ async fn flush(
         Mode::Apply => apply(s, chunk, tally).await?,
         Mode::DryRun {
             new_edges,
-            new_nodes,
-        } => compare(s, chunk, tally, new_edges, new_nodes).await?,
+            seen_nodes,
+        } => compare(s, chunk, tally, new_edges, seen_nodes).await?,
     }
     chunk.clear();
     Ok(())
@@ -206,7 +208,7 @@ async fn compare(
     chunk: &[(u64, Row)],
     tally: &mut Tally,
     new_edges: &mut HashSet<(NodeId, NodeId)>,
-    new_nodes: &mut HashSet<NodeId>,
+    seen_nodes: &mut HashSet<NodeId>,
 ) -> Result<(), Failure> {
     let tenant = s.principal.tenant();
     for (_, row) in chunk {
@@ -215,10 +217,13 @@ async fn compare(
             Row::Edge(edge) => vec![NodeId::from(edge.follower.clone()), edge.target.clone()],
         };
         for node in nodes {
-            if !new_nodes.contains(&node) && s.store.node(tenant, &node).await?.is_none() {
-                new_nodes.insert(node);
+            if seen_nodes.contains(&node) {
+                continue;
+            }
+            if s.store.node(tenant, &node).await?.is_none() {
                 tally.nodes_new += 1;
             }
+            seen_nodes.insert(node);
         }
         let Row::Edge(edge) = row else { continue };
         let follower = NodeId::from(edge.follower.clone());

@@ -39,11 +39,12 @@ fn flag(name: &str, text: &str) -> Result<Option<bool>, String> {
     }
 }
 
+/// An edge the library would accept as an import item; its own check
+/// decides, so a dry run rejects exactly what an import would.
 fn edge(follower: AccountId, target: NodeId) -> Result<ImportEdge, String> {
-    if follower.as_str() == target.as_str() {
-        return Err("a node cannot follow itself".to_owned());
-    }
-    Ok(ImportEdge::new(follower, target))
+    let edge = ImportEdge::new(follower, target);
+    edge.check().map_err(|e| e.message().to_owned())?;
+    Ok(edge)
 }
 
 /// A row of the tool's own CSV: `follower,target[,since[,muted]]`, or

@@ -4,6 +4,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::error::ErrorBody;
+use crate::id::check_not_self;
 use crate::{AccountId, CommandResult, Error, NodeId, Timestamp};
 
 /// One target's result in a batch: its outcome, or its own error.
@@ -64,6 +65,13 @@ impl ImportEdge {
         self.muted = Some(muted);
         self
     }
+
+    /// The check `import` applies to this edge before any store read: a
+    /// self-follow is `invalid_argument` (field `target`). Lets a caller
+    /// vet a file without writing (a dry run) by the library's own rule.
+    pub fn check(&self) -> Result<(), Error> {
+        check_not_self("target", &self.follower, &self.target)
+    }
 }
 
 /// The targets of a batch after validation: each one either becomes the
@@ -82,15 +90,9 @@ impl BatchPlan {
             .map(|(index, raw)| {
                 let slot = NodeId::parse_field("target", raw)
                     .and_then(|target| {
-                        if *actor == target {
-                            Err(Error::invalid_argument(
-                                "target",
-                                "an account cannot follow itself",
-                            ))
-                        } else {
-                            valid.push(target);
-                            Ok(valid.len() - 1)
-                        }
+                        check_not_self("target", actor, &target)?;
+                        valid.push(target);
+                        Ok(valid.len() - 1)
                     })
                     .map_err(|error| error.with_detail("index", index));
                 ((*raw).to_owned(), slot)
