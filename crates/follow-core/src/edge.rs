@@ -90,6 +90,16 @@ impl CountDelta {
     pub fn is_zero(&self) -> bool {
         *self == CountDelta::default()
     }
+
+    /// Both changes together. Saturates rather than wraps: a sum beyond
+    /// `i64` is far past any real count, and applying it fails loudly.
+    pub fn plus(self, other: CountDelta) -> CountDelta {
+        CountDelta {
+            following: self.following.saturating_add(other.following),
+            followers: self.followers.saturating_add(other.followers),
+            mutual: self.mutual.saturating_add(other.mutual),
+        }
+    }
 }
 
 impl Counts {

@@ -101,11 +101,14 @@ impl WriteTxn for MemoryTxn<'_> {
         }
     }
 
-    fn insert_node(&mut self, id: &NodeId, registered_at: Timestamp) -> Result<(), Error> {
-        let node = self.tenant.intern(id.as_str())?;
-        let before = self
-            .tenant
-            .set_info(node, Some(NodeInfo::new(registered_at)));
+    fn insert_node(&mut self, record: &NodeRecord) -> Result<(), Error> {
+        let node = self.tenant.intern(record.id.as_str())?;
+        let mut info = NodeInfo::new(record.registered_at);
+        if let Some(at) = record.last_active {
+            info.set_last_active(at);
+        }
+        info.set_counts(record.counts)?;
+        let before = self.tenant.set_info(node, Some(info));
         self.undo.push(Undo::Node(node, before));
         Ok(())
     }
@@ -247,7 +250,7 @@ mod tests {
         {
             let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
             for node in [&alice, &bob, &carol] {
-                txn.insert_node(node, at(1)?)?;
+                txn.insert_node(&NodeRecord::new(node.clone(), at(1)?))?;
             }
             txn.put_edge(&alice_account, &bob, Edge::new(at(5)?))?;
             txn.put_edge(&bob_account, &carol, Edge::new(at(5)?))?;
@@ -262,7 +265,7 @@ mod tests {
         let position_before = position;
 
         let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
-        txn.insert_node(&dave, at(9)?)?;
+        txn.insert_node(&NodeRecord::new(dave.clone(), at(9)?))?;
         txn.put_edge(&dave_account, &alice, Edge::new(at(9)?))?;
         let mutual = Edge {
             since: at(9)?,

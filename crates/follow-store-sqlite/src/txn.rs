@@ -28,14 +28,25 @@ impl WriteTxn for SqlTxn<'_> {
         read_node(self.conn, self.tenant, id)
     }
 
-    fn insert_node(&mut self, id: &NodeId, registered_at: Timestamp) -> Result<(), Error> {
+    fn insert_node(&mut self, node: &NodeRecord) -> Result<(), Error> {
+        let following = codec::signed(node.counts.following)?;
+        let followers = codec::signed(node.counts.followers)?;
+        let mutual = codec::signed(node.counts.mutual)?;
         self.conn
-            .prepare_cached("INSERT INTO nodes (tenant, id, registered_at) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT INTO nodes
+                   (tenant, id, registered_at, last_active, following, followers, mutual)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
             .and_then(|mut s| {
                 s.execute(params![
                     self.t(),
-                    id.as_str(),
-                    registered_at.as_unix_micros()
+                    node.id.as_str(),
+                    node.registered_at.as_unix_micros(),
+                    node.last_active.map(Timestamp::as_unix_micros),
+                    following,
+                    followers,
+                    mutual,
                 ])
             })
             .map_err(map_sql)?;
@@ -94,21 +105,30 @@ impl WriteTxn for SqlTxn<'_> {
     }
 
     fn add_counts(&mut self, id: &NodeId, delta: CountDelta) -> Result<(), Error> {
-        let record = read_node(self.conn, self.tenant, id)?
-            .ok_or_else(|| Error::internal(format!("sqlite: counts of absent node {id}")))?;
-        let counts = record.counts.apply(delta)?;
-        let following = codec::signed(counts.following)?;
-        let followers = codec::signed(counts.followers)?;
-        let mutual = codec::signed(counts.mutual)?;
-        self.conn
+        // The CHECK (>= 0) constraints refuse a count driven below zero, so a
+        // delta that disagrees with the stored counters fails the batch.
+        let changed = self
+            .conn
             .prepare_cached(
-                "UPDATE nodes SET following = ?3, followers = ?4, mutual = ?5
+                "UPDATE nodes SET following = following + ?3, followers = followers + ?4,
+                   mutual = mutual + ?5
                  WHERE tenant = ?1 AND id = ?2",
             )
             .and_then(|mut s| {
-                s.execute(params![self.t(), id.as_str(), following, followers, mutual])
+                s.execute(params![
+                    self.t(),
+                    id.as_str(),
+                    delta.following,
+                    delta.followers,
+                    delta.mutual
+                ])
             })
             .map_err(map_sql)?;
+        if changed == 0 {
+            return Err(Error::internal(format!(
+                "sqlite: counts of absent node {id}"
+            )));
+        }
         Ok(())
     }
 

@@ -7,7 +7,7 @@
 //! returns, that is once the group is durable at the configured level.
 
 use crossbeam_channel::Receiver;
-use follow_core::apply::apply_batch;
+use follow_core::apply::apply_batch_staged;
 use follow_core::{CommandResult, Error, WriteBatch};
 use futures::channel::oneshot;
 use rusqlite::Connection;
@@ -95,7 +95,7 @@ fn apply_group(
             conn,
             tenant: &batch.tenant,
         };
-        match apply_batch(&mut txn, batch) {
+        match apply_batch_staged(&mut txn, batch) {
             Ok(result) => {
                 conn.execute_batch("RELEASE batch").map_err(map_sql)?;
                 results.push(Ok(result));

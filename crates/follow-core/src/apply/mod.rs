@@ -9,6 +9,10 @@
 //! path with its own reads around [`crate::machine::transition`]; the
 //! conformance suite holds either way to the same behaviour.
 
+mod staged;
+
+use staged::StagedNodes;
+
 use crate::machine::{EdgeCommand, EdgeWrite, Transition, transition};
 use crate::{
     AccountId, Applied, Command, CommandResult, CountDelta, Edge, Error, Event, NewEvent, NodeId,
@@ -22,8 +26,9 @@ use crate::{
 pub trait WriteTxn {
     /// The node, if registered.
     fn node(&mut self, id: &NodeId) -> Result<Option<NodeRecord>, Error>;
-    /// Registers a node with zero counts. Called only for an absent node.
-    fn insert_node(&mut self, id: &NodeId, registered_at: Timestamp) -> Result<(), Error>;
+    /// Registers a node as given, counters included. Called only for an
+    /// absent node.
+    fn insert_node(&mut self, node: &NodeRecord) -> Result<(), Error>;
     /// Deletes a node and its counters. Called only once no edge touches it.
     fn delete_node(&mut self, id: &NodeId) -> Result<(), Error>;
     /// Sets the node's last activity. Called only for a registered node.
@@ -63,6 +68,27 @@ pub fn apply_batch<T: WriteTxn + ?Sized>(
         .iter()
         .map(|command| apply_command(txn, batch.at, command))
         .collect()
+}
+
+/// [`apply_batch`] with node rows staged for the length of the batch: each
+/// node is read at most once and written at most once, however many
+/// commands touch it. A bulk import touches each node once per edge, so
+/// this turns a dozen statements per edge into about four.
+///
+/// The store sees a node's row only when the batch ends, after the edges
+/// that touch it: use it where an edge write does not look at node rows (an
+/// SQL table without foreign keys), and [`apply_batch`] otherwise.
+///
+/// # Errors
+/// As [`apply_batch`]; the store rolls back on either.
+pub fn apply_batch_staged<T: WriteTxn + ?Sized>(
+    txn: &mut T,
+    batch: &WriteBatch,
+) -> Result<Vec<CommandResult>, Error> {
+    let mut staged = StagedNodes::new(txn);
+    let results = apply_batch(&mut staged, batch)?;
+    staged.finish()?;
+    Ok(results)
 }
 
 /// Applies one command at `at`; see [`apply_batch`] for the two error levels.
@@ -145,7 +171,7 @@ fn register<T: WriteTxn + ?Sized>(
     if txn.node(node)?.is_some() {
         return Ok(Ok(Applied::UNCHANGED));
     }
-    txn.insert_node(node, at)?;
+    txn.insert_node(&NodeRecord::new(node.clone(), at))?;
     Ok(Ok(Applied::CHANGED))
 }
 
