@@ -25,7 +25,7 @@ async fn loads_and_runs_the_workload_on_every_target() -> Result<(), SetupError>
 
     let memory = Arc::new(load::memory_graph(&graph, |_| {}).await?);
     let sqlite = Arc::new(FollowGraph::new(Arc::new(SqliteStore::open_in_memory()?)));
-    load::load(&sqlite, &graph, |_| {}).await?;
+    load::load(&sqlite, &graph, sqlite.import_limit(), |_| {}).await?;
     for facade in [&memory, &sqlite] {
         assert_eq!(facade.counts(&admin, &celebrity).await?.followers, 200);
         let page = facade

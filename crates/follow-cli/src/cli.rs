@@ -80,8 +80,8 @@ pub struct ImportArgs {
     /// Read and check the whole file, report what would change, write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Edges per transaction (1..=10000); each committed batch is complete.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Edges per transaction (1..=100000); each committed batch is complete.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
 }
 

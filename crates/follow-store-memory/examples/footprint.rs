@@ -128,8 +128,11 @@ async fn run(edges: usize) -> Result<(), Error> {
 
     let (rss_before, _) = memory();
     let started = Instant::now();
-    let mut chunk = Vec::with_capacity(graph.import_limit());
-    for part in list.chunks(graph.import_limit()) {
+    // Calls of 10,000: a memory store gains nothing from bigger ones, and
+    // each call's request and answers count towards the peak.
+    let calls = graph.import_limit().min(10_000);
+    let mut chunk = Vec::with_capacity(calls);
+    for part in list.chunks(calls) {
         chunk.clear();
         for &edge in part {
             let (follower, target) = names(edge);
