@@ -66,11 +66,17 @@ impl RateLimiter {
     }
 
     /// Takes one call from the tenant's bucket, or answers `rate_limited`
-    /// with the wait until the next token.
-    pub(crate) fn check(&self, tenant: &TenantId, now: Timestamp) -> Result<(), Error> {
+    /// with the wait until the next token. Reads the clock only for a
+    /// limited tenant: an unlimited read never needs the time.
+    pub(crate) fn check(
+        &self,
+        tenant: &TenantId,
+        now: impl FnOnce() -> Timestamp,
+    ) -> Result<(), Error> {
         let Some(limit) = self.limit_of(tenant) else {
             return Ok(());
         };
+        let now = now();
         let capacity = u64::from(limit.burst.get()) * TOKEN;
         let refill_per_micro = u64::from(limit.per_second.get());
         let mut buckets = self
@@ -117,9 +123,9 @@ mod tests {
         let acme = tenant("acme");
         let t0 = Timestamp::EPOCH;
         for _ in 0..200 {
-            assert!(limiter.check(&acme, t0).is_ok());
+            assert!(limiter.check(&acme, || t0).is_ok());
         }
-        let refused = limiter.check(&acme, t0).err();
+        let refused = limiter.check(&acme, || t0).err();
         assert_eq!(
             refused.as_ref().map(Error::kind),
             Some(ErrorKind::RateLimited)
@@ -130,7 +136,7 @@ mod tests {
         );
         assert!(
             limiter
-                .check(&acme, t0.saturating_add(Duration::from_millis(5)))
+                .check(&acme, || t0.saturating_add(Duration::from_millis(5)))
                 .is_ok()
         );
     }
@@ -141,11 +147,11 @@ mod tests {
         overrides.insert(tenant("free"), None);
         let limiter = RateLimiter::new(Some(limit(1)), overrides);
         let now = Timestamp::EPOCH;
-        assert!(limiter.check(&tenant("a"), now).is_ok());
-        assert!(limiter.check(&tenant("a"), now).is_err());
-        assert!(limiter.check(&tenant("b"), now).is_ok());
+        assert!(limiter.check(&tenant("a"), || now).is_ok());
+        assert!(limiter.check(&tenant("a"), || now).is_err());
+        assert!(limiter.check(&tenant("b"), || now).is_ok());
         for _ in 0..1000 {
-            assert!(limiter.check(&tenant("free"), now).is_ok());
+            assert!(limiter.check(&tenant("free"), || now).is_ok());
         }
     }
 
@@ -153,7 +159,23 @@ mod tests {
     fn a_clock_stepping_back_does_not_refill_or_fail() {
         let limiter = RateLimiter::new(Some(limit(1)), HashMap::new());
         let later = Timestamp::EPOCH.saturating_add(Duration::from_secs(10));
-        assert!(limiter.check(&tenant("a"), later).is_ok());
-        assert!(limiter.check(&tenant("a"), Timestamp::EPOCH).is_err());
+        assert!(limiter.check(&tenant("a"), || later).is_ok());
+        assert!(limiter.check(&tenant("a"), || Timestamp::EPOCH).is_err());
+    }
+
+    #[test]
+    fn the_clock_is_read_only_for_a_limited_tenant() {
+        let mut overrides = HashMap::new();
+        overrides.insert(tenant("free"), None);
+        let limiter = RateLimiter::new(Some(limit(5)), overrides);
+        let reads = std::cell::Cell::new(0);
+        let clock = || {
+            reads.set(reads.get() + 1);
+            Timestamp::EPOCH
+        };
+        assert!(limiter.check(&tenant("free"), clock).is_ok());
+        assert_eq!(reads.get(), 0);
+        assert!(limiter.check(&tenant("a"), clock).is_ok());
+        assert_eq!(reads.get(), 1);
     }
 }

@@ -23,7 +23,7 @@ impl FollowGraph {
         a: &str,
         b: &str,
     ) -> Result<Relation, Error> {
-        let (principal, _) = self.admit(principal.into(), Capability::Read)?;
+        let principal = self.admit_read(principal.into(), Capability::Read)?;
         let a = NodeId::parse_field("a", a)?;
         let b = NodeId::parse_field("b", b)?;
         if a == b {
@@ -54,7 +54,7 @@ impl FollowGraph {
         actor: &str,
         targets: &[&str],
     ) -> Result<Vec<ItemResult<Relation>>, Error> {
-        let (principal, _) = self.admit(principal.into(), Capability::Read)?;
+        let principal = self.admit_read(principal.into(), Capability::Read)?;
         let actor = AccountId::parse_field("actor", actor)?;
         check_batch_len("targets", targets.len(), self.batch_limit)?;
         let (plan, valid) = BatchPlan::new(&actor, targets);
@@ -87,7 +87,7 @@ impl FollowGraph {
         principal: impl Into<Option<&'p Principal>>,
         id: &str,
     ) -> Result<NodeRecord, Error> {
-        let (principal, _) = self.admit(principal.into(), Capability::Read)?;
+        let principal = self.admit_read(principal.into(), Capability::Read)?;
         let id = NodeId::parse_field("id", id)?;
         self.store
             .node(principal.tenant(), &id)
@@ -155,7 +155,7 @@ impl FollowGraph {
         actor: &str,
         target: &str,
     ) -> Result<(), Error> {
-        let (principal, _) = self.admit(principal.into(), Capability::Send)?;
+        let principal = self.admit_read(principal.into(), Capability::Send)?;
         let actor = AccountId::parse_field("actor", actor)?;
         let target = NodeId::parse_field("target", target)?;
         let actor = NodeId::from(actor);
@@ -182,7 +182,7 @@ impl FollowGraph {
         inactive_since: Timestamp,
         page: &PageRequest,
     ) -> Result<Page<StaleEntry>, Error> {
-        let (principal, _) = self.admit(principal.into(), Capability::Read)?;
+        let principal = self.admit_read(principal.into(), Capability::Read)?;
         let actor = AccountId::parse_field("actor", actor)?;
         let limit = page.checked_limit()?;
         let subject = NodeId::from(actor.clone());
@@ -218,7 +218,7 @@ impl FollowGraph {
         after: Option<EventPosition>,
         limit: Option<u32>,
     ) -> Result<Vec<Event>, Error> {
-        let (principal, _) = self.admit(principal.into(), Capability::Read)?;
+        let principal = self.admit_read(principal.into(), Capability::Read)?;
         let limit = checked_limit(limit, MAX_EVENT_LIMIT)?;
         self.store
             .events_after(principal.tenant(), after, limit)
@@ -236,7 +236,7 @@ impl FollowGraph {
         principal: impl Into<Option<&'p Principal>>,
         page: &PageRequest,
     ) -> Result<Page<NodeRecord>, Error> {
-        let (principal, _) = self.admit(principal.into(), Capability::Read)?;
+        let principal = self.admit_read(principal.into(), Capability::Read)?;
         let limit = page.checked_limit()?;
         let tenant = principal.tenant();
         let after = self.decode_cursor(tenant, CursorScope::Nodes, "", page)?;
@@ -260,7 +260,7 @@ impl FollowGraph {
         subject: &str,
         page: &PageRequest,
     ) -> Result<Page<ListEntry>, Error> {
-        let (principal, _) = self.admit(principal, Capability::Read)?;
+        let principal = self.admit_read(principal, Capability::Read)?;
         let subject = NodeId::parse_field("subject", subject)?;
         let limit = page.checked_limit()?;
         let tenant = principal.tenant();
