@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::hash::Hash;
 
 use super::WriteTxn;
 use crate::{
@@ -176,7 +175,7 @@ impl<'t, T: WriteTxn + ?Sized> Staged<'t, T> {
 }
 
 /// Sorted, without duplicates.
-fn sorted<K: Ord + Eq + Hash>(mut keys: Vec<K>) -> Vec<K> {
+fn sorted<K: Ord>(mut keys: Vec<K>) -> Vec<K> {
     keys.sort_unstable();
     keys.dedup();
     keys
