@@ -35,6 +35,9 @@ pub(crate) fn pairs(
     subject: &NodeId,
     others: &[NodeId],
 ) -> Result<Option<Vec<PairFacts>>, Error> {
+    if let [other] = others {
+        return Ok(pair(conn, tenant, subject, other)?.map(|facts| vec![facts]));
+    }
     snapshot(conn, |conn| {
         if read_node(conn, tenant, subject)?.is_none() {
             return Ok(None);
@@ -58,6 +61,71 @@ pub(crate) fn pairs(
         }
         Ok(Some(out))
     })
+}
+
+/// `pairs` of one other in one statement, so one snapshot without
+/// `BEGIN`/`COMMIT`: the edge each way, joined on the primary key. Edges only
+/// join registered nodes (removal cascades), so when either edge is there
+/// both nodes exist and their rows are not read; only when neither is does
+/// the `CASE` look the two nodes up. A channel follows nothing, so the edge
+/// from a channel is not joined (`?4`, `?5`), as `pairs` never reads it.
+fn pair(
+    conn: &Connection,
+    tenant: &TenantId,
+    subject: &NodeId,
+    other: &NodeId,
+) -> Result<Option<PairFacts>, Error> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT o.since, o.muted, o.mutual_since, i.since, i.muted, i.mutual_since,
+               CASE WHEN o.since IS NULL AND i.since IS NULL THEN
+                 EXISTS (SELECT 1 FROM nodes WHERE tenant = ?1 AND id = ?2) END,
+               CASE WHEN o.since IS NULL AND i.since IS NULL THEN
+                 EXISTS (SELECT 1 FROM nodes WHERE tenant = ?1 AND id = ?3) END
+             FROM (SELECT 1)
+             LEFT JOIN edges AS o
+               ON ?4 AND o.tenant = ?1 AND o.follower = ?2 AND o.target = ?3
+             LEFT JOIN edges AS i
+               ON ?5 AND i.tenant = ?1 AND i.follower = ?3 AND i.target = ?2",
+        )
+        .map_err(map_sql)?;
+    type EdgeCols = (Option<i64>, Option<bool>, Option<i64>);
+    let (out, inc, subject_exists, other_exists) = stmt
+        .query_row(
+            params![
+                tenant.as_str(),
+                subject.as_str(),
+                other.as_str(),
+                subject.as_account().is_some(),
+                other.as_account().is_some(),
+            ],
+            |r| {
+                let edge = |first: usize| -> rusqlite::Result<EdgeCols> {
+                    Ok((r.get(first)?, r.get(first + 1)?, r.get(first + 2)?))
+                };
+                Ok((
+                    edge(0)?,
+                    edge(3)?,
+                    r.get::<_, Option<bool>>(6)?,
+                    r.get::<_, Option<bool>>(7)?,
+                ))
+            },
+        )
+        .map_err(map_sql)?;
+    let decode = |(since, muted, mutual): EdgeCols| match (since, muted) {
+        (Some(since), Some(muted)) => codec::edge(since, muted, mutual).map(Some),
+        _ => Ok(None),
+    };
+    let (outgoing, incoming) = (decode(out)?, decode(inc)?);
+    // NULL when an edge answered for both nodes.
+    if subject_exists == Some(false) {
+        return Ok(None);
+    }
+    Ok(Some(PairFacts {
+        exists: other_exists.unwrap_or(true),
+        outgoing,
+        incoming,
+    }))
 }
 
 /// The SQL of one list: `?1` tenant, `?2` subject, `?3`/`?4` the position to
