@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, TryLockError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use follow_core::{
     CommandResult, Error, ErrorKind, Event, EventPosition, FollowStore, ListEntry, ListQuery,
     NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
@@ -83,16 +84,9 @@ pub struct SqliteStore {
     location: Location,
     writer: Option<Sender<WriterJob>>,
     readers: Option<Sender<Job>>,
-    inline: Option<InlinePool>,
+    /// Connections for reads on the caller's thread, empty in memory.
+    inline: Vec<Mutex<Connection>>,
     threads: Vec<JoinHandle<()>>,
-}
-
-/// Idle connections for reads on the caller's thread. A channel rather than
-/// a mutex so that taking one never waits: `try_recv` either hands one over
-/// or says none is free.
-struct InlinePool {
-    idle: Receiver<Connection>,
-    put_back: Sender<Connection>,
 }
 
 fn configure(conn: &Connection, path: &Path, options: &SqliteOptions) -> Result<(), OpenError> {
@@ -190,21 +184,14 @@ impl SqliteStore {
         for _ in 0..options.readers.max(1) {
             readers.push(open_reader()?);
         }
-        let inline = match options.inline_readers {
-            0 => None,
-            n => {
-                let (put_back, idle) = crossbeam_channel::bounded(n);
-                for _ in 0..n {
-                    let conn = open_reader()?;
-                    // A busy database sends the read to a reader thread
-                    // instead of making the caller's thread wait.
-                    conn.busy_timeout(Duration::ZERO).map_err(sqlite)?;
-                    // Cannot fail: the channel has room for all n.
-                    let _ = put_back.try_send(conn);
-                }
-                Some(InlinePool { idle, put_back })
-            }
-        };
+        let mut inline = Vec::new();
+        for _ in 0..options.inline_readers {
+            let conn = open_reader()?;
+            // A busy database sends the read to a reader thread instead of
+            // making the caller's thread wait.
+            conn.busy_timeout(Duration::ZERO).map_err(sqlite)?;
+            inline.push(Mutex::new(conn));
+        }
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<Job>();
         let mut store = Self::start(Location::File(path.clone()), conn, &options)?;
         for (i, mut conn) in readers.into_iter().enumerate() {
@@ -268,7 +255,7 @@ impl SqliteStore {
             location,
             writer: Some(tx),
             readers: None,
-            inline: None,
+            inline: Vec::new(),
             threads: vec![thread],
         })
     }
@@ -303,16 +290,21 @@ impl SqliteStore {
     /// the database answered busy or locked (`unavailable`), which a reader
     /// thread may wait out under `busy_timeout` without holding up the
     /// caller's runtime.
+    ///
+    /// The first free connection is taken, so under light load one
+    /// connection serves every read and keeps its page cache warm.
     fn inline<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, Error>,
     ) -> Option<Result<T, Error>> {
-        let pool = self.inline.as_ref()?;
-        let conn = pool.idle.try_recv().ok()?;
-        let out = f(&conn);
-        // Never full: the channel holds every pooled connection.
-        let _ = pool.put_back.try_send(conn);
-        match out {
+        let conn = self.inline.iter().find_map(|slot| match slot.try_lock() {
+            Ok(conn) => Some(conn),
+            // A read that panicked left its statements reset on unwinding,
+            // so the connection is still good.
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        })?;
+        match f(&conn) {
             Err(e) if e.kind() == ErrorKind::Unavailable => None,
             out => Some(out),
         }
@@ -357,8 +349,8 @@ impl Drop for SqliteStore {
         // removes it only in a connection that closes while no other is
         // open, so two closing at once may both skip it and leave the WAL
         // behind. No inline read is running here (they borrow the store), so
-        // every pooled connection is idle in the pool and closes right now.
-        self.inline.take();
+        // every pooled connection is unlocked and closes right now.
+        self.inline.clear();
         self.readers.take();
         let mut threads = self.threads.drain(..);
         let writer = threads.next();
@@ -498,14 +490,13 @@ mod tests {
     }
 
     fn idle(store: &SqliteStore) -> usize {
-        store.inline.as_ref().map_or(0, |p| p.idle.len())
+        store.inline.iter().filter(|s| s.try_lock().is_ok()).count()
     }
 
     #[test]
     fn reads_go_to_reader_threads_while_every_pooled_connection_is_taken() {
         let (store, dir) = open("taken", 2);
-        let pool = store.inline.as_ref().unwrap();
-        let taken: Vec<Connection> = (0..2).map(|_| pool.idle.try_recv().unwrap()).collect();
+        let taken: Vec<_> = store.inline.iter().map(|s| s.try_lock().unwrap()).collect();
         assert!(store.inline(|_| Ok(())).is_none(), "no idle connection");
         let (tenant, alice, bob) = (
             TenantId::new("acme").unwrap(),
@@ -518,9 +509,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(pairs[0].exists && pairs[0].outgoing.is_some());
-        for conn in taken {
-            pool.put_back.try_send(conn).unwrap();
-        }
+        drop(taken);
         assert_eq!(store.inline(|_| Ok(7)).unwrap().unwrap(), 7);
         assert_eq!(idle(&store), 2);
         drop(store);
@@ -537,7 +526,7 @@ mod tests {
             ))
         };
         assert!(store.inline(|_| Err::<(), _>(busy())).is_none());
-        assert_eq!(idle(&store), 1, "the connection went back to the pool");
+        assert_eq!(idle(&store), 1, "the connection is free again");
         // Any other error is the answer, not a reason to retry elsewhere.
         let internal = store.inline(|_| Err::<(), _>(Error::internal("boom")));
         assert_eq!(internal.unwrap().unwrap_err().kind(), ErrorKind::Internal);
