@@ -88,8 +88,8 @@ fn follower_key(node: &NodeId) -> Option<&str> {
 /// the edge from a channel is not looked up: its follower key is bound to
 /// NULL, which matches no row.
 ///
-/// Not a `LEFT JOIN` of both edges onto one row: SQLite 3.54 plans such a
-/// join with its parameters' values, so the statement cache's
+/// Not a `LEFT JOIN` of both edges onto one constant row: SQLite 3.54 marks
+/// that plan as depending on the bound values, so the statement cache's
 /// `clear_bindings` expires it and every call re-prepares it (26 µs instead
 /// of 1.6 µs).
 fn pair(
