@@ -7,7 +7,10 @@
 //! - One writer thread owns the only write connection and commits queued
 //!   batches together (group commit), one savepoint per batch.
 //! - Reads run on a small pool of reader connections, each on its own thread
-//!   (WAL mode lets them read while the writer commits).
+//!   (WAL mode lets them read while the writer commits). Point reads (`node`,
+//!   `pairs` of a few others) run on the caller's thread instead, on a free
+//!   pooled connection, and go to a reader thread when none is free or the
+//!   database is busy.
 //! - A caller's future resolves only once its transaction has committed, at
 //!   the durability chosen in [`SqliteOptions`].
 //!

@@ -1,8 +1,8 @@
 //! The read queries, each run inside one read transaction on some connection.
 
 use follow_core::{
-    Error, Event, EventPosition, ListEntry, ListKind, ListQuery, NodeId, NodeRecord, PairFacts,
-    StaleEntry, StaleQuery, TenantId,
+    Error, Event, EventPosition, ListEntry, ListKind, ListQuery, NodeId, NodeKind, NodeRecord,
+    PairFacts, StaleEntry, StaleQuery, TenantId,
 };
 use rusqlite::{Connection, params};
 
@@ -35,6 +35,20 @@ pub(crate) fn pairs(
     subject: &NodeId,
     others: &[NodeId],
 ) -> Result<Option<Vec<PairFacts>>, Error> {
+    if let [other] = others {
+        return Ok(pair(conn, tenant, subject, other)?.map(|facts| vec![facts]));
+    }
+    pairs_snapshot(conn, tenant, subject, others)
+}
+
+/// `pairs` in one read transaction: the subject's row, then per other its
+/// row and the edge each way.
+fn pairs_snapshot(
+    conn: &Connection,
+    tenant: &TenantId,
+    subject: &NodeId,
+    others: &[NodeId],
+) -> Result<Option<Vec<PairFacts>>, Error> {
     snapshot(conn, |conn| {
         if read_node(conn, tenant, subject)?.is_none() {
             return Ok(None);
@@ -58,6 +72,79 @@ pub(crate) fn pairs(
         }
         Ok(Some(out))
     })
+}
+
+/// The node as an edge's follower key: NULL for a channel, which follows
+/// nothing.
+fn follower_key(node: &NodeId) -> Option<&str> {
+    (node.kind() == NodeKind::Account).then(|| node.as_str())
+}
+
+/// `pairs` of one other, first in one statement (one snapshot by itself, no
+/// `BEGIN`/`COMMIT`): the edge each way by primary key. Edges only join
+/// registered nodes (removal cascades), so if either edge is there both
+/// nodes exist and their rows need not be read. Only when neither is does it
+/// take the full path, which reads the nodes. A channel follows nothing, so
+/// the edge from a channel is not looked up: its follower key is bound to
+/// NULL, which matches no row.
+///
+/// Not a `LEFT JOIN` of both edges onto one constant row: SQLite 3.54 marks
+/// that plan as depending on the bound values, so the statement cache's
+/// `clear_bindings` expires it and every call re-prepares it (26 µs instead
+/// of 1.6 µs).
+fn pair(
+    conn: &Connection,
+    tenant: &TenantId,
+    subject: &NodeId,
+    other: &NodeId,
+) -> Result<Option<PairFacts>, Error> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT 0, since, muted, mutual_since FROM edges
+             WHERE tenant = ?1 AND follower = ?2 AND target = ?3
+             UNION ALL
+             SELECT 1, since, muted, mutual_since FROM edges
+             WHERE tenant = ?1 AND follower = ?4 AND target = ?5",
+        )
+        .map_err(map_sql)?;
+    let rows = stmt
+        .query_map(
+            params![
+                tenant.as_str(),
+                follower_key(subject),
+                other.as_str(),
+                follower_key(other),
+                subject.as_str(),
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            },
+        )
+        .map_err(map_sql)?;
+    let (mut outgoing, mut incoming) = (None, None);
+    for row in rows {
+        let (way, since, muted, mutual) = row.map_err(map_sql)?;
+        let edge = Some(codec::edge(since, muted, mutual)?);
+        if way == 0 {
+            outgoing = edge;
+        } else {
+            incoming = edge;
+        }
+    }
+    if outgoing.is_none() && incoming.is_none() {
+        return pairs_snapshot(conn, tenant, subject, std::slice::from_ref(other))
+            .map(|facts| facts.and_then(|mut facts| facts.pop()));
+    }
+    Ok(Some(PairFacts {
+        exists: true,
+        outgoing,
+        incoming,
+    }))
 }
 
 /// The SQL of one list: `?1` tenant, `?2` subject, `?3`/`?4` the position to

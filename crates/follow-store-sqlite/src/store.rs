@@ -2,14 +2,15 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, TryLockError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use crossbeam_channel::Sender;
 use follow_core::{
-    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
-    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+    CommandResult, Error, ErrorKind, Event, EventPosition, FollowStore, ListEntry, ListQuery,
+    NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
 };
 use futures::channel::oneshot;
 use rusqlite::{Connection, OpenFlags};
@@ -44,7 +45,17 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// The most queued jobs committed in one group (default 512).
     pub max_group: usize,
+    /// Extra reader connections on which point reads (`node`, and `pairs`
+    /// of at most 4 others) run on the caller's thread, saving the hop to a
+    /// reader thread (default 4; 0 sends every read to the reader threads).
+    /// A read never waits for one: when none is free, or the database is
+    /// busy, it goes to the reader threads. Ignored in memory.
+    pub inline_readers: usize,
 }
+
+/// The most others a `pairs` read may ask about and still run on the
+/// caller's thread: each other costs up to three index seeks.
+pub(crate) const INLINE_PAIRS: usize = 4;
 
 impl Default for SqliteOptions {
     fn default() -> Self {
@@ -53,6 +64,7 @@ impl Default for SqliteOptions {
             readers: 4,
             busy_timeout: Duration::from_secs(30),
             max_group: 512,
+            inline_readers: 4,
         }
     }
 }
@@ -72,6 +84,8 @@ pub struct SqliteStore {
     location: Location,
     writer: Option<Sender<WriterJob>>,
     readers: Option<Sender<Job>>,
+    /// Connections for reads on the caller's thread, empty in memory.
+    inline: Vec<Mutex<Connection>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -154,8 +168,7 @@ impl SqliteStore {
         schema::migrate(&mut conn).map_err(sqlite)?;
         schema::check_connection(&conn, &path)?;
 
-        let mut readers = Vec::new();
-        for _ in 0..options.readers.max(1) {
+        let open_reader = || -> Result<Connection, OpenError> {
             let reader = Connection::open_with_flags(
                 &path,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -165,7 +178,19 @@ impl SqliteStore {
             reader
                 .execute_batch("PRAGMA query_only = ON")
                 .map_err(sqlite)?;
-            readers.push(reader);
+            Ok(reader)
+        };
+        let mut readers = Vec::new();
+        for _ in 0..options.readers.max(1) {
+            readers.push(open_reader()?);
+        }
+        let mut inline = Vec::new();
+        for _ in 0..options.inline_readers {
+            let conn = open_reader()?;
+            // A busy database sends the read to a reader thread instead of
+            // making the caller's thread wait.
+            conn.busy_timeout(Duration::ZERO).map_err(sqlite)?;
+            inline.push(Mutex::new(conn));
         }
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<Job>();
         let mut store = Self::start(Location::File(path.clone()), conn, &options)?;
@@ -182,6 +207,7 @@ impl SqliteStore {
             )?);
         }
         store.readers = Some(read_tx);
+        store.inline = inline;
         Ok(store)
     }
 
@@ -229,6 +255,7 @@ impl SqliteStore {
             location,
             writer: Some(tx),
             readers: None,
+            inline: Vec::new(),
             threads: vec![thread],
         })
     }
@@ -255,6 +282,32 @@ impl SqliteStore {
             None => self.exclusive(job)?,
         }
         rx.await.map_err(|_| closed())?
+    }
+
+    /// Runs a bounded point read on an idle pooled connection, on the
+    /// caller's thread. `None` when it should go to a reader thread instead:
+    /// no pool (in memory, or `inline_readers: 0`), no idle connection, or
+    /// the database answered busy or locked (`unavailable`), which a reader
+    /// thread may wait out under `busy_timeout` without holding up the
+    /// caller's runtime.
+    ///
+    /// The first free connection is taken, so under light load one
+    /// connection serves every read and keeps its page cache warm.
+    fn inline<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error>,
+    ) -> Option<Result<T, Error>> {
+        let conn = self.inline.iter().find_map(|slot| match slot.try_lock() {
+            Ok(conn) => Some(conn),
+            // A read that panicked left its statements reset on unwinding,
+            // so the connection is still good.
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        })?;
+        match f(&conn) {
+            Err(e) if e.kind() == ErrorKind::Unavailable => None,
+            out => Some(out),
+        }
     }
 
     fn exclusive(&self, job: Job) -> Result<(), Error> {
@@ -291,10 +344,13 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        // Readers close first, so the writer's connection is the last one:
-        // SQLite checkpoints the WAL into the main file and removes it only
-        // when the last connection closes, and a `query_only` reader closing
-        // last leaves the WAL behind.
+        // Every reader (pooled ones too) closes before the writer, and none
+        // while it closes: SQLite checkpoints the WAL into the main file and
+        // removes it only in a connection that closes while no other is
+        // open, so two closing at once may both skip it and leave the WAL
+        // behind. No inline read is running here (they borrow the store), so
+        // every pooled connection is unlocked and closes right now.
+        self.inline.clear();
         self.readers.take();
         let mut threads = self.threads.drain(..);
         let writer = threads.next();
@@ -340,6 +396,9 @@ impl FollowStore for SqliteStore {
     }
 
     async fn node(&self, tenant: &TenantId, id: &NodeId) -> Result<Option<NodeRecord>, Error> {
+        if let Some(out) = self.inline(|conn| queries::node(conn, tenant, id)) {
+            return out;
+        }
         let (tenant, id) = (tenant.clone(), id.clone());
         self.read(move |conn| queries::node(conn, &tenant, &id))
             .await
@@ -351,6 +410,11 @@ impl FollowStore for SqliteStore {
         subject: &NodeId,
         others: &[NodeId],
     ) -> Result<Option<Vec<PairFacts>>, Error> {
+        if others.len() <= INLINE_PAIRS
+            && let Some(out) = self.inline(|conn| queries::pairs(conn, tenant, subject, others))
+        {
+            return out;
+        }
         let (tenant, subject, others) = (tenant.clone(), subject.clone(), others.to_vec());
         self.read(move |conn| queries::pairs(conn, &tenant, &subject, &others))
             .await
@@ -385,5 +449,98 @@ impl FollowStore for SqliteStore {
         let tenant = tenant.clone();
         self.read(move |conn| queries::events_after(conn, &tenant, after, limit))
             .await
+    }
+}
+
+/// The fallbacks of the inline path, which the public API cannot reach
+/// deterministically: every pooled connection taken, and a busy answer.
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use follow_core::{Command, Timestamp};
+    use futures::executor::block_on;
+
+    use super::*;
+
+    fn open(tag: &str, inline_readers: usize) -> (SqliteStore, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("follow-sqlite-unit-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let options = SqliteOptions {
+            inline_readers,
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::open_with(dir.join("graph.db"), options).unwrap();
+        let tenant = TenantId::new("acme").unwrap();
+        let mut batch = WriteBatch::new(tenant, Timestamp::from_unix_seconds(1).unwrap());
+        for id in ["alice", "bob"] {
+            batch.commands.push(Command::Register {
+                node: NodeId::new(id).unwrap(),
+            });
+        }
+        batch.commands.push(Command::Follow {
+            follower: follow_core::AccountId::new("alice").unwrap(),
+            target: NodeId::new("bob").unwrap(),
+            since: None,
+        });
+        block_on(store.write(batch)).unwrap();
+        (store, dir)
+    }
+
+    fn idle(store: &SqliteStore) -> usize {
+        store.inline.iter().filter(|s| s.try_lock().is_ok()).count()
+    }
+
+    #[test]
+    fn reads_go_to_reader_threads_while_every_pooled_connection_is_taken() {
+        let (store, dir) = open("taken", 2);
+        let taken: Vec<_> = store.inline.iter().map(|s| s.try_lock().unwrap()).collect();
+        assert!(store.inline(|_| Ok(())).is_none(), "no idle connection");
+        let (tenant, alice, bob) = (
+            TenantId::new("acme").unwrap(),
+            NodeId::new("alice").unwrap(),
+            NodeId::new("bob").unwrap(),
+        );
+        let node = block_on(store.node(&tenant, &bob)).unwrap().unwrap();
+        assert_eq!(node.counts.followers, 1);
+        let pairs = block_on(store.pairs(&tenant, &alice, std::slice::from_ref(&bob)))
+            .unwrap()
+            .unwrap();
+        assert!(pairs[0].exists && pairs[0].outgoing.is_some());
+        drop(taken);
+        assert_eq!(store.inline(|_| Ok(7)).unwrap().unwrap(), 7);
+        assert_eq!(idle(&store), 2);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_busy_inline_read_falls_back_and_keeps_its_connection() {
+        let (store, dir) = open("busy", 1);
+        let busy = || {
+            crate::error::map_sql(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                None,
+            ))
+        };
+        assert!(store.inline(|_| Err::<(), _>(busy())).is_none());
+        assert_eq!(idle(&store), 1, "the connection is free again");
+        // Any other error is the answer, not a reason to retry elsewhere.
+        let internal = store.inline(|_| Err::<(), _>(Error::internal("boom")));
+        assert_eq!(internal.unwrap().unwrap_err().kind(), ErrorKind::Internal);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn no_pool_without_inline_readers_or_in_memory() {
+        let (store, dir) = open("none", 0);
+        assert!(store.inline(|_| Ok(())).is_none());
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+        let memory = SqliteStore::open_in_memory().unwrap();
+        assert!(memory.inline(|_| Ok(())).is_none());
     }
 }

@@ -125,9 +125,12 @@ fn closing_checkpoints_the_wal_into_the_main_file() {
             let store = SqliteStore::open(&path).unwrap();
             let commands = (0..300).map(|i| register(&format!("n-{i:04}"))).collect();
             block_on(store.write(batch(0, commands))).unwrap();
-            // Readers have served something, so every connection is live.
+            // Reader threads and the inline pool have served something, so
+            // their connections are live: `node` reads inline, `events_after`
+            // on a reader thread.
             for i in 0..8 {
                 block_on(store.node(&tenant(), &node(&format!("n-{i:04}")))).unwrap();
+                block_on(store.events_after(&tenant(), None, 10)).unwrap();
             }
         }
         let mut wal = path.clone().into_os_string();
