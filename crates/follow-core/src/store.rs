@@ -55,8 +55,10 @@ pub struct PairFacts {
     pub exists: bool,
     /// subject → other.
     pub outgoing: Option<Edge>,
-    /// other → subject.
-    pub incoming: Option<Edge>,
+    /// Whether other → subject exists. Only its presence: when `outgoing`
+    /// is there, its `mutual_since` (set exactly when the follow is
+    /// returned) already answers it, so a store need not read the reverse.
+    pub incoming: bool,
 }
 
 /// The three lists of a node.

@@ -133,7 +133,7 @@ impl FollowStore for MemoryStore {
                     Some(other) => PairFacts {
                         exists: true,
                         outgoing: tenant.edge(subject, other),
-                        incoming: tenant.edge(other, subject),
+                        incoming: tenant.edge(other, subject).is_some(),
                     },
                     None => PairFacts::default(),
                 })

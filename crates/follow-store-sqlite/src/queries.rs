@@ -4,7 +4,7 @@ use follow_core::{
     Error, Event, EventPosition, ListEntry, ListKind, ListQuery, NodeId, NodeKind, NodeRecord,
     PairFacts, StaleEntry, StaleQuery, TenantId,
 };
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec;
 use crate::error::map_sql;
@@ -61,8 +61,8 @@ fn pairs_snapshot(
                 None => None,
             };
             let incoming = match other.as_account() {
-                Some(_) => read_edge(conn, tenant, other.as_str(), subject.as_str())?,
-                None => None,
+                Some(_) => read_edge(conn, tenant, other.as_str(), subject.as_str())?.is_some(),
+                None => false,
             };
             out.push(PairFacts {
                 exists,
@@ -81,12 +81,15 @@ fn follower_key(node: &NodeId) -> Option<&str> {
 }
 
 /// `pairs` of one other, first in one statement (one snapshot by itself, no
-/// `BEGIN`/`COMMIT`): the edge each way by primary key. Edges only join
-/// registered nodes (removal cascades), so if either edge is there both
-/// nodes exist and their rows need not be read. Only when neither is does it
-/// take the full path, which reads the nodes. A channel follows nothing, so
-/// the edge from a channel is not looked up: its follower key is bound to
-/// NULL, which matches no row.
+/// `BEGIN`/`COMMIT`): the edge subject → other by primary key, and only if
+/// it is absent the edge back (`UNION ALL … LIMIT 1` stops after the first
+/// row). A present edge answers the way back too: its `mutual_since` is set
+/// exactly when the follow is returned. Edges only join registered nodes
+/// (removal cascades), so if either edge is there both nodes exist and their
+/// rows need not be read. Only when neither is does it take the full path,
+/// which reads the nodes. A channel follows nothing, so the edge from a
+/// channel is not looked up: its follower key is bound to NULL, which
+/// matches no row.
 ///
 /// Not a `LEFT JOIN` of both edges onto one constant row: SQLite 3.54 marks
 /// that plan as depending on the bound values, so the statement cache's
@@ -104,11 +107,12 @@ fn pair(
              WHERE tenant = ?1 AND follower = ?2 AND target = ?3
              UNION ALL
              SELECT 1, since, muted, mutual_since FROM edges
-             WHERE tenant = ?1 AND follower = ?4 AND target = ?5",
+             WHERE tenant = ?1 AND follower = ?4 AND target = ?5
+             LIMIT 1",
         )
         .map_err(map_sql)?;
-    let rows = stmt
-        .query_map(
+    let row = stmt
+        .query_row(
             params![
                 tenant.as_str(),
                 follower_key(subject),
@@ -125,25 +129,25 @@ fn pair(
                 ))
             },
         )
+        .optional()
         .map_err(map_sql)?;
-    let (mut outgoing, mut incoming) = (None, None);
-    for row in rows {
-        let (way, since, muted, mutual) = row.map_err(map_sql)?;
-        let edge = Some(codec::edge(since, muted, mutual)?);
-        if way == 0 {
-            outgoing = edge;
-        } else {
-            incoming = edge;
-        }
-    }
-    if outgoing.is_none() && incoming.is_none() {
+    let Some((way, since, muted, mutual)) = row else {
         return pairs_snapshot(conn, tenant, subject, std::slice::from_ref(other))
             .map(|facts| facts.and_then(|mut facts| facts.pop()));
-    }
-    Ok(Some(PairFacts {
-        exists: true,
-        outgoing,
-        incoming,
+    };
+    let edge = codec::edge(since, muted, mutual)?;
+    Ok(Some(if way == 0 {
+        PairFacts {
+            exists: true,
+            outgoing: Some(edge),
+            incoming: edge.mutual_since.is_some(),
+        }
+    } else {
+        PairFacts {
+            exists: true,
+            outgoing: None,
+            incoming: true,
+        }
     }))
 }
 

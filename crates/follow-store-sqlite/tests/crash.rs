@@ -102,7 +102,7 @@ fn killed_writer_loses_no_acknowledged_change() {
                 .unwrap()
                 .unwrap();
             for (user, fact) in chunk.iter().zip(facts) {
-                assert!(fact.incoming.is_some(), "round {round}: lost {user} -> hub");
+                assert!(fact.incoming, "round {round}: lost {user} -> hub");
             }
         }
     }

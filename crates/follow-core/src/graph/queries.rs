@@ -38,10 +38,9 @@ impl FollowGraph {
             .await?
             .ok_or_else(|| Error::node_not_found("a", a.as_str()))?;
         match pairs.first() {
-            Some(pair) if pair.exists => Ok(Relation::from_edges(
-                pair.outgoing.is_some(),
-                pair.incoming.is_some(),
-            )),
+            Some(pair) if pair.exists => {
+                Ok(Relation::from_edges(pair.outgoing.is_some(), pair.incoming))
+            }
             _ => Err(Error::node_not_found("b", b.as_str())),
         }
     }
@@ -69,10 +68,7 @@ impl FollowGraph {
             .zip(&valid)
             .map(|(pair, target)| {
                 Some(if pair.exists {
-                    Ok(Relation::from_edges(
-                        pair.outgoing.is_some(),
-                        pair.incoming.is_some(),
-                    ))
+                    Ok(Relation::from_edges(pair.outgoing.is_some(), pair.incoming))
                 } else {
                     Err(Error::node_not_found("target", target.as_str()))
                 })
