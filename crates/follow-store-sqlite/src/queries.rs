@@ -80,27 +80,38 @@ fn follower_key(node: &NodeId) -> Option<&str> {
     (node.kind() == NodeKind::Account).then(|| node.as_str())
 }
 
-/// `pairs` of one other, first in one statement (one snapshot by itself, no
-/// `BEGIN`/`COMMIT`): the edge subject → other by primary key, and only if
-/// it is absent the edge back (`UNION ALL … LIMIT 1` stops after the first
-/// row). A present edge answers the way back too: its `mutual_since` is set
-/// exactly when the follow is returned. Edges only join registered nodes
-/// (removal cascades), so if either edge is there both nodes exist and their
-/// rows need not be read. Only when neither is does it take the full path,
-/// which reads the nodes. A channel follows nothing, so the edge from a
-/// channel is not looked up: its follower key is bound to NULL, which
-/// matches no row.
+/// `pairs` of one other, cheapest first; each step is one statement, a
+/// snapshot by itself (no `BEGIN`/`COMMIT`), and a later step answers from
+/// its own snapshot alone:
+/// 1. the edge subject → other by primary key, the plain point lookup a
+///    hand-written check would run. A present edge answers the way back
+///    too: its `mutual_since` is set exactly when the follow is returned;
+///    and edges only join registered nodes (removal cascades), so both
+///    exist. (A compound statement here cost 0.4 µs more per check.)
+/// 2. otherwise both edges again, `UNION ALL … LIMIT 1`, which stops after
+///    the first row: a row either way answers without the node rows.
+/// 3. only when neither edge is there, the full path, which reads the nodes.
 ///
-/// Not a `LEFT JOIN` of both edges onto one constant row: SQLite 3.54 marks
-/// that plan as depending on the bound values, so the statement cache's
-/// `clear_bindings` expires it and every call re-prepares it (26 µs instead
-/// of 1.6 µs).
+/// A channel follows nothing, so the edge from a channel is not looked up:
+/// its follower key is bound to NULL, which matches no row. Not a `LEFT
+/// JOIN` of both edges onto one constant row: SQLite 3.54 marks that plan as
+/// depending on the bound values, so the statement cache's `clear_bindings`
+/// expires it and every call re-prepares it (26 µs instead of 1.6 µs).
 fn pair(
     conn: &Connection,
     tenant: &TenantId,
     subject: &NodeId,
     other: &NodeId,
 ) -> Result<Option<PairFacts>, Error> {
+    if subject.kind() == NodeKind::Account
+        && let Some(edge) = read_edge(conn, tenant, subject.as_str(), other.as_str())?
+    {
+        return Ok(Some(PairFacts {
+            exists: true,
+            outgoing: Some(edge),
+            incoming: edge.mutual_since.is_some(),
+        }));
+    }
     let mut stmt = conn
         .prepare_cached(
             "SELECT 0, since, muted, mutual_since FROM edges
