@@ -92,10 +92,13 @@ impl<'t, T: WriteTxn + ?Sized> Staged<'t, T> {
                 }
             }
         }
-        for id in sorted(nodes) {
+        let (nodes, edges) = (sorted(nodes), sorted(edges));
+        self.nodes.reserve(nodes.len());
+        self.edges.reserve(edges.len());
+        for id in nodes {
             self.staged_node(&id)?;
         }
-        for (follower, target) in sorted(edges) {
+        for (follower, target) in edges {
             self.staged_edge(&follower, &target)?;
         }
         Ok(())
