@@ -31,6 +31,7 @@
 mod events;
 mod seq;
 mod state;
+mod tenant;
 mod txn;
 
 use std::fmt;

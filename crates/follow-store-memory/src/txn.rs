@@ -8,7 +8,7 @@ use follow_core::{
 };
 
 use crate::events::LogMark;
-use crate::state::{NodeInfo, Tenant};
+use crate::tenant::{NodeInfo, Tenant};
 
 enum Undo {
     Node(u32, Option<NodeInfo>),

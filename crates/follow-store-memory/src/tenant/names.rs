@@ -1,0 +1,96 @@
+//! Interning: a tenant's ids, each after a length byte in one arena, and a
+//! hash table of node numbers that finds an id's number by the id's hash.
+//!
+//! The table holds only numbers; where a number's id sits in the arena is
+//! kept in the number's slot (which a lookup reads anyway), so every method
+//! that compares ids is handed `name_at`, the number → arena offset map.
+//!
+//! The table hashes ids with std's SipHash-1-3 under keys drawn from the OS
+//! at start-up: ids come from users, and a keyed hash keeps a crafted set of
+//! ids from colliding on purpose (hash flooding).
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+use follow_core::{Error, MAX_ID_BYTES};
+use hashbrown::HashTable;
+
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    arena: String,
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl Names {
+    /// The id stored at arena offset `at` (empty for a bad offset).
+    pub(crate) fn at(&self, at: u32) -> &str {
+        name_in(&self.arena, at)
+    }
+
+    /// The number of `id`, if it was ever interned.
+    pub(crate) fn find(&self, id: &str, name_at: impl Fn(u32) -> Option<u32>) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        self.table
+            .find(hash, |&node| {
+                name_at(node).is_some_and(|at| self.at(at) == id)
+            })
+            .copied()
+    }
+
+    /// Stores `id` (not interned yet) as number `node`; answers its arena
+    /// offset, which `name_at` must answer for `node` from then on.
+    ///
+    /// # Errors
+    /// `unavailable` once the tenant's ids fill 4 GiB; `invalid_argument`
+    /// for an id longer than ids may be.
+    pub(crate) fn add(
+        &mut self,
+        id: &str,
+        node: u32,
+        name_at: impl Fn(u32) -> Option<u32>,
+    ) -> Result<u32, Error> {
+        let at = u32::try_from(self.arena.len())
+            .ok()
+            .filter(|at| at.checked_add(1 + MAX_ID_BYTES as u32).is_some())
+            .ok_or_else(full)?;
+        // Ids are at most 64 bytes, so the length is one ASCII byte and the
+        // arena stays UTF-8.
+        let len = u8::try_from(id.len())
+            .ok()
+            .filter(|len| usize::from(*len) <= MAX_ID_BYTES)
+            .ok_or_else(|| Error::invalid_argument("id", "id too long"))?;
+        self.arena.push(char::from(len));
+        self.arena.push_str(id);
+        let Names {
+            arena,
+            table,
+            hasher,
+        } = self;
+        let hash = hasher.hash_one(id);
+        let rehash = |&n: &u32| {
+            let name = if n == node {
+                id
+            } else {
+                name_at(n).map_or("", |at| name_in(arena, at))
+            };
+            hasher.hash_one(name)
+        };
+        table.insert_unique(hash, node, rehash);
+        Ok(at)
+    }
+}
+
+/// The id at offset `at` of `arena`: a length byte, then the id.
+fn name_in(arena: &str, at: u32) -> &str {
+    let start = at as usize + 1;
+    let len = arena.as_bytes().get(start - 1).copied().unwrap_or(0);
+    arena
+        .get(start..start + usize::from(len))
+        .unwrap_or_default()
+}
+
+/// The error for a tenant whose ids or numbers are exhausted.
+pub(crate) fn full() -> Error {
+    Error::unavailable("the memory store's id table for this tenant is full")
+}
