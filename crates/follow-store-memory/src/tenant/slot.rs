@@ -152,7 +152,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slot_is_64_bytes() {
-        assert_eq!(std::mem::size_of::<Slot>(), 64);
+    fn a_slot_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 48);
     }
 }
