@@ -307,7 +307,6 @@ impl<T: Entry> Seq<T> {
                 .map(|e| (e.node(), *e))
                 .collect()
         });
-        next.reserve_exact(CHUNK - next.len());
         let big = Chunks {
             len: next.len(),
             chunks: vec![next],
@@ -361,6 +360,18 @@ impl<T: Entry> Seq<T> {
     }
 }
 
+/// Makes room for one more entry in a chunk that is full: a quarter more
+/// (at least 4), not double, so that a chunk's spare room stays within a
+/// fifth of its entries.
+fn grow<T>(chunk: &mut Vec<T>) {
+    if chunk.len() == chunk.capacity() {
+        let more = (chunk.len() / 4)
+            .max(4)
+            .min(CHUNK.saturating_sub(chunk.len()).max(1));
+        chunk.reserve_exact(more);
+    }
+}
+
 impl<T: Entry> Chunks<T> {
     fn insert(&mut self, item: T, before: impl Fn(&T) -> bool) {
         // The first chunk whose last entry is not before the item, or the
@@ -372,11 +383,11 @@ impl<T: Entry> Chunks<T> {
         match self.chunks.get_mut(chunk_at) {
             Some(chunk) => {
                 let at = chunk.partition_point(&before);
+                grow(chunk);
                 chunk.insert(at, item);
                 if chunk.len() >= CHUNK {
-                    let mut tail = Vec::with_capacity(CHUNK);
-                    tail.extend_from_slice(chunk.get(CHUNK / 2..).unwrap_or_default());
-                    chunk.truncate(CHUNK / 2);
+                    let tail = chunk.split_off(CHUNK / 2);
+                    chunk.shrink_to_fit();
                     self.chunks.insert(chunk_at + 1, tail);
                 }
             }
@@ -398,6 +409,9 @@ impl<T: Entry> Chunks<T> {
         let found = chunk.remove(at);
         if chunk.is_empty() {
             self.chunks.remove(chunk_at);
+        } else if chunk.capacity() > 2 * chunk.len() + 8 {
+            // Removals give the room back, as growth takes it: a quarter.
+            chunk.shrink_to(chunk.len() + chunk.len() / 4);
         }
         self.len -= 1;
         if let Some(index) = self.index.as_mut().filter(|_| found.indexed()) {
