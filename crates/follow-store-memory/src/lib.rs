@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod events;
+mod paged;
 mod seq;
 mod state;
 mod tenant;

@@ -18,6 +18,8 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
+use crate::paged::PAGE_BYTES;
+
 /// The longest sequence kept as one pooled block (moved on every change).
 const SMALL_MAX: usize = 32;
 /// The most entries in one chunk of a long sequence; a full chunk splits.
@@ -58,10 +60,36 @@ pub(crate) struct Pool<T> {
     big_free: Vec<u32>,
 }
 
+/// The blocks of one length, in pages of whole blocks (see
+/// [`crate::paged`]: no reallocation, so no holes left on the heap).
 #[derive(Debug)]
 struct Blocks<T> {
-    items: Vec<T>,
+    pages: Vec<Vec<T>>,
+    /// Blocks handed out, free ones included.
+    count: u32,
     free: Vec<u32>,
+}
+
+impl<T> Blocks<T> {
+    fn new() -> Self {
+        Blocks {
+            pages: Vec::new(),
+            count: 0,
+            free: Vec::new(),
+        }
+    }
+
+    /// Blocks of `len` entries a page holds.
+    fn per_page(len: usize) -> usize {
+        (PAGE_BYTES / std::mem::size_of::<T>().max(1) / len.max(1)).max(1)
+    }
+
+    /// The page and the offset in it of block `block` of `len` entries.
+    fn place(len: usize, block: u32) -> (usize, usize) {
+        let per_page = Self::per_page(len);
+        let block = block as usize;
+        (block / per_page, block % per_page * len)
+    }
 }
 
 impl<T> Default for Pool<T> {
@@ -77,10 +105,10 @@ impl<T> Default for Pool<T> {
 impl<T: Copy> Pool<T> {
     fn block(&self, len: u32, block: u32) -> &[T] {
         let len = len as usize;
-        let start = block as usize * len;
+        let (page, start) = Blocks::<T>::place(len, block);
         len.checked_sub(1)
             .and_then(|class| self.by_len.get(class))
-            .and_then(|blocks| blocks.items.get(start..start + len))
+            .and_then(|blocks| blocks.pages.get(page)?.get(start..start + len))
             .unwrap_or_default()
     }
 
@@ -88,24 +116,42 @@ impl<T: Copy> Pool<T> {
     fn store(&mut self, items: &[T]) -> u32 {
         let len = items.len();
         while self.by_len.len() < len {
-            self.by_len.push(Blocks {
-                items: Vec::new(),
-                free: Vec::new(),
-            });
+            self.by_len.push(Blocks::new());
         }
         let Some(blocks) = len.checked_sub(1).and_then(|c| self.by_len.get_mut(c)) else {
             return 0;
         };
         if let Some(block) = blocks.free.pop() {
-            let start = block as usize * len;
-            if let Some(slot) = blocks.items.get_mut(start..start + len) {
+            let (page, start) = Blocks::<T>::place(len, block);
+            if let Some(slot) = blocks
+                .pages
+                .get_mut(page)
+                .and_then(|page| page.get_mut(start..start + len))
+            {
                 slot.copy_from_slice(items);
             }
             return block;
         }
-        let block = blocks.items.len() / len;
-        blocks.items.extend_from_slice(items);
-        block as u32
+        let block = blocks.count;
+        let (page, _) = Blocks::<T>::place(len, block);
+        let full = Blocks::<T>::per_page(len) * len;
+        if page == blocks.pages.len() {
+            // The first page of a length starts small: most lengths have
+            // few blocks. The others are allocated whole.
+            let first = if page == 0 { len } else { full };
+            blocks.pages.push(Vec::with_capacity(first));
+        }
+        if let Some(page) = blocks.pages.get_mut(page) {
+            if page.len() == page.capacity() {
+                let more = page
+                    .capacity()
+                    .clamp(len, full.saturating_sub(page.len()).max(len));
+                page.reserve_exact(more);
+            }
+            page.extend_from_slice(items);
+        }
+        blocks.count += 1;
+        block
     }
 
     /// Stores a long sequence; answers its number.
@@ -433,6 +479,44 @@ mod tests {
         fn node(&self) -> u32 {
             self.0
         }
+    }
+
+    /// Many short sequences of a few lengths: their blocks span many pages,
+    /// the first page of each length grows, freed blocks are reused, and no
+    /// sequence sees another's entries.
+    #[test]
+    fn pooled_blocks_span_pages_and_are_reused() {
+        let mut pool = Pool::default();
+        let count = 3 * Blocks::<Keyed>::per_page(3) + 7;
+        let mut seqs: Vec<Seq<Keyed>> = (0..count).map(|_| Seq::default()).collect();
+        for (n, seq) in seqs.iter_mut().enumerate() {
+            for k in 0..(n % 3 + 1) as u32 {
+                let key = n as u32 * 10 + k;
+                seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+            }
+        }
+        // Every other sequence shrinks by one: its block goes back to the
+        // pool and the next one of that length takes it.
+        for (n, seq) in seqs.iter_mut().enumerate().step_by(2) {
+            let key = n as u32 * 10;
+            assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+        }
+        let blocks_before: u32 = pool.by_len.iter().map(|b| b.count).sum();
+        for (n, seq) in seqs.iter_mut().enumerate().step_by(2) {
+            let key = n as u32 * 10;
+            seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+        }
+        let blocks_after: u32 = pool.by_len.iter().map(|b| b.count).sum();
+        assert!(
+            blocks_after <= blocks_before + 3,
+            "{blocks_before} -> {blocks_after}"
+        );
+        for (n, seq) in seqs.iter().enumerate() {
+            let keys: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
+            let expected: Vec<u32> = (0..(n % 3 + 1) as u32).map(|k| n as u32 * 10 + k).collect();
+            assert_eq!(keys, expected, "sequence {n}");
+        }
+        assert!(pool.by_len.iter().all(|b| b.pages.len() <= 4));
     }
 
     /// Deterministic pseudo-random order, so growth, splits, shrinking and

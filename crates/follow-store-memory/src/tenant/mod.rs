@@ -19,6 +19,7 @@ use std::cmp::Ordering;
 use follow_core::{Error, NodeId, NodeRecord, Timestamp};
 
 use crate::events::EventLog;
+use crate::paged::Paged;
 use crate::seq::{Pool, Seq};
 
 use entries::{Back, Out};
@@ -31,7 +32,7 @@ pub(crate) use slot::{NodeInfo, timestamp};
 pub(crate) struct Tenant {
     names: Names,
     /// Indexed by node number.
-    slots: Vec<Slot>,
+    slots: Paged<Slot>,
     /// The registered nodes in byte order of their ids, for the nodes walk.
     node_order: Seq<u32>,
     /// The blocks of the lists (see [`crate::seq`]).
