@@ -55,8 +55,7 @@ impl Tenant {
 
     /// The number of `id`, if it was ever interned.
     fn number(&self, id: &str) -> Option<u32> {
-        self.names
-            .find(id, |node| self.slot(node).map(|slot| slot.name_at))
+        self.names.find(id)
     }
 
     /// The number of a registered node.
@@ -75,9 +74,8 @@ impl Tenant {
             return Ok(node);
         }
         let node = u32::try_from(self.slots.len()).map_err(|_| names::full())?;
-        let Tenant { names, slots, .. } = self;
-        let at = names.add(id, node, |n| slots.get(n as usize).map(|s| s.name_at))?;
-        slots.push(Slot::new(at));
+        let at = self.names.add(id, node)?;
+        self.slots.push(Slot::new(at));
         Ok(node)
     }
 

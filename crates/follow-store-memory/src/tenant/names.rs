@@ -1,9 +1,11 @@
 //! Interning: a tenant's ids, each after a length byte in one arena, and a
 //! hash table of node numbers that finds an id's number by the id's hash.
 //!
-//! The table holds only numbers; where a number's id sits in the arena is
-//! kept in the number's slot (which a lookup reads anyway), so every method
-//! that compares ids is handed `name_at`, the number → arena offset map.
+//! A bucket of the table holds a number and where its id sits in the arena
+//! (8 bytes): a lookup compares the id without first reading the number's
+//! slot, so the arena and the slot (which the caller reads next) are two
+//! independent memory reads, not two in a row. The number → id direction
+//! goes through the slot, which keeps the arena offset too.
 //!
 //! The table hashes ids with std's SipHash-1-3 under keys drawn from the OS
 //! at start-up: ids come from users, and a keyed hash keeps a crafted set of
@@ -18,7 +20,8 @@ use hashbrown::HashTable;
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     arena: String,
-    table: HashTable<u32>,
+    /// (number, arena offset) by the id's hash.
+    table: HashTable<(u32, u32)>,
     hasher: RandomState,
 }
 
@@ -29,27 +32,20 @@ impl Names {
     }
 
     /// The number of `id`, if it was ever interned.
-    pub(crate) fn find(&self, id: &str, name_at: impl Fn(u32) -> Option<u32>) -> Option<u32> {
+    pub(crate) fn find(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         self.table
-            .find(hash, |&node| {
-                name_at(node).is_some_and(|at| self.at(at) == id)
-            })
-            .copied()
+            .find(hash, |&(_, at)| self.at(at) == id)
+            .map(|&(node, _)| node)
     }
 
     /// Stores `id` (not interned yet) as number `node`; answers its arena
-    /// offset, which `name_at` must answer for `node` from then on.
+    /// offset.
     ///
     /// # Errors
     /// `unavailable` once the tenant's ids fill 4 GiB; `invalid_argument`
     /// for an id longer than ids may be.
-    pub(crate) fn add(
-        &mut self,
-        id: &str,
-        node: u32,
-        name_at: impl Fn(u32) -> Option<u32>,
-    ) -> Result<u32, Error> {
+    pub(crate) fn add(&mut self, id: &str, node: u32) -> Result<u32, Error> {
         let at = u32::try_from(self.arena.len())
             .ok()
             .filter(|at| at.checked_add(1 + MAX_ID_BYTES as u32).is_some())
@@ -68,15 +64,9 @@ impl Names {
             hasher,
         } = self;
         let hash = hasher.hash_one(id);
-        let rehash = |&n: &u32| {
-            let name = if n == node {
-                id
-            } else {
-                name_at(n).map_or("", |at| name_in(arena, at))
-            };
-            hasher.hash_one(name)
-        };
-        table.insert_unique(hash, node, rehash);
+        table.insert_unique(hash, (node, at), |&(_, at)| {
+            hasher.hash_one(name_in(arena, at))
+        });
         Ok(at)
     }
 }
