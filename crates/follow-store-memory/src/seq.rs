@@ -61,34 +61,39 @@ pub(crate) struct Pool<T> {
 }
 
 /// The blocks of one length, in pages of whole blocks (see
-/// [`crate::paged`]: no reallocation, so no holes left on the heap).
+/// [`crate::paged`]: no reallocation, so no holes left on the heap). A page
+/// holds a power of two of blocks, so finding one is a shift and a mask.
 #[derive(Debug)]
 struct Blocks<T> {
     pages: Vec<Vec<T>>,
+    /// Blocks a page holds, as a power of two.
+    shift: u32,
     /// Blocks handed out, free ones included.
     count: u32,
     free: Vec<u32>,
 }
 
 impl<T> Blocks<T> {
-    fn new() -> Self {
+    /// The blocks of `len` entries.
+    fn new(len: usize) -> Self {
+        let per_page = (PAGE_BYTES / std::mem::size_of::<T>().max(1) / len.max(1)).max(1);
         Blocks {
             pages: Vec::new(),
+            shift: per_page.ilog2(),
             count: 0,
             free: Vec::new(),
         }
     }
 
-    /// Blocks of `len` entries a page holds.
-    fn per_page(len: usize) -> usize {
-        (PAGE_BYTES / std::mem::size_of::<T>().max(1) / len.max(1)).max(1)
+    /// Blocks a page holds.
+    fn per_page(&self) -> usize {
+        1 << self.shift
     }
 
     /// The page and the offset in it of block `block` of `len` entries.
-    fn place(len: usize, block: u32) -> (usize, usize) {
-        let per_page = Self::per_page(len);
+    fn place(&self, len: usize, block: u32) -> (usize, usize) {
         let block = block as usize;
-        (block / per_page, block % per_page * len)
+        (block >> self.shift, (block & (self.per_page() - 1)) * len)
     }
 }
 
@@ -105,10 +110,12 @@ impl<T> Default for Pool<T> {
 impl<T: Copy> Pool<T> {
     fn block(&self, len: u32, block: u32) -> &[T] {
         let len = len as usize;
-        let (page, start) = Blocks::<T>::place(len, block);
         len.checked_sub(1)
             .and_then(|class| self.by_len.get(class))
-            .and_then(|blocks| blocks.pages.get(page)?.get(start..start + len))
+            .and_then(|blocks| {
+                let (page, start) = blocks.place(len, block);
+                blocks.pages.get(page)?.get(start..start + len)
+            })
             .unwrap_or_default()
     }
 
@@ -116,13 +123,13 @@ impl<T: Copy> Pool<T> {
     fn store(&mut self, items: &[T]) -> u32 {
         let len = items.len();
         while self.by_len.len() < len {
-            self.by_len.push(Blocks::new());
+            self.by_len.push(Blocks::new(self.by_len.len() + 1));
         }
         let Some(blocks) = len.checked_sub(1).and_then(|c| self.by_len.get_mut(c)) else {
             return 0;
         };
         if let Some(block) = blocks.free.pop() {
-            let (page, start) = Blocks::<T>::place(len, block);
+            let (page, start) = blocks.place(len, block);
             if let Some(slot) = blocks
                 .pages
                 .get_mut(page)
@@ -133,8 +140,8 @@ impl<T: Copy> Pool<T> {
             return block;
         }
         let block = blocks.count;
-        let (page, _) = Blocks::<T>::place(len, block);
-        let full = Blocks::<T>::per_page(len) * len;
+        let (page, _) = blocks.place(len, block);
+        let full = blocks.per_page() * len;
         if page == blocks.pages.len() {
             // The first page of a length starts small: most lengths have
             // few blocks. The others are allocated whole.
@@ -487,7 +494,7 @@ mod tests {
     #[test]
     fn pooled_blocks_span_pages_and_are_reused() {
         let mut pool = Pool::default();
-        let count = 3 * Blocks::<Keyed>::per_page(3) + 7;
+        let count = 3 * Blocks::<Keyed>::new(3).per_page() + 7;
         let mut seqs: Vec<Seq<Keyed>> = (0..count).map(|_| Seq::default()).collect();
         for (n, seq) in seqs.iter_mut().enumerate() {
             for k in 0..(n % 3 + 1) as u32 {

@@ -35,7 +35,7 @@ impl Names {
     pub(crate) fn find(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         self.table
-            .find(hash, |&(_, at)| self.at(at) == id)
+            .find(hash, |&(_, at)| bytes_in(&self.arena, at) == id.as_bytes())
             .map(|&(node, _)| node)
     }
 
@@ -78,6 +78,15 @@ fn name_in(arena: &str, at: u32) -> &str {
     arena
         .get(start..start + usize::from(len))
         .unwrap_or_default()
+}
+
+/// The bytes of the id at offset `at` of `arena` (no UTF-8 boundary
+/// checks: a lookup only compares them).
+fn bytes_in(arena: &str, at: u32) -> &[u8] {
+    let bytes = arena.as_bytes();
+    let start = at as usize + 1;
+    let len = bytes.get(start - 1).copied().map_or(0, usize::from);
+    bytes.get(start..start + len).unwrap_or_default()
 }
 
 /// The error for a tenant whose ids or numbers are exhausted.
