@@ -13,6 +13,7 @@ mod edges;
 mod entries;
 mod names;
 mod slot;
+mod table;
 
 use std::cmp::Ordering;
 
@@ -73,7 +74,11 @@ impl Tenant {
         if let Some(node) = self.number(id) {
             return Ok(node);
         }
-        let node = u32::try_from(self.slots.len()).map_err(|_| names::full())?;
+        // u32::MAX is not handed out: the id table stores numbers plus one.
+        let node = u32::try_from(self.slots.len())
+            .ok()
+            .filter(|&node| node != u32::MAX)
+            .ok_or_else(names::full)?;
         let at = self.names.add(id, node)?;
         self.slots.push(Slot::new(at));
         Ok(node)

@@ -1,11 +1,8 @@
 //! Interning: a tenant's ids, each after a length byte in one arena, and a
 //! hash table of node numbers that finds an id's number by the id's hash.
 //!
-//! A bucket of the table holds a number and where its id sits in the arena
-//! (8 bytes): a lookup compares the id without first reading the number's
-//! slot, so the arena and the slot (which the caller reads next) are two
-//! independent memory reads, not two in a row. The number → id direction
-//! goes through the slot, which keeps the arena offset too.
+//! The table ([`super::table`]) holds each number with where its id sits in
+//! the arena; the slot keeps the offset too, for number → id.
 //!
 //! The table hashes ids with std's SipHash-1-3 under keys drawn from the OS
 //! at start-up: ids come from users, and a keyed hash keeps a crafted set of
@@ -15,13 +12,13 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
 use follow_core::{Error, MAX_ID_BYTES};
-use hashbrown::HashTable;
+
+use super::table::IdTable;
 
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     arena: String,
-    /// (number, arena offset) by the id's hash.
-    table: HashTable<(u32, u32)>,
+    table: IdTable,
     hasher: RandomState,
 }
 
@@ -35,8 +32,7 @@ impl Names {
     pub(crate) fn find(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         self.table
-            .find(hash, |&(_, at)| bytes_in(&self.arena, at) == id.as_bytes())
-            .map(|&(node, _)| node)
+            .find(hash, |at| bytes_in(&self.arena, at) == id.as_bytes())
     }
 
     /// Stores `id` (not interned yet) as number `node`; answers its arena
@@ -58,15 +54,8 @@ impl Names {
             .ok_or_else(|| Error::invalid_argument("id", "id too long"))?;
         self.arena.push(char::from(len));
         self.arena.push_str(id);
-        let Names {
-            arena,
-            table,
-            hasher,
-        } = self;
-        let hash = hasher.hash_one(id);
-        table.insert_unique(hash, (node, at), |&(_, at)| {
-            hasher.hash_one(name_in(arena, at))
-        });
+        let hash = self.hasher.hash_one(id);
+        self.table.insert(hash, node, at);
         Ok(at)
     }
 }
