@@ -122,23 +122,30 @@ impl FollowStore for MemoryStore {
         others: &[NodeId],
     ) -> Result<Option<Vec<PairFacts>>, Error> {
         let state = self.read()?;
-        let Some((tenant, subject)) = state
-            .tenant(tenant)
-            .and_then(|t| Some((t, t.registered(subject.as_str())?)))
-        else {
+        let Some(tenant) = state.tenant(tenant) else {
+            return Ok(None);
+        };
+        let facts = |subject: u32, other: Option<u32>| match other {
+            Some(other) => PairFacts {
+                exists: true,
+                outgoing: tenant.edge(subject, other),
+                incoming: tenant.edge(other, subject),
+            },
+            None => PairFacts::default(),
+        };
+        // The common call (a relation check) has one other: both ids are
+        // looked up side by side.
+        if let [other] = others {
+            let (subject, other) = tenant.registered_two(subject.as_str(), other.as_str());
+            return Ok(subject.map(|subject| vec![facts(subject, other)]));
+        }
+        let Some(subject) = tenant.registered(subject.as_str()) else {
             return Ok(None);
         };
         Ok(Some(
             others
                 .iter()
-                .map(|other| match tenant.registered(other.as_str()) {
-                    Some(other) => PairFacts {
-                        exists: true,
-                        outgoing: tenant.edge(subject, other),
-                        incoming: tenant.edge(other, subject),
-                    },
-                    None => PairFacts::default(),
-                })
+                .map(|other| facts(subject, tenant.registered(other.as_str())))
                 .collect(),
         ))
     }

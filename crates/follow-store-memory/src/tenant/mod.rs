@@ -65,6 +65,15 @@ impl Tenant {
             .filter(|&node| self.slot(node).is_some_and(Slot::is_registered))
     }
 
+    /// The numbers of two registered nodes, looked up side by side.
+    pub(crate) fn registered_two(&self, a: &str, b: &str) -> (Option<u32>, Option<u32>) {
+        let (a, b) = self.names.find_two(a, b);
+        let registered = |node: Option<u32>| {
+            node.filter(|&node| self.slot(node).is_some_and(Slot::is_registered))
+        };
+        (registered(a), registered(b))
+    }
+
     /// The number of `id`, handing out the next one (with an empty slot) if
     /// it is new.
     ///
