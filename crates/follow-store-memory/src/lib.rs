@@ -52,7 +52,7 @@ use txn::MemoryTxn;
 /// applied under the write lock (so it is atomic and serialisable), reads
 /// share the read lock. Nothing survives the process.
 ///
-/// About 100 bytes an edge at a million edges, events included; every event
+/// About 85–90 bytes an edge at a million edges (peak), events included; every event
 /// is kept for the life of the store, and so is every id ever registered
 /// (docs/storage-memory.md).
 #[derive(Debug, Default)]

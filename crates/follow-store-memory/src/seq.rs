@@ -526,6 +526,39 @@ mod tests {
         assert!(pool.by_len.iter().all(|b| b.pages.len() <= 4));
     }
 
+    /// Long sequences that shrink back to blocks give their place in the
+    /// pool to the next one to grow long; none sees another's entries.
+    #[test]
+    fn long_sequences_reuse_freed_places() {
+        let mut pool = Pool::default();
+        let mut seqs: Vec<Seq<Keyed>> = (0..3).map(|_| Seq::default()).collect();
+        for round in 0..4u32 {
+            for (n, seq) in seqs.iter_mut().enumerate() {
+                let base = n as u32 * 10_000;
+                for k in 0..600 {
+                    let key = base + k;
+                    seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+                }
+                assert!(seq.is_big());
+                assert_eq!(seq.find(&pool, base + 599), Some(Keyed(base + 599)));
+                let keys: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
+                assert_eq!(
+                    keys,
+                    (base..base + 600).collect::<Vec<_>>(),
+                    "round {round}"
+                );
+                for k in 0..600 {
+                    let key = base + k;
+                    assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+                }
+                assert!(!seq.is_big());
+                assert_eq!(seq.len(&pool), 0);
+            }
+        }
+        // One long sequence at a time: one place, reused.
+        assert_eq!(pool.big.len(), 1);
+    }
+
     /// Deterministic pseudo-random order, so growth, splits, shrinking and
     /// seeks run through both shapes against sorted `Vec`s; five sequences
     /// share one pool, so a block reused wrongly shows in another sequence.

@@ -96,16 +96,15 @@ impl NodeInfo {
     }
 }
 
-/// Everything of one node number. The record's fields are laid out flat
+/// Everything of one node number, 48 bytes. The record's fields are laid out flat
 /// (not as a [`NodeInfo`]) so that `name_at` fills what would be padding.
 #[derive(Debug)]
 pub(crate) struct Slot {
     registered_at: u64,
     last_active: u64,
     counts: [u32; 3],
-    /// Where the node's id sits in the arena: a length byte, then the id.
-    /// Kept here (not in an array of its own) because a lookup reads the
-    /// slot anyway: one cache miss fewer per id.
+    /// Where the node's id sits in the arena: a length byte, then the id
+    /// (number → id; the id table keeps its own copy for id → number).
     pub(crate) name_at: u32,
     pub(crate) following: Seq<Out>,
     pub(crate) back: Seq<Back>,
