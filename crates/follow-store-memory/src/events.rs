@@ -12,7 +12,7 @@
 
 use follow_core::{AccountId, Error, Event, EventKind, EventPosition, NodeId, TenantId};
 
-use crate::state::{Tenant, timestamp};
+use crate::tenant::{Tenant, timestamp};
 
 /// Events a mark.
 const BLOCK: usize = 64;

@@ -16,6 +16,9 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use crate::paged::PAGE_BYTES;
 
 /// The longest sequence kept as one pooled block (moved on every change).
 const SMALL_MAX: usize = 32;
@@ -51,27 +54,68 @@ impl Entry for u32 {
 pub(crate) struct Pool<T> {
     /// `by_len[n - 1]` holds the blocks of n entries.
     by_len: Vec<Blocks<T>>,
+    /// The long sequences; a freed one is left empty, its number in
+    /// `big_free` for reuse.
+    big: Vec<Chunks<T>>,
+    big_free: Vec<u32>,
 }
 
+/// The blocks of one length, in pages of whole blocks (see
+/// [`crate::paged`]: no reallocation, so no holes left on the heap). A page
+/// holds a power of two of blocks, so finding one is a shift and a mask.
 #[derive(Debug)]
 struct Blocks<T> {
-    items: Vec<T>,
+    pages: Vec<Vec<T>>,
+    /// Blocks a page holds, as a power of two.
+    shift: u32,
+    /// Blocks handed out, free ones included.
+    count: u32,
     free: Vec<u32>,
+}
+
+impl<T> Blocks<T> {
+    /// The blocks of `len` entries.
+    fn new(len: usize) -> Self {
+        let per_page = (PAGE_BYTES / std::mem::size_of::<T>().max(1) / len.max(1)).max(1);
+        Blocks {
+            pages: Vec::new(),
+            shift: per_page.ilog2(),
+            count: 0,
+            free: Vec::new(),
+        }
+    }
+
+    /// Blocks a page holds.
+    fn per_page(&self) -> usize {
+        1 << self.shift
+    }
+
+    /// The page and the offset in it of block `block` of `len` entries.
+    fn place(&self, len: usize, block: u32) -> (usize, usize) {
+        let block = block as usize;
+        (block >> self.shift, (block & (self.per_page() - 1)) * len)
+    }
 }
 
 impl<T> Default for Pool<T> {
     fn default() -> Self {
-        Pool { by_len: Vec::new() }
+        Pool {
+            by_len: Vec::new(),
+            big: Vec::new(),
+            big_free: Vec::new(),
+        }
     }
 }
 
 impl<T: Copy> Pool<T> {
     fn block(&self, len: u32, block: u32) -> &[T] {
         let len = len as usize;
-        let start = block as usize * len;
         len.checked_sub(1)
             .and_then(|class| self.by_len.get(class))
-            .and_then(|blocks| blocks.items.get(start..start + len))
+            .and_then(|blocks| {
+                let (page, start) = blocks.place(len, block);
+                blocks.pages.get(page)?.get(start..start + len)
+            })
             .unwrap_or_default()
     }
 
@@ -79,24 +123,54 @@ impl<T: Copy> Pool<T> {
     fn store(&mut self, items: &[T]) -> u32 {
         let len = items.len();
         while self.by_len.len() < len {
-            self.by_len.push(Blocks {
-                items: Vec::new(),
-                free: Vec::new(),
-            });
+            self.by_len.push(Blocks::new(self.by_len.len() + 1));
         }
         let Some(blocks) = len.checked_sub(1).and_then(|c| self.by_len.get_mut(c)) else {
             return 0;
         };
         if let Some(block) = blocks.free.pop() {
-            let start = block as usize * len;
-            if let Some(slot) = blocks.items.get_mut(start..start + len) {
+            let (page, start) = blocks.place(len, block);
+            if let Some(slot) = blocks
+                .pages
+                .get_mut(page)
+                .and_then(|page| page.get_mut(start..start + len))
+            {
                 slot.copy_from_slice(items);
             }
             return block;
         }
-        let block = blocks.items.len() / len;
-        blocks.items.extend_from_slice(items);
-        block as u32
+        let block = blocks.count;
+        let (page, _) = blocks.place(len, block);
+        let full = blocks.per_page() * len;
+        if page == blocks.pages.len() {
+            // The first page of a length starts small: most lengths have
+            // few blocks. The others are allocated whole.
+            let first = if page == 0 { len } else { full };
+            blocks.pages.push(Vec::with_capacity(first));
+        }
+        if let Some(page) = blocks.pages.get_mut(page) {
+            if page.len() == page.capacity() {
+                let more = page
+                    .capacity()
+                    .clamp(len, full.saturating_sub(page.len()).max(len));
+                page.reserve_exact(more);
+            }
+            page.extend_from_slice(items);
+        }
+        blocks.count += 1;
+        block
+    }
+
+    /// Stores a long sequence; answers its number.
+    fn store_big(&mut self, big: Chunks<T>) -> u32 {
+        if let Some(at) = self.big_free.pop()
+            && let Some(slot) = self.big.get_mut(at as usize)
+        {
+            *slot = big;
+            return at;
+        }
+        self.big.push(big);
+        (self.big.len() - 1) as u32
     }
 
     fn release(&mut self, len: u32, block: u32) {
@@ -116,21 +190,44 @@ pub(crate) struct Chunks<T> {
     index: Option<HashMap<u32, T>>,
 }
 
-/// A sequence sorted by an order only the caller can evaluate. A short one
-/// lives in a [`Pool`], which every call that reads or changes it is given.
+impl<T> Default for Chunks<T> {
+    fn default() -> Self {
+        Chunks {
+            chunks: Vec::new(),
+            len: 0,
+            index: None,
+        }
+    }
+}
+
+/// `Seq::len` of a long sequence, whose `block` then indexes [`Pool::big`].
+const BIG: u32 = u32::MAX;
+
+/// A sequence sorted by an order only the caller can evaluate: 8 bytes, a
+/// handle into the [`Pool`] that every call reading or changing it is given.
+/// A short one is `len` entries (0: none, and no block) in block `block` of
+/// the pool's blocks of that length; a long one (`len == BIG`) is the
+/// pool's chunked sequence number `block`.
 #[derive(Debug)]
-pub(crate) enum Seq<T> {
-    /// `len` entries (0: none, and no block) in block `block` of the pool.
-    Small {
-        len: u32,
-        block: u32,
-    },
-    Big(Box<Chunks<T>>),
+pub(crate) struct Seq<T> {
+    len: u32,
+    block: u32,
+    entries: PhantomData<fn() -> T>,
 }
 
 impl<T> Default for Seq<T> {
     fn default() -> Self {
-        Seq::Small { len: 0, block: 0 }
+        Seq::small(0, 0)
+    }
+}
+
+impl<T> Seq<T> {
+    fn small(len: u32, block: u32) -> Self {
+        Seq {
+            len,
+            block,
+            entries: PhantomData,
+        }
     }
 }
 
@@ -153,26 +250,43 @@ impl<'a, T> Iterator for SeqIter<'a, T> {
     }
 }
 
+/// What a sequence handle stands for, looked up in its pool.
+enum Shape<'a, T> {
+    Small(&'a [T]),
+    Big(&'a Chunks<T>),
+}
+
 impl<T: Entry> Seq<T> {
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Seq::Small { len, .. } => *len as usize,
-            Seq::Big(big) => big.len,
+    fn shape<'a>(&self, pool: &'a Pool<T>) -> Shape<'a, T> {
+        if self.len == BIG {
+            match pool.big.get(self.block as usize) {
+                Some(big) => Shape::Big(big),
+                None => Shape::Small(&[]),
+            }
+        } else {
+            Shape::Small(pool.block(self.len, self.block))
         }
     }
 
     #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
+    pub(crate) fn len(&self, pool: &Pool<T>) -> usize {
+        match self.shape(pool) {
+            Shape::Small(items) => items.len(),
+            Shape::Big(big) => big.len,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_big(&self) -> bool {
+        self.len == BIG
     }
 
     /// The indexed entry naming `node`, if any.
     pub(crate) fn find(&self, pool: &Pool<T>, node: u32) -> Option<T> {
         let hit = |e: &&T| e.indexed() && e.node() == node;
-        match self {
-            Seq::Small { len, block } => pool.block(*len, *block).iter().find(hit).copied(),
-            Seq::Big(big) => match &big.index {
+        match self.shape(pool) {
+            Shape::Small(items) => items.iter().find(hit).copied(),
+            Shape::Big(big) => match &big.index {
                 Some(index) => index.get(&node).copied(),
                 None => big.chunks.iter().flatten().find(hit).copied(),
             },
@@ -180,28 +294,27 @@ impl<T: Entry> Seq<T> {
     }
 
     /// Every entry, in order.
-    pub(crate) fn iter<'a>(&'a self, pool: &'a Pool<T>) -> SeqIter<'a, T> {
+    pub(crate) fn iter<'a>(&self, pool: &'a Pool<T>) -> SeqIter<'a, T> {
         self.after(pool, |_| Ordering::Greater)
     }
 
     /// The entries strictly after the key, in order. `probe(e)` tells how
     /// entry `e` compares to the key.
     pub(crate) fn after<'a>(
-        &'a self,
+        &self,
         pool: &'a Pool<T>,
         probe: impl Fn(&T) -> Ordering,
     ) -> SeqIter<'a, T> {
         let past = |e: &T| probe(e) != Ordering::Greater;
-        match self {
-            Seq::Small { len, block } => {
-                let items = pool.block(*len, *block);
+        match self.shape(pool) {
+            Shape::Small(items) => {
                 let start = items.partition_point(past);
                 SeqIter {
                     current: items.get(start..).unwrap_or_default().iter(),
                     rest: [].iter(),
                 }
             }
-            Seq::Big(big) => {
+            Shape::Big(big) => {
                 let chunk = big.chunks.partition_point(|c| c.last().is_none_or(&past));
                 let Some(items) = big.chunks.get(chunk) else {
                     return SeqIter {
@@ -222,59 +335,41 @@ impl<T: Entry> Seq<T> {
     /// to `item`. The caller guarantees `item`'s node is not present.
     pub(crate) fn insert(&mut self, pool: &mut Pool<T>, item: T, probe: impl Fn(&T) -> Ordering) {
         let before = |e: &T| probe(e) == Ordering::Less;
-        match self {
-            Seq::Small { len, block } => {
-                let items = pool.block(*len, *block);
-                let at = items.partition_point(before);
-                let mut next = Vec::with_capacity(items.len() + 1);
-                next.extend_from_slice(items.get(..at).unwrap_or_default());
-                next.push(item);
-                next.extend_from_slice(items.get(at..).unwrap_or_default());
-                if *len > 0 {
-                    pool.release(*len, *block);
-                }
-                if next.len() <= SMALL_MAX {
-                    *block = pool.store(&next);
-                    *len = next.len() as u32;
-                    return;
-                }
-                let index = T::INDEXED.then(|| {
-                    next.iter()
-                        .filter(|e| e.indexed())
-                        .map(|e| (e.node(), *e))
-                        .collect()
-                });
-                next.reserve_exact(CHUNK - next.len());
-                *self = Seq::Big(Box::new(Chunks {
-                    len: next.len(),
-                    chunks: vec![next],
-                    index,
-                }));
+        if self.len == BIG {
+            if let Some(big) = pool.big.get_mut(self.block as usize) {
+                big.insert(item, before);
             }
-            Seq::Big(big) => {
-                // The first chunk whose last entry is not before the item,
-                // or the last chunk when the item goes at the very end.
-                let found = big.chunks.partition_point(|c| c.last().is_none_or(&before));
-                let chunk_at = found.min(big.chunks.len().saturating_sub(1));
-                match big.chunks.get_mut(chunk_at) {
-                    Some(chunk) => {
-                        let at = chunk.partition_point(before);
-                        chunk.insert(at, item);
-                        if chunk.len() >= CHUNK {
-                            let mut tail = Vec::with_capacity(CHUNK);
-                            tail.extend_from_slice(chunk.get(CHUNK / 2..).unwrap_or_default());
-                            chunk.truncate(CHUNK / 2);
-                            big.chunks.insert(chunk_at + 1, tail);
-                        }
-                    }
-                    None => big.chunks.push(vec![item]),
-                }
-                big.len += 1;
-                if let Some(index) = big.index.as_mut().filter(|_| item.indexed()) {
-                    index.insert(item.node(), item);
-                }
-            }
+            return;
         }
+        let items = pool.block(self.len, self.block);
+        let at = items.partition_point(before);
+        let mut next = Vec::with_capacity(items.len() + 1);
+        next.extend_from_slice(items.get(..at).unwrap_or_default());
+        next.push(item);
+        next.extend_from_slice(items.get(at..).unwrap_or_default());
+        if self.len > 0 {
+            pool.release(self.len, self.block);
+        }
+        if next.len() <= SMALL_MAX {
+            *self = Seq::small(next.len() as u32, pool.store(&next));
+            return;
+        }
+        let index = T::INDEXED.then(|| {
+            next.iter()
+                .filter(|e| e.indexed())
+                .map(|e| (e.node(), *e))
+                .collect()
+        });
+        let big = Chunks {
+            len: next.len(),
+            chunks: vec![next],
+            index,
+        };
+        *self = Seq {
+            len: BIG,
+            block: pool.store_big(big),
+            entries: PhantomData,
+        };
     }
 
     /// Removes the entry equal to the key, if present; `probe(e)` tells how
@@ -285,49 +380,97 @@ impl<T: Entry> Seq<T> {
         probe: impl Fn(&T) -> Ordering,
     ) -> Option<T> {
         let before = |e: &T| probe(e) == Ordering::Less;
-        match self {
-            Seq::Small { len, block } => {
-                let items = pool.block(*len, *block);
-                let at = items.partition_point(before);
-                let found = *items.get(at).filter(|e| probe(e) == Ordering::Equal)?;
-                let mut next = Vec::with_capacity(items.len());
-                next.extend_from_slice(items.get(..at).unwrap_or_default());
-                next.extend_from_slice(items.get(at + 1..).unwrap_or_default());
-                pool.release(*len, *block);
-                *len = next.len() as u32;
-                *block = if next.is_empty() {
+        let equal = |e: &T| probe(e) == Ordering::Equal;
+        if self.len == BIG {
+            let big = pool.big.get_mut(self.block as usize)?;
+            let found = big.remove(before, equal)?;
+            if big.len <= SMALL_MAX / 2 {
+                let items: Vec<T> = std::mem::take(big).chunks.into_iter().flatten().collect();
+                pool.big_free.push(self.block);
+                let block = if items.is_empty() {
                     0
                 } else {
-                    pool.store(&next)
+                    pool.store(&items)
                 };
-                Some(found)
+                *self = Seq::small(items.len() as u32, block);
             }
-            Seq::Big(big) => {
-                let chunk_at = big.chunks.partition_point(|c| c.last().is_none_or(&before));
-                let chunk = big.chunks.get_mut(chunk_at)?;
-                let at = chunk.partition_point(before);
-                chunk.get(at).filter(|e| probe(e) == Ordering::Equal)?;
-                let found = chunk.remove(at);
-                if chunk.is_empty() {
-                    big.chunks.remove(chunk_at);
-                }
-                big.len -= 1;
-                if let Some(index) = big.index.as_mut().filter(|_| found.indexed()) {
-                    index.remove(&found.node());
-                }
-                if big.len <= SMALL_MAX / 2 {
-                    let items: Vec<T> = big.chunks.iter().flatten().copied().collect();
-                    let len = items.len() as u32;
-                    let block = if items.is_empty() {
-                        0
-                    } else {
-                        pool.store(&items)
-                    };
-                    *self = Seq::Small { len, block };
-                }
-                Some(found)
-            }
+            return Some(found);
         }
+        let items = pool.block(self.len, self.block);
+        let at = items.partition_point(before);
+        let found = *items.get(at).filter(|e| equal(e))?;
+        let mut next = Vec::with_capacity(items.len());
+        next.extend_from_slice(items.get(..at).unwrap_or_default());
+        next.extend_from_slice(items.get(at + 1..).unwrap_or_default());
+        pool.release(self.len, self.block);
+        let block = if next.is_empty() {
+            0
+        } else {
+            pool.store(&next)
+        };
+        *self = Seq::small(next.len() as u32, block);
+        Some(found)
+    }
+}
+
+/// Makes room for one more entry in a chunk that is full: a quarter more
+/// (at least 4), not double, so that a chunk's spare room stays within a
+/// fifth of its entries.
+fn grow<T>(chunk: &mut Vec<T>) {
+    if chunk.len() == chunk.capacity() {
+        let more = (chunk.len() / 4)
+            .max(4)
+            .min(CHUNK.saturating_sub(chunk.len()).max(1));
+        chunk.reserve_exact(more);
+    }
+}
+
+impl<T: Entry> Chunks<T> {
+    fn insert(&mut self, item: T, before: impl Fn(&T) -> bool) {
+        // The first chunk whose last entry is not before the item, or the
+        // last chunk when the item goes at the very end.
+        let found = self
+            .chunks
+            .partition_point(|c| c.last().is_none_or(&before));
+        let chunk_at = found.min(self.chunks.len().saturating_sub(1));
+        match self.chunks.get_mut(chunk_at) {
+            Some(chunk) => {
+                let at = chunk.partition_point(&before);
+                grow(chunk);
+                chunk.insert(at, item);
+                if chunk.len() >= CHUNK {
+                    let tail = chunk.split_off(CHUNK / 2);
+                    chunk.shrink_to_fit();
+                    self.chunks.insert(chunk_at + 1, tail);
+                }
+            }
+            None => self.chunks.push(vec![item]),
+        }
+        self.len += 1;
+        if let Some(index) = self.index.as_mut().filter(|_| item.indexed()) {
+            index.insert(item.node(), item);
+        }
+    }
+
+    fn remove(&mut self, before: impl Fn(&T) -> bool, equal: impl Fn(&T) -> bool) -> Option<T> {
+        let chunk_at = self
+            .chunks
+            .partition_point(|c| c.last().is_none_or(&before));
+        let chunk = self.chunks.get_mut(chunk_at)?;
+        let at = chunk.partition_point(&before);
+        chunk.get(at).filter(|e| equal(e))?;
+        let found = chunk.remove(at);
+        if chunk.is_empty() {
+            self.chunks.remove(chunk_at);
+        } else if chunk.capacity() > 2 * chunk.len() + 8 {
+            // Removals give the room back, as growth takes it: a quarter.
+            chunk.shrink_to(chunk.len() + chunk.len() / 4);
+        }
+        self.len -= 1;
+        if let Some(index) = self.index.as_mut().filter(|_| found.indexed()) {
+            index.remove(&found.node());
+        }
+        Some(found)
     }
 }
 
@@ -343,6 +486,77 @@ mod tests {
         fn node(&self) -> u32 {
             self.0
         }
+    }
+
+    /// Many short sequences of a few lengths: their blocks span many pages,
+    /// the first page of each length grows, freed blocks are reused, and no
+    /// sequence sees another's entries.
+    #[test]
+    fn pooled_blocks_span_pages_and_are_reused() {
+        let mut pool = Pool::default();
+        let count = 3 * Blocks::<Keyed>::new(3).per_page() + 7;
+        let mut seqs: Vec<Seq<Keyed>> = (0..count).map(|_| Seq::default()).collect();
+        for (n, seq) in seqs.iter_mut().enumerate() {
+            for k in 0..(n % 3 + 1) as u32 {
+                let key = n as u32 * 10 + k;
+                seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+            }
+        }
+        // Every other sequence shrinks by one: its block goes back to the
+        // pool and the next one of that length takes it.
+        for (n, seq) in seqs.iter_mut().enumerate().step_by(2) {
+            let key = n as u32 * 10;
+            assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+        }
+        let blocks_before: u32 = pool.by_len.iter().map(|b| b.count).sum();
+        for (n, seq) in seqs.iter_mut().enumerate().step_by(2) {
+            let key = n as u32 * 10;
+            seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+        }
+        let blocks_after: u32 = pool.by_len.iter().map(|b| b.count).sum();
+        assert!(
+            blocks_after <= blocks_before + 3,
+            "{blocks_before} -> {blocks_after}"
+        );
+        for (n, seq) in seqs.iter().enumerate() {
+            let keys: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
+            let expected: Vec<u32> = (0..(n % 3 + 1) as u32).map(|k| n as u32 * 10 + k).collect();
+            assert_eq!(keys, expected, "sequence {n}");
+        }
+        assert!(pool.by_len.iter().all(|b| b.pages.len() <= 4));
+    }
+
+    /// Long sequences that shrink back to blocks give their place in the
+    /// pool to the next one to grow long; none sees another's entries.
+    #[test]
+    fn long_sequences_reuse_freed_places() {
+        let mut pool = Pool::default();
+        let mut seqs: Vec<Seq<Keyed>> = (0..3).map(|_| Seq::default()).collect();
+        for round in 0..4u32 {
+            for (n, seq) in seqs.iter_mut().enumerate() {
+                let base = n as u32 * 10_000;
+                for k in 0..600 {
+                    let key = base + k;
+                    seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+                }
+                assert!(seq.is_big());
+                assert_eq!(seq.find(&pool, base + 599), Some(Keyed(base + 599)));
+                let keys: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
+                assert_eq!(
+                    keys,
+                    (base..base + 600).collect::<Vec<_>>(),
+                    "round {round}"
+                );
+                for k in 0..600 {
+                    let key = base + k;
+                    assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+                }
+                assert!(!seq.is_big());
+                assert_eq!(seq.len(&pool), 0);
+            }
+        }
+        // One long sequence at a time: one place, reused.
+        assert_eq!(pool.big.len(), 1);
     }
 
     /// Deterministic pseudo-random order, so growth, splits, shrinking and
@@ -379,7 +593,7 @@ mod tests {
                 (false, Err(_)) => assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), None),
                 (true, Ok(_)) => {}
             }
-            assert_eq!(seq.len(), model.len());
+            assert_eq!(seq.len(&pool), model.len());
             if round % 97 == 0 {
                 for (seq, model) in seqs.iter().zip(&models) {
                     let all: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
@@ -403,8 +617,8 @@ mod tests {
                 model.pop();
                 assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
             }
-            assert!(seq.is_empty());
-            assert!(matches!(seq, Seq::Small { len: 0, .. }));
+            assert_eq!(seq.len(&pool), 0);
+            assert!(!seq.is_big());
         }
     }
 }

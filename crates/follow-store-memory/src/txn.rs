@@ -8,23 +8,67 @@ use follow_core::{
 };
 
 use crate::events::LogMark;
-use crate::state::{NodeInfo, Tenant};
+use crate::tenant::{NodeInfo, Tenant};
 
+/// One change to undo, 16 bytes: the record or edge it replaced is in the
+/// transaction's side vectors (most changes replaced nothing, or only
+/// counts), so the log of a 10,000-edge import stays small.
+#[derive(Debug, Clone, Copy)]
 enum Undo {
-    Node(u32, Option<NodeInfo>),
-    Edge(u32, u32, Option<Edge>),
-    Event(LogMark),
+    /// A node's record before: `records[index]`, or [`NOTHING`] for none.
+    Node { node: u32, index: u32 },
+    /// An edge before: `edges[index]`, or [`NOTHING`] for none.
+    Edge {
+        follower: u32,
+        target: u32,
+        index: u32,
+    },
 }
+
+/// The index of a record or an edge that was not there.
+const NOTHING: u32 = u32::MAX;
 
 pub(crate) struct MemoryTxn<'a> {
     tenant_id: &'a TenantId,
     tenant: &'a mut Tenant,
     next_position: &'a mut u64,
     undo: Vec<Undo>,
+    records: Vec<NodeInfo>,
+    edges: Vec<Edge>,
+    /// Where the outbox stood before this transaction's first event, and
+    /// the events since: events do not interact with nodes and edges, so
+    /// they roll back apart, all at once.
+    events_from: Option<LogMark>,
+    events: u64,
 }
 
 fn not_registered(id: &str) -> Error {
     Error::internal(format!("node {id} is not registered"))
+}
+
+/// The index the next item pushed onto `items` gets; asked before a change,
+/// so that a change is never made that could not be undone.
+fn next_index<T>(items: &[T]) -> Result<u32, Error> {
+    u32::try_from(items.len())
+        .ok()
+        .filter(|&index| index != NOTHING)
+        .ok_or_else(too_big)
+}
+
+/// Pushes `item` (if any) at `index`, the index [`next_index`] gave;
+/// answers where it is, or [`NOTHING`].
+fn keep<T>(items: &mut Vec<T>, index: u32, item: Option<T>) -> u32 {
+    match item {
+        Some(item) => {
+            items.push(item);
+            index
+        }
+        None => NOTHING,
+    }
+}
+
+fn too_big() -> Error {
+    Error::unavailable("the memory store's undo log is full for this batch")
 }
 
 impl<'a> MemoryTxn<'a> {
@@ -38,6 +82,10 @@ impl<'a> MemoryTxn<'a> {
             tenant,
             next_position,
             undo: Vec::new(),
+            records: Vec::new(),
+            edges: Vec::new(),
+            events_from: None,
+            events: 0,
         }
     }
 
@@ -46,19 +94,34 @@ impl<'a> MemoryTxn<'a> {
     pub(crate) fn roll_back(mut self) {
         while let Some(step) = self.undo.pop() {
             match step {
-                Undo::Node(node, info) => {
+                Undo::Node { node, index } => {
+                    let info = self.records.get(index as usize).copied();
                     self.tenant.set_info(node, info);
                 }
-                Undo::Edge(follower, target, old) => {
+                Undo::Edge {
+                    follower,
+                    target,
+                    index,
+                } => {
+                    let old = self.edges.get(index as usize).copied();
                     // Undoing a change that succeeded touches the same slots.
                     let _ = self.tenant.set_edge(follower, target, old);
                 }
-                Undo::Event(mark) => {
-                    self.tenant.events.truncate(mark);
-                    *self.next_position -= 1;
-                }
             }
         }
+        if let Some(mark) = self.events_from {
+            self.tenant.events.truncate(mark);
+            *self.next_position -= self.events;
+        }
+    }
+
+    /// Sets `node`'s record (or unregisters it), remembering the old one.
+    fn set_info(&mut self, node: u32, info: Option<NodeInfo>) -> Result<(), Error> {
+        let index = next_index(&self.records)?;
+        let before = self.tenant.set_info(node, info);
+        let index = keep(&mut self.records, index, before);
+        self.undo.push(Undo::Node { node, index });
+        Ok(())
     }
 
     /// Changes a registered node's record, remembering the old one.
@@ -73,9 +136,7 @@ impl<'a> MemoryTxn<'a> {
             .ok_or_else(|| not_registered(id))?;
         let mut info = self.tenant.info(node).ok_or_else(|| not_registered(id))?;
         change(&mut info)?;
-        let before = self.tenant.set_info(node, Some(info));
-        self.undo.push(Undo::Node(node, before));
-        Ok(())
+        self.set_info(node, Some(info))
     }
 
     fn set_edge(&mut self, follower: &str, target: &str, edge: Option<Edge>) -> Result<(), Error> {
@@ -87,8 +148,14 @@ impl<'a> MemoryTxn<'a> {
             .tenant
             .registered(target)
             .ok_or_else(|| not_registered(target))?;
+        let index = next_index(&self.edges)?;
         let old = self.tenant.set_edge(follower, target, edge)?;
-        self.undo.push(Undo::Edge(follower, target, old));
+        let index = keep(&mut self.edges, index, old);
+        self.undo.push(Undo::Edge {
+            follower,
+            target,
+            index,
+        });
         Ok(())
     }
 }
@@ -108,9 +175,7 @@ impl WriteTxn for MemoryTxn<'_> {
             info.set_last_active(at);
         }
         info.set_counts(record.counts)?;
-        let before = self.tenant.set_info(node, Some(info));
-        self.undo.push(Undo::Node(node, before));
-        Ok(())
+        self.set_info(node, Some(info))
     }
 
     fn delete_node(&mut self, id: &NodeId) -> Result<(), Error> {
@@ -118,9 +183,7 @@ impl WriteTxn for MemoryTxn<'_> {
             .tenant
             .registered(id.as_str())
             .ok_or_else(|| not_registered(id.as_str()))?;
-        let before = self.tenant.set_info(node, None);
-        self.undo.push(Undo::Node(node, before));
-        Ok(())
+        self.set_info(node, None)
     }
 
     fn set_last_active(&mut self, id: &NodeId, at: Timestamp) -> Result<(), Error> {
@@ -175,9 +238,11 @@ impl WriteTxn for MemoryTxn<'_> {
         let target = self.tenant.intern(event.target.as_str())?;
         *self.next_position += 1;
         let event = event.at_position(self.tenant_id.clone(), EventPosition(*self.next_position));
-        let mark = self.tenant.events.mark();
+        if self.events_from.is_none() {
+            self.events_from = Some(self.tenant.events.mark());
+        }
         self.tenant.events.push(&event, follower, target);
-        self.undo.push(Undo::Event(mark));
+        self.events += 1;
         Ok(event)
     }
 }
@@ -235,6 +300,11 @@ mod tests {
             target: NodeId::new(target)?,
             at: at(when)?,
         })
+    }
+
+    #[test]
+    fn an_undo_step_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Undo>(), 16);
     }
 
     #[test]
