@@ -32,8 +32,8 @@ pub const DEFAULT_BATCH_LIMIT: usize = 20;
 /// The default largest import call. One call is one transaction, and a
 /// transaction of random edges dirties pages all over the indexes, each
 /// written out at commit: on a one-million-edge SQLite graph, calls of
-/// 100,000 load twice as fast as calls of 10,000. A call of 100,000 holds
-/// the store's writer for a second or two; lower the limit
+/// 100,000 load in about a third of the time of calls of 10,000. A call of
+/// 100,000 holds the store's writer for a second or two; lower the limit
 /// ([`FollowGraphBuilder::import_limit`]) where live writes share the store.
 pub const DEFAULT_IMPORT_LIMIT: usize = 100_000;
 
@@ -181,7 +181,7 @@ impl FollowGraphBuilder {
         self
     }
 
-    /// The largest import call (default 10,000 edges).
+    /// The largest import call (default [`DEFAULT_IMPORT_LIMIT`] edges).
     pub fn import_limit(mut self, limit: NonZeroUsize) -> Self {
         self.import_limit = limit;
         self
