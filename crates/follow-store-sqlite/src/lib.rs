@@ -51,5 +51,5 @@ mod writer;
 
 pub use error::OpenError;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
-pub use store::{Durability, NEW_PAGE_SIZE, SqliteOptions, SqliteStore};
+pub use store::{Durability, SqliteOptions, SqliteStore};
 pub use verify::{CountMismatch, RepairReport, VerifyReport};

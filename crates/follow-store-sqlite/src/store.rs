@@ -113,22 +113,12 @@ fn configure(conn: &Connection, path: &Path, options: &SqliteOptions) -> Result<
 /// (`pagerStress`, `readDbPage`); 128 MiB took it from 53 s to 40 s.
 const WRITER_CACHE_KIB: u32 = 128 * 1024;
 
-/// The page size of a new database, in bytes (SQLite's default is 4 KiB).
-/// Every edge lives in three indexes at random places, so a bulk import
-/// touches pages all over them: with 8 KiB pages the indexes are a level
-/// shallower and a 1M-edge import ran about 6% faster (three alternating
-/// runs each). A file keeps the page size it was created with.
-pub const NEW_PAGE_SIZE: u32 = 8192;
-
 fn configure_writer(conn: &Connection, path: &Path) -> Result<(), OpenError> {
-    // Only takes effect on a file without tables yet, before WAL is set.
-    conn.execute_batch(&format!(
-        "PRAGMA page_size = {NEW_PAGE_SIZE}; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
-    ))
-    .map_err(|source| OpenError::Sqlite {
-        path: path.to_owned(),
-        source,
-    })
+    conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))
+        .map_err(|source| OpenError::Sqlite {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 fn spawn(

@@ -142,39 +142,3 @@ fn closing_checkpoints_the_wal_into_the_main_file() {
         assert!(std::fs::metadata(&path).unwrap().len() > 8192);
     }
 }
-
-fn page_size(path: &std::path::Path) -> i64 {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row("PRAGMA page_size", [], |r| r.get(0))
-        .unwrap()
-}
-
-#[test]
-fn a_new_database_gets_the_new_page_size_and_an_old_one_keeps_its_own() {
-    let dir = TempDir::new("page-size");
-    let fresh = dir.file("fresh.db");
-    drop(SqliteStore::open(&fresh).unwrap());
-    assert_eq!(
-        page_size(&fresh),
-        i64::from(follow_store_sqlite::NEW_PAGE_SIZE)
-    );
-
-    // An empty database made elsewhere with 4 KiB pages (a header, no tables).
-    let old = dir.file("old.db");
-    {
-        let conn = rusqlite::Connection::open(&old).unwrap();
-        conn.execute_batch("PRAGMA page_size = 4096; VACUUM;")
-            .unwrap();
-    }
-    assert_eq!(page_size(&old), 4096);
-    {
-        let store = SqliteStore::open(&old).unwrap();
-        block_on(store.write(batch(0, vec![register("alice"), register("bob")]))).unwrap();
-        block_on(store.write(batch(1, vec![follow("alice", "bob")]))).unwrap();
-        let bob = block_on(store.node(&tenant(), &node("bob")))
-            .unwrap()
-            .unwrap();
-        assert_eq!(bob.counts.followers, 1);
-    }
-    assert_eq!(page_size(&old), 4096);
-}
