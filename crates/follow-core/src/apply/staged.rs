@@ -12,7 +12,9 @@
 //!   counter change (the sum of the batch's deltas), an edge as its final
 //!   state.
 //!
-//! Events pass straight through, so their positions follow the commands.
+//! Events pass straight through, so their positions follow the commands. A
+//! removal writes the staged edges before the node's delete (a store deletes
+//! a node only once no edge touches it); removals are rare next to follows.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -205,6 +207,9 @@ impl<T: WriteTxn + ?Sized> WriteTxn for Staged<'_, T> {
         staged.stored = false;
         staged.pending = CountDelta::default();
         if stored {
+            // The store deletes a node only once no edge touches it, and the
+            // removal's cascade is still staged: write it first.
+            self.flush_edges()?;
             self.inner.delete_node(id)?;
         }
         Ok(())
