@@ -29,6 +29,10 @@ pub struct VerifyReport {
     pub count_mismatches: Vec<CountMismatch>,
     /// Edges (tenant, follower, target) with an end that is not registered.
     pub dangling_edges: Vec<(String, String, String)>,
+    /// Edges (tenant, follower, target) whose mutual mark (`mutual_since`)
+    /// disagrees with whether the edge back exists. Reads answer "followed
+    /// back?" from the mark, so a wrong one gives a wrong relation.
+    pub wrong_mutual_marks: Vec<(String, String, String)>,
 }
 
 impl VerifyReport {
@@ -37,6 +41,7 @@ impl VerifyReport {
         self.integrity_errors.is_empty()
             && self.count_mismatches.is_empty()
             && self.dangling_edges.is_empty()
+            && self.wrong_mutual_marks.is_empty()
     }
 }
 
@@ -45,6 +50,9 @@ impl VerifyReport {
 pub struct RepairReport {
     /// The counts rewritten from the edges.
     pub counts_fixed: Vec<CountMismatch>,
+    /// The edges whose mutual mark was set or cleared to match the edge
+    /// back (set to the later `since` of the two, as a follow-back sets it).
+    pub mutual_marks_fixed: Vec<(String, String, String)>,
 }
 
 /// The counts of every node recomputed from the edges, where they differ.
@@ -113,6 +121,28 @@ fn dangling(conn: &Connection) -> Result<Vec<(String, String, String)>, Error> {
     rows.map(|r| r.map_err(map_sql)).collect()
 }
 
+/// Each edge's mark, and what the edge back says it should be.
+const MUTUAL_MARKS: &str = "
+SELECT tenant, follower, target, right_mark FROM (
+  SELECT e.tenant, e.follower, e.target, e.mutual_since,
+    (SELECT max(e.since, r.since) FROM edges r WHERE r.tenant = e.tenant
+       AND r.follower = e.target AND r.target = e.follower) AS right_mark
+  FROM edges e)
+WHERE (mutual_since IS NULL) != (right_mark IS NULL)";
+
+/// An edge by (tenant, follower, target).
+type EdgeName = (String, String, String);
+
+/// Edges whose mutual mark is set without an edge back, or missing with one,
+/// with the mark each should have.
+fn wrong_marks(conn: &Connection) -> Result<Vec<(EdgeName, Option<i64>)>, Error> {
+    let mut stmt = conn.prepare(MUTUAL_MARKS).map_err(map_sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+        .map_err(map_sql)?;
+    rows.map(|r| r.map_err(map_sql)).collect()
+}
+
 /// Checks everything in one read transaction.
 pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Error> {
     crate::queries::snapshot(conn, |conn| {
@@ -120,15 +150,29 @@ pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Error> {
             integrity_errors: integrity(conn)?,
             count_mismatches: mismatches(conn)?,
             dangling_edges: dangling(conn)?,
+            wrong_mutual_marks: wrong_marks(conn)?
+                .into_iter()
+                .map(|(edge, _)| edge)
+                .collect(),
         })
     })
 }
 
-/// Rewrites every wrong count from the edges, in one write transaction.
+/// Rewrites every wrong mutual mark and then every wrong count from the
+/// edges, in one write transaction.
 pub(crate) fn repair(conn: &mut Connection) -> Result<RepairReport, Error> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(map_sql)?;
+    let marks = wrong_marks(&tx)?;
+    for ((tenant, follower, target), mark) in &marks {
+        tx.execute(
+            "UPDATE edges SET mutual_since = ?4
+             WHERE tenant = ?1 AND follower = ?2 AND target = ?3",
+            rusqlite::params![tenant, follower, target, mark],
+        )
+        .map_err(map_sql)?;
+    }
     let fixed = mismatches(&tx)?;
     for m in &fixed {
         tx.execute(
@@ -147,5 +191,6 @@ pub(crate) fn repair(conn: &mut Connection) -> Result<RepairReport, Error> {
     tx.commit().map_err(map_sql)?;
     Ok(RepairReport {
         counts_fixed: fixed,
+        mutual_marks_fixed: marks.into_iter().map(|(edge, _)| edge).collect(),
     })
 }

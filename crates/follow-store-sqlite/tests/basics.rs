@@ -117,6 +117,67 @@ fn verify_and_repair_fix_counts() {
 }
 
 #[test]
+fn verify_and_repair_fix_mutual_marks() {
+    let dir = TempDir::new("marks");
+    let path = dir.file("graph.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        block_on(store.write(batch(
+            0,
+            vec![register("alice"), register("bob"), register("carol")],
+        )))
+        .unwrap();
+        block_on(store.write(batch(1, vec![follow("alice", "bob")]))).unwrap();
+        block_on(store.write(batch(2, vec![follow("bob", "alice")]))).unwrap();
+        block_on(store.write(batch(3, vec![follow("carol", "alice")]))).unwrap();
+    }
+    let mark = |conn: &rusqlite::Connection, follower: &str, target: &str| -> Option<i64> {
+        conn.query_row(
+            "SELECT mutual_since FROM edges WHERE follower = ?1 AND target = ?2",
+            [follower, target],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let right = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let right = mark(&conn, "alice", "bob");
+        assert!(right.is_some() && right == mark(&conn, "bob", "alice"));
+        conn.execute_batch(
+            "UPDATE edges SET mutual_since = NULL WHERE follower = 'alice' AND target = 'bob';
+             UPDATE edges SET mutual_since = 5 WHERE follower = 'carol' AND target = 'alice';",
+        )
+        .unwrap();
+        right
+    };
+    let store = SqliteStore::open(&path).unwrap();
+    let report = block_on(store.verify()).unwrap();
+    assert!(!report.is_ok());
+    let mut wrong: Vec<_> = report
+        .wrong_mutual_marks
+        .iter()
+        .map(|(_, f, t)| format!("{f}->{t}"))
+        .collect();
+    wrong.sort();
+    assert_eq!(wrong, ["alice->bob", "carol->alice"]);
+    let repaired = block_on(store.repair()).unwrap();
+    assert_eq!(repaired.mutual_marks_fixed.len(), 2);
+    assert!(repaired.counts_fixed.is_empty());
+    assert!(block_on(store.verify()).unwrap().is_ok());
+    let facts = |subject: &str, other: &str| {
+        block_on(store.pairs(&tenant(), &node(subject), &[node(other)]))
+            .unwrap()
+            .unwrap()[0]
+    };
+    assert!(facts("alice", "bob").incoming);
+    assert!(!facts("carol", "alice").incoming);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(mark(&conn, "alice", "bob"), right);
+    assert_eq!(mark(&conn, "carol", "alice"), None);
+}
+
+#[test]
 fn closing_checkpoints_the_wal_into_the_main_file() {
     for round in 0..5 {
         let dir = TempDir::new("checkpoint");
