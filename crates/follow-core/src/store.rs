@@ -56,9 +56,23 @@ pub struct PairFacts {
     /// subject → other.
     pub outgoing: Option<Edge>,
     /// Whether other → subject exists. Only its presence: when `outgoing`
-    /// is there, its `mutual_since` (set exactly when the follow is
-    /// returned) already answers it, so a store need not read the reverse.
+    /// is there, its `mutual_since` already answers it
+    /// ([`PairFacts::from_outgoing`]), so a store need not read the reverse.
     pub incoming: bool,
+}
+
+impl PairFacts {
+    /// The facts when subject → other is present: both nodes exist (edges
+    /// only join registered nodes), and the way back is there exactly when
+    /// the edge carries a mutual mark, which the state machine sets on both
+    /// edges when a follow is returned and clears on both when one goes.
+    pub fn from_outgoing(edge: Edge) -> Self {
+        PairFacts {
+            exists: true,
+            outgoing: Some(edge),
+            incoming: edge.mutual_since.is_some(),
+        }
+    }
 }
 
 /// The three lists of a node.

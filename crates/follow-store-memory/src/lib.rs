@@ -126,19 +126,14 @@ impl FollowStore for MemoryStore {
             return Ok(None);
         };
         let facts = |subject: u32, other: Option<u32>| match other {
-            Some(other) => {
-                let outgoing = tenant.edge(subject, other);
-                // A present edge's mutual mark answers the way back.
-                let incoming = match outgoing {
-                    Some(edge) => edge.mutual_since.is_some(),
-                    None => tenant.edge(other, subject).is_some(),
-                };
-                PairFacts {
+            Some(other) => match tenant.edge(subject, other) {
+                Some(edge) => PairFacts::from_outgoing(edge),
+                None => PairFacts {
                     exists: true,
-                    outgoing,
-                    incoming,
-                }
-            }
+                    outgoing: None,
+                    incoming: tenant.follows(other, subject).is_some(),
+                },
+            },
             None => PairFacts::default(),
         };
         // The common call (a relation check) has one other: both ids are

@@ -84,10 +84,9 @@ fn follower_key(node: &NodeId) -> Option<&str> {
 /// snapshot by itself (no `BEGIN`/`COMMIT`), and a later step answers from
 /// its own snapshot alone:
 /// 1. the edge subject → other by primary key, the plain point lookup a
-///    hand-written check would run. A present edge answers the way back
-///    too: its `mutual_since` is set exactly when the follow is returned;
-///    and edges only join registered nodes (removal cascades), so both
-///    exist. (A compound statement here cost 0.4 µs more per check.)
+///    hand-written check would run. A present edge answers everything
+///    ([`PairFacts::from_outgoing`]). (A compound statement here cost
+///    0.4 µs more per check.)
 /// 2. otherwise both edges again, `UNION ALL … LIMIT 1`, which stops after
 ///    the first row: a row either way answers without the node rows.
 /// 3. only when neither edge is there, the full path, which reads the nodes.
@@ -106,11 +105,7 @@ fn pair(
     if subject.kind() == NodeKind::Account
         && let Some(edge) = read_edge(conn, tenant, subject.as_str(), other.as_str())?
     {
-        return Ok(Some(PairFacts {
-            exists: true,
-            outgoing: Some(edge),
-            incoming: edge.mutual_since.is_some(),
-        }));
+        return Ok(Some(PairFacts::from_outgoing(edge)));
     }
     let mut stmt = conn
         .prepare_cached(
@@ -148,11 +143,7 @@ fn pair(
     };
     let edge = codec::edge(since, muted, mutual)?;
     Ok(Some(if way == 0 {
-        PairFacts {
-            exists: true,
-            outgoing: Some(edge),
-            incoming: edge.mutual_since.is_some(),
-        }
+        PairFacts::from_outgoing(edge)
     } else {
         PairFacts {
             exists: true,
