@@ -108,11 +108,8 @@ impl FollowGraph {
         principal: Option<&'p Principal>,
         capability: Capability,
     ) -> Result<(&'p Principal, Timestamp), Error> {
-        let principal = authenticated(principal)?;
         let now = self.clock.now();
-        self.limiter.check(principal.tenant(), || now)?;
-        principal.require(capability)?;
-        Ok((principal, now))
+        Ok((self.gate(principal, capability, || now)?, now))
     }
 
     /// [`Self::admit`] for a read, which needs no time of its own: the clock
@@ -122,9 +119,18 @@ impl FollowGraph {
         principal: Option<&'p Principal>,
         capability: Capability,
     ) -> Result<&'p Principal, Error> {
+        self.gate(principal, capability, || self.clock.now())
+    }
+
+    /// The checks of [`Self::admit`], asking `now` only for a limited tenant.
+    fn gate<'p>(
+        &self,
+        principal: Option<&'p Principal>,
+        capability: Capability,
+        now: impl FnOnce() -> Timestamp,
+    ) -> Result<&'p Principal, Error> {
         let principal = authenticated(principal)?;
-        self.limiter
-            .check(principal.tenant(), || self.clock.now())?;
+        self.limiter.check(principal.tenant(), now)?;
         principal.require(capability)?;
         Ok(principal)
     }
