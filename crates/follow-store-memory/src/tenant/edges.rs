@@ -50,6 +50,24 @@ impl Tenant {
         }
     }
 
+    /// Changes `node`'s following list.
+    fn change_following(
+        &mut self,
+        node: u32,
+        change: impl FnOnce(&Tenant, &mut Seq<Out>, &mut Pool<Out>),
+    ) {
+        self.change_list(node, |s| &mut s.following, |t| &mut t.out_pool, change);
+    }
+
+    /// Changes `node`'s back list (its followers and its mutual marks).
+    fn change_back(
+        &mut self,
+        node: u32,
+        change: impl FnOnce(&Tenant, &mut Seq<Back>, &mut Pool<Back>),
+    ) {
+        self.change_list(node, |s| &mut s.back, |t| &mut t.back_pool, change);
+    }
+
     /// The edge follower → target.
     pub(crate) fn edge(&self, follower: u32, target: u32) -> Option<Edge> {
         let slot = self.slot(follower)?;
@@ -86,71 +104,34 @@ impl Tenant {
         let old = self.edge(follower, target);
         if let Some(old) = old {
             let since = micros(old.since);
-            self.change_list(
-                follower,
-                |s| &mut s.following,
-                |t| &mut t.out_pool,
-                |t, seq, pool| {
-                    seq.remove(pool, t.probe(since, t.name(target)));
-                },
-            );
+            self.change_following(follower, |t, seq, pool| {
+                seq.remove(pool, t.probe(since, t.name(target)));
+            });
             if let Some(mark) = old.mutual_since.map(micros) {
-                self.change_list(
-                    follower,
-                    |s| &mut s.back,
-                    |t| &mut t.back_pool,
-                    |t, seq, pool| {
-                        seq.remove(pool, t.probe(mark, t.name(target)));
-                    },
-                );
+                self.change_back(follower, |t, seq, pool| {
+                    seq.remove(pool, t.probe(mark, t.name(target)));
+                });
             }
-            self.change_list(
-                target,
-                |s| &mut s.back,
-                |t| &mut t.back_pool,
-                |t, seq, pool| {
-                    seq.remove(pool, t.probe(since | FOLLOWER, t.name(follower)));
-                },
-            );
+            self.change_back(target, |t, seq, pool| {
+                seq.remove(pool, t.probe(since | FOLLOWER, t.name(follower)));
+            });
         }
         if let Some(edge) = &edge {
             let since = micros(edge.since);
             let out = Out::new(target, edge);
-            self.change_list(
-                follower,
-                |s| &mut s.following,
-                |t| &mut t.out_pool,
-                |t, seq, pool| {
-                    seq.insert(pool, out, t.probe(since, t.name(target)));
-                },
-            );
+            self.change_following(follower, |t, seq, pool| {
+                seq.insert(pool, out, t.probe(since, t.name(target)));
+            });
             if let Some(mark) = edge.mutual_since.map(micros) {
-                self.change_list(
-                    follower,
-                    |s| &mut s.back,
-                    |t| &mut t.back_pool,
-                    |t, seq, pool| {
-                        seq.insert(
-                            pool,
-                            Back::mutual(mark, target),
-                            t.probe(mark, t.name(target)),
-                        );
-                    },
-                );
+                let back = Back::mutual(mark, target);
+                self.change_back(follower, |t, seq, pool| {
+                    seq.insert(pool, back, t.probe(mark, t.name(target)));
+                });
             }
-            self.change_list(
-                target,
-                |s| &mut s.back,
-                |t| &mut t.back_pool,
-                |t, seq, pool| {
-                    let key = since | FOLLOWER;
-                    seq.insert(
-                        pool,
-                        Back::follower(since, follower),
-                        t.probe(key, t.name(follower)),
-                    );
-                },
-            );
+            let back = Back::follower(since, follower);
+            self.change_back(target, |t, seq, pool| {
+                seq.insert(pool, back, t.probe(since | FOLLOWER, t.name(follower)));
+            });
         }
         Ok(old)
     }
