@@ -1,0 +1,263 @@
+//! The store: a connection pool, how it opens, and the trait methods.
+
+use std::fmt;
+use std::future::Future;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use follow_core::{
+    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
+    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+};
+use tokio_postgres::NoTls;
+use tokio_postgres::config::Host;
+
+use crate::conn::Conn;
+use crate::error::{OpenError, timed_out};
+use crate::options::PostgresOptions;
+use crate::schema::{migrate, valid_schema_name};
+use crate::verify::{RepairReport, VerifyReport};
+use crate::{reads, verify, write};
+
+/// The follow graph in a PostgreSQL database, shared by any number of
+/// processes. Cheap to share behind an `Arc`; every call takes a pooled
+/// connection for its duration.
+pub struct PostgresStore {
+    pool: Pool,
+    options: PostgresOptions,
+    name: String,
+}
+
+impl PostgresStore {
+    /// Opens the store at a `postgres://` URL (or `key=value` string) with
+    /// default options, creating or migrating its schema.
+    ///
+    /// # Errors
+    /// A bad URL, an unreachable server, a schema newer than this code.
+    pub async fn connect(url: &str) -> Result<Self, OpenError> {
+        PostgresStore::connect_with(url, PostgresOptions::default()).await
+    }
+
+    /// [`PostgresStore::connect`] with options.
+    ///
+    /// # Errors
+    /// As [`PostgresStore::connect`].
+    pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, OpenError> {
+        let config: tokio_postgres::Config = url.parse().map_err(OpenError::BadUrl)?;
+        PostgresStore::connect_config(config, options).await
+    }
+
+    /// Opens the store on a parsed client configuration.
+    ///
+    /// The schema is checked and migrated on a connection of its own, which
+    /// is closed again: the pool starts empty and opens connections on the
+    /// runtime of the calls that use them.
+    ///
+    /// # Errors
+    /// As [`PostgresStore::connect`].
+    pub async fn connect_config(
+        mut config: tokio_postgres::Config,
+        options: PostgresOptions,
+    ) -> Result<Self, OpenError> {
+        if let Some(schema) = &options.schema {
+            if !valid_schema_name(schema) {
+                return Err(OpenError::BadSchema(schema.clone()));
+            }
+            let mut startup = config.get_options().unwrap_or_default().to_owned();
+            if !startup.is_empty() {
+                startup.push(' ');
+            }
+            startup.push_str(&format!("-c search_path={schema}"));
+            config.options(startup);
+        }
+        config.connect_timeout(options.connect_timeout);
+        let name = display_name(&config, options.schema.as_deref());
+        let setup = async {
+            let (mut client, connection) =
+                config
+                    .connect(NoTls)
+                    .await
+                    .map_err(|source| OpenError::Postgres {
+                        store: name.clone(),
+                        source,
+                    })?;
+            let driver = tokio::spawn(connection);
+            let migrated = migrate(
+                &mut client,
+                options.schema.as_deref(),
+                options.layout,
+                &name,
+            )
+            .await;
+            drop(client);
+            let _ = driver.await;
+            migrated
+        };
+        tokio::time::timeout(options.operation_timeout, setup)
+            .await
+            .map_err(|_| OpenError::Timeout {
+                store: name.clone(),
+            })??;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.operation_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|error| OpenError::Pool(error.to_string()))?;
+        Ok(PostgresStore {
+            pool,
+            options,
+            name,
+        })
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &PostgresOptions {
+        &self.options
+    }
+
+    /// Recomputes every node's counts and every edge's mutual mark from the
+    /// edges and reports what disagrees, in one snapshot.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn verify(&self) -> Result<VerifyReport, Error> {
+        self.call(on_connection(&self.pool, verify::verify)).await
+    }
+
+    /// Rewrites wrong mutual marks, then wrong counts, from the edges, in
+    /// one transaction.
+    ///
+    /// # Errors
+    /// A storage failure; then nothing changed.
+    pub async fn repair(&self) -> Result<RepairReport, Error> {
+        self.call(on_connection(&self.pool, verify::repair)).await
+    }
+
+    /// Runs one call under the operation timeout.
+    async fn call<T>(&self, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        tokio::time::timeout(self.options.operation_timeout, call)
+            .await
+            .unwrap_or_else(|_| Err(timed_out()))
+    }
+}
+
+/// `postgres://host:port/database` (no user, no password), plus the schema.
+fn display_name(config: &tokio_postgres::Config, schema: Option<&str>) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(path)) => format!("[{}]", path.display()),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("postgres");
+    match schema {
+        Some(schema) => format!("postgres://{host}:{port}/{db}?schema={schema}"),
+        None => format!("postgres://{host}:{port}/{db}"),
+    }
+}
+
+impl fmt::Display for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("store", &self.name)
+            .field("pool", &self.pool.status())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `read` on a pooled connection, which goes back to the pool only if
+/// the read succeeded.
+async fn on_connection<'a, T>(
+    pool: &Pool,
+    read: impl AsyncFnOnce(&deadpool_postgres::ClientWrapper) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let conn = Conn::take(pool).await?;
+    let out = read(conn.client()).await?;
+    conn.release();
+    Ok(out)
+}
+
+#[async_trait]
+impl FollowStore for PostgresStore {
+    async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error> {
+        self.call(write::write(&self.pool, &batch, self.options.write_attempts))
+            .await
+    }
+
+    async fn node(&self, tenant: &TenantId, id: &NodeId) -> Result<Option<NodeRecord>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            reads::node(client, tenant, id).await
+        }))
+        .await
+    }
+
+    async fn pairs(
+        &self,
+        tenant: &TenantId,
+        subject: &NodeId,
+        others: &[NodeId],
+    ) -> Result<Option<Vec<PairFacts>>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            reads::pairs(client, tenant, subject, others).await
+        }))
+        .await
+    }
+
+    async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            reads::list(client, &query).await
+        }))
+        .await
+    }
+
+    async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            reads::stale_following(client, &query).await
+        }))
+        .await
+    }
+
+    async fn nodes(
+        &self,
+        tenant: &TenantId,
+        after: Option<&NodeId>,
+        limit: usize,
+    ) -> Result<Vec<NodeRecord>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            reads::nodes(client, tenant, after, limit).await
+        }))
+        .await
+    }
+
+    async fn events_after(
+        &self,
+        tenant: &TenantId,
+        after: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Vec<Event>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            reads::events_after(client, tenant, after, limit).await
+        }))
+        .await
+    }
+}
