@@ -88,7 +88,8 @@ ORDER BY 1, 2, 3";
 /// Each edge whose mark disagrees with the edge back, and the mark it
 /// should have.
 const WRONG_MARKS: &str = "
-SELECT e.tenant, e.follower, e.target, greatest(e.since, r.since)
+SELECT e.tenant, e.follower, e.target,
+       CASE WHEN r.since IS NOT NULL THEN greatest(e.since, r.since) END
 FROM follow_edges e
 LEFT JOIN follow_edges r
   ON r.tenant = e.tenant AND r.follower = e.target AND r.target = e.follower
