@@ -30,7 +30,8 @@ pub(crate) fn counts(following: i64, followers: i64, mutual: i64) -> Result<Coun
 }
 
 pub(crate) fn signed(value: u64) -> Result<i64, Error> {
-    i64::try_from(value).map_err(|_| Error::internal(format!("postgres: count {value} is too large")))
+    i64::try_from(value)
+        .map_err(|_| Error::internal(format!("postgres: count {value} is too large")))
 }
 
 pub(crate) fn edge(since: i64, muted: bool, mutual_since: Option<i64>) -> Result<Edge, Error> {

@@ -127,9 +127,9 @@ mod tests {
     #[test]
     fn sqlstates_map_to_classes() {
         let table = [
-            ("40001", Class::Conflict),   // serialization_failure
-            ("40P01", Class::Conflict),   // deadlock_detected
-            ("23505", Class::Conflict),   // unique_violation
+            ("40001", Class::Conflict),    // serialization_failure
+            ("40P01", Class::Conflict),    // deadlock_detected
+            ("23505", Class::Conflict),    // unique_violation
             ("08000", Class::Unavailable), // connection_exception
             ("08006", Class::Unavailable), // connection_failure
             ("08001", Class::Unavailable), // sqlclient_unable_to_establish_sqlconnection
@@ -141,11 +141,11 @@ mod tests {
             ("57P02", Class::Unavailable), // crash_shutdown
             ("57P03", Class::Unavailable), // cannot_connect_now
             ("40003", Class::Unavailable), // statement_completion_unknown
-            ("23514", Class::Internal),   // check_violation (a counter below zero)
-            ("42P01", Class::Internal),   // undefined_table
-            ("42501", Class::Internal),   // insufficient_privilege
-            ("22P02", Class::Internal),   // invalid_text_representation
-            ("XX000", Class::Internal),   // internal_error
+            ("23514", Class::Internal),    // check_violation (a counter below zero)
+            ("42P01", Class::Internal),    // undefined_table
+            ("42501", Class::Internal),    // insufficient_privilege
+            ("22P02", Class::Internal),    // invalid_text_representation
+            ("XX000", Class::Internal),    // internal_error
         ];
         for (code, class) in table {
             assert_eq!(

@@ -44,11 +44,11 @@ mod codec;
 mod conn;
 mod error;
 mod options;
+mod pipeline;
 mod reads;
 mod schema;
 mod store;
 pub mod testing;
-mod pipeline;
 mod verify;
 mod write;
 

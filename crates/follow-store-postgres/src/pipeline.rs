@@ -86,18 +86,15 @@ pub(crate) async fn load(
         client.query(stmt, params)
     });
     let (followers, targets) = edges;
-    let (_, locked, edges) = futures::try_join!(
-        client.batch_execute("BEGIN"),
-        try_join_all(locks),
-        async {
+    let (_, locked, edges) =
+        futures::try_join!(client.batch_execute("BEGIN"), try_join_all(locks), async {
             if followers.is_empty() {
                 return Ok(Vec::new());
             }
             client
                 .query(&load_edges, &[&tenant, &followers, &targets])
                 .await
-        }
-    )?;
+        })?;
     Ok(Loaded {
         nodes: locked.into_iter().flatten().collect(),
         edges,

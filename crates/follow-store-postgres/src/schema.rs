@@ -162,9 +162,12 @@ pub(crate) async fn migrate(
     while let Some(step) = migration(version, layout) {
         tx.batch_execute(&step).await.map_err(pg)?;
         version += 1;
-        tx.execute("INSERT INTO follow_schema (version) VALUES ($1)", &[&version])
-            .await
-            .map_err(pg)?;
+        tx.execute(
+            "INSERT INTO follow_schema (version) VALUES ($1)",
+            &[&version],
+        )
+        .await
+        .map_err(pg)?;
     }
     tx.commit().await.map_err(pg)?;
     Ok(version)

@@ -200,8 +200,12 @@ async fn on_connection<'a, T>(
 #[async_trait]
 impl FollowStore for PostgresStore {
     async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error> {
-        self.call(write::write(&self.pool, &batch, self.options.write_attempts))
-            .await
+        self.call(write::write(
+            &self.pool,
+            &batch,
+            self.options.write_attempts,
+        ))
+        .await
     }
 
     async fn node(&self, tenant: &TenantId, id: &NodeId) -> Result<Option<NodeRecord>, Error> {

@@ -164,17 +164,13 @@ impl Cluster {
     }
 
     fn init(&self) -> Result<(), String> {
-        run(self
-            .command("initdb")
-            .arg("-D")
-            .arg(self.data())
-            .args([
-                "--auth=trust",
-                "--username=postgres",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]))
+        run(self.command("initdb").arg("-D").arg(self.data()).args([
+            "--auth=trust",
+            "--username=postgres",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]))
     }
 
     fn start(&self) -> Result<(), String> {

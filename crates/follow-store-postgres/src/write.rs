@@ -65,13 +65,8 @@ async fn attempt_once(
     let keys = plan.keys();
     let followers: Vec<&str> = keys.edges.iter().map(|k| k.follower.as_str()).collect();
     let targets: Vec<&str> = keys.edges.iter().map(|k| k.target.as_str()).collect();
-    let loaded = pipeline::load(
-        client,
-        batch.tenant.as_str(),
-        locks,
-        (&followers, &targets),
-    )
-    .await?;
+    let loaded =
+        pipeline::load(client, batch.tenant.as_str(), locks, (&followers, &targets)).await?;
     let facts = match facts(&loaded) {
         Ok(facts) => facts,
         Err(error) => return Ok(Err(error)),

@@ -150,5 +150,8 @@ async fn a_crashed_server_fails_calls_unavailable_and_loses_nothing_acknowledged
     let total: usize = acknowledged.iter().map(Vec::len).sum();
     assert!(total > 0, "some follows were acknowledged");
     let report = store.verify().await.unwrap();
-    assert!(report.is_ok(), "counts equal edges after the crash: {report:?}");
+    assert!(
+        report.is_ok(),
+        "counts equal edges after the crash: {report:?}"
+    );
 }

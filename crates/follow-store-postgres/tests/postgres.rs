@@ -51,8 +51,8 @@ async fn register(store: &dyn FollowStore, ids: &[String]) {
 #[tokio::test]
 async fn a_batch_of_20_follows_takes_two_round_trips() {
     let proxy = Proxy::start().await;
-    let store = PostgresStore::connect_with(
-        &proxy.url(""),
+    let store = PostgresStore::connect_config(
+        proxy.config(""),
         PostgresOptions {
             schema: Some(schema()),
             max_connections: 1,
@@ -149,7 +149,11 @@ async fn all_events(store: &PostgresStore) -> Vec<follow_core::Event> {
     let mut out = Vec::new();
     loop {
         let page = store
-            .events_after(&tenant(), out.last().map(|e: &follow_core::Event| e.position), 1000)
+            .events_after(
+                &tenant(),
+                out.last().map(|e: &follow_core::Event| e.position),
+                1000,
+            )
             .await
             .unwrap();
         if page.is_empty() {
@@ -202,7 +206,11 @@ async fn a_tailing_reader_never_misses_an_event() {
     done.store(true, Ordering::SeqCst);
     let tailed = reader.await.unwrap();
 
-    let stored: Vec<EventPosition> = all_events(&first).await.iter().map(|e| e.position).collect();
+    let stored: Vec<EventPosition> = all_events(&first)
+        .await
+        .iter()
+        .map(|e| e.position)
+        .collect();
     assert_eq!(stored.len(), changes);
     assert!(tailed.windows(2).all(|w| w[0] < w[1]), "positions increase");
     let missed: BTreeSet<_> = stored.iter().filter(|p| !tailed.contains(p)).collect();
@@ -259,7 +267,10 @@ async fn accounts_following_each_other_at_once_end_mutual() {
     let pairs: Vec<(String, String)> = (0..6)
         .map(|i| (format!("left{i}"), format!("right{i}")))
         .collect();
-    let ids: Vec<String> = pairs.iter().flat_map(|(a, b)| [a.clone(), b.clone()]).collect();
+    let ids: Vec<String> = pairs
+        .iter()
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
+        .collect();
     register(&*store, &ids).await;
     for round in 0..8 {
         let mut handles = Vec::new();

@@ -69,13 +69,19 @@ struct Seen {
 /// one send count once, as they cost one network round trip.
 pub struct Proxy {
     port: u16,
+    config: tokio_postgres::Config,
     seen: Arc<Seen>,
 }
 
 impl Proxy {
     /// Starts a proxy to the shared server on the current runtime.
     pub async fn start() -> Proxy {
-        let upstream = server().port().expect("a throwaway cluster");
+        let config: tokio_postgres::Config = server().url().parse().unwrap();
+        let host = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+            _ => panic!("the proxy needs a server on TCP"),
+        };
+        let upstream = (host, config.get_ports().first().copied().unwrap_or(5432));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Seen::default());
@@ -83,20 +89,28 @@ impl Proxy {
         let shared = seen.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let server = TcpStream::connect(("127.0.0.1", upstream)).await.unwrap();
+                let server = TcpStream::connect(upstream.clone()).await.unwrap();
                 tokio::spawn(relay(client, server, shared.clone()));
             }
         });
-        Proxy { port, seen }
+        Proxy { port, config, seen }
     }
 
-    /// A URL through the proxy, with extra server settings (`-c k=v ...`).
-    pub fn url(&self, settings: &str) -> String {
-        let options = settings.replace(' ', "%20").replace('=', "%3D");
-        format!(
-            "postgres://postgres@127.0.0.1:{}/postgres?options={options}",
-            self.port
-        )
+    /// The server's client settings, pointed at the proxy, with extra
+    /// server settings (`-c k=v ...`).
+    pub fn config(&self, settings: &str) -> tokio_postgres::Config {
+        let mut config = tokio_postgres::Config::new();
+        config.host("127.0.0.1").port(self.port).options(settings);
+        if let Some(user) = self.config.get_user() {
+            config.user(user);
+        }
+        if let Some(password) = self.config.get_password() {
+            config.password(password);
+        }
+        if let Some(dbname) = self.config.get_dbname() {
+            config.dbname(dbname);
+        }
+        config
     }
 
     /// Round trips since the last call.
