@@ -1,5 +1,5 @@
 //! The two exchanges of a write transaction, each one pipelined round trip:
-//! [`load`] (BEGIN, lock the node rows in key order, read them and the
+//! [`load`] (BEGIN, lock the node rows in key order, then read them and the
 //! edges) and [`commit`] (write the change set, place its events, COMMIT).
 //!
 //! Statements of one exchange are all sent before any reply is awaited; the
@@ -35,9 +35,16 @@ fn lock_sql(lock: Lock) -> String {
     };
     // Rows are locked in the order the sort yields them.
     format!(
-        "SELECT {NODE_ROW} FROM follow_nodes
+        "SELECT 1 FROM follow_nodes
          WHERE tenant = $1 AND id = ANY($2::text[]) ORDER BY id {clause}"
     )
+}
+
+/// The node rows, read once every lock is held: a row read while locking
+/// could predate a transaction that committed while a later lock was
+/// awaited, and its counters would disagree with the edges read after.
+fn load_nodes_sql() -> String {
+    format!("SELECT {NODE_ROW} FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])")
 }
 
 const LOAD_EDGES: &str = "
@@ -65,7 +72,9 @@ pub(crate) async fn load(
 ) -> Result<Loaded, tokio_postgres::Error> {
     let exclusive = client.prepare_cached(&lock_sql(Lock::Exclusive)).await?;
     let shared = client.prepare_cached(&lock_sql(Lock::KeyShare)).await?;
+    let load_nodes = client.prepare_cached(&load_nodes_sql()).await?;
     let load_edges = client.prepare_cached(LOAD_EDGES).await?;
+    let ids: Vec<&str> = nodes.iter().map(|(id, _)| *id).collect();
     // Runs of equal lock strength, in key order.
     let mut runs: Vec<(Lock, Vec<&str>)> = Vec::new();
     for &(id, lock) in nodes {
@@ -86,19 +95,21 @@ pub(crate) async fn load(
         client.query(stmt, params)
     });
     let (followers, targets) = edges;
-    let (_, locked, edges) =
-        futures::try_join!(client.batch_execute("BEGIN"), try_join_all(locks), async {
+    let node_params: [&(dyn ToSql + Sync); 2] = [&tenant, &ids];
+    let (_, _, nodes, edges) = futures::try_join!(
+        client.batch_execute("BEGIN"),
+        try_join_all(locks),
+        client.query(&load_nodes, &node_params),
+        async {
             if followers.is_empty() {
                 return Ok(Vec::new());
             }
             client
                 .query(&load_edges, &[&tenant, &followers, &targets])
                 .await
-        })?;
-    Ok(Loaded {
-        nodes: locked.into_iter().flatten().collect(),
-        edges,
-    })
+        }
+    )?;
+    Ok(Loaded { nodes, edges })
 }
 
 /// Rolls back an open transaction.
