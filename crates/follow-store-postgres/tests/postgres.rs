@@ -429,3 +429,41 @@ async fn bad_schema_names_are_refused_before_connecting() {
     .unwrap();
     assert!(matches!(error, OpenError::BadSchema(_)), "{error}");
 }
+
+/// A batch that waits for the lock of its actor reads the counters of its
+/// other nodes (locked before it, in key order) only once it holds every
+/// lock: here the edge and the counter it removes were committed while it
+/// waited.
+#[tokio::test]
+async fn counters_are_read_after_every_lock_is_held() {
+    let store = Arc::new(store(PostgresOptions::default()).await);
+    register(&*store, &["celebrity".to_owned(), "xavier".to_owned()]).await;
+    let raw = raw_client(&store).await;
+    // Another writer holds the actor and follows, uncommitted.
+    raw.batch_execute(
+        "BEGIN;
+         SELECT 1 FROM follow_nodes WHERE tenant = 'acme' AND id = 'xavier' FOR UPDATE;
+         INSERT INTO follow_edges VALUES ('acme', 'xavier', 'celebrity', 1, false, NULL);
+         UPDATE follow_nodes SET following = following + 1 WHERE tenant = 'acme' AND id = 'xavier';
+         UPDATE follow_nodes SET followers = followers + 1
+             WHERE tenant = 'acme' AND id = 'celebrity';",
+    )
+    .await
+    .unwrap();
+    let unfollow = WriteBatch::new(tenant(), now())
+        .requiring(NodeId::new("xavier").unwrap())
+        .command(Command::Unfollow {
+            follower: AccountId::new("xavier").unwrap(),
+            target: NodeId::new("celebrity").unwrap(),
+        });
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move { store.write(unfollow).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    raw.batch_execute("COMMIT").await.unwrap();
+    let results = writer.await.unwrap().unwrap();
+    assert!(results[0].as_ref().unwrap().is_changed());
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}
