@@ -24,6 +24,13 @@ pub enum OpenError {
         /// The newest version this code knows.
         supported: i32,
     },
+    /// The database holds no follow graph, and the store was opened
+    /// without creating one ([`crate::PostgresOptions::create_schema`]).
+    #[error("{store}: no follow graph here (commands that only read never create one)")]
+    NoSchema {
+        /// The store (without password).
+        store: String,
+    },
     /// The server could not be reached, or refused the setup.
     #[error("{store}: {source}")]
     Postgres {

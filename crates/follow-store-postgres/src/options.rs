@@ -21,6 +21,10 @@ pub struct PostgresOptions {
     pub schema: Option<String>,
     /// How tables are laid out when this store creates them.
     pub layout: Layout,
+    /// Whether opening creates (and migrates) the schema. When false, a
+    /// database without it is refused with [`crate::OpenError::NoSchema`]
+    /// and nothing is written: for tools that only read.
+    pub create_schema: bool,
     /// How many times a write runs when another transaction got in the way
     /// (a serialisation failure, deadlock, or concurrent insert of the same
     /// node) before it fails `unavailable`.
@@ -35,6 +39,7 @@ impl Default for PostgresOptions {
             connect_timeout: Duration::from_secs(5),
             schema: None,
             layout: Layout::Plain,
+            create_schema: true,
             write_attempts: 5,
         }
     }

@@ -115,7 +115,8 @@ fn migration(version: i32, layout: Layout) -> Option<String> {
 }
 
 /// Brings the connection's schema (its `search_path`) to
-/// [`SCHEMA_VERSION`] in one transaction, creating `schema` first if given.
+/// [`SCHEMA_VERSION`] in one transaction, creating `schema` first if given;
+/// without `create`, a database that holds no follow graph is refused.
 ///
 /// # Errors
 /// [`OpenError::NewerSchema`] for a schema this code does not know; the
@@ -124,6 +125,7 @@ pub(crate) async fn migrate(
     client: &mut Client,
     schema: Option<&str>,
     layout: Layout,
+    create: bool,
     store: &str,
 ) -> Result<i32, OpenError> {
     let pg = |source| OpenError::Postgres {
@@ -131,6 +133,18 @@ pub(crate) async fn migrate(
         source,
     };
     let tx = client.transaction().await.map_err(pg)?;
+    if !create {
+        let present: bool = tx
+            .query_one("SELECT to_regclass('follow_schema') IS NOT NULL", &[])
+            .await
+            .map_err(pg)?
+            .get(0);
+        if !present {
+            return Err(OpenError::NoSchema {
+                store: store.to_owned(),
+            });
+        }
+    }
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(pg)?;

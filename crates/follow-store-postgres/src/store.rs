@@ -42,7 +42,15 @@ impl PostgresStore {
     ///
     /// # Errors
     /// As [`PostgresStore::connect`].
-    pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, OpenError> {
+    ///
+    /// A `schema=NAME` parameter in the URL (as [`PostgresStore`]'s
+    /// `Display` shows it) sets [`PostgresOptions::schema`] when the options
+    /// leave it unset.
+    pub async fn connect_with(url: &str, mut options: PostgresOptions) -> Result<Self, OpenError> {
+        let (url, schema) = split_schema(url);
+        if options.schema.is_none() {
+            options.schema = schema;
+        }
         let config: tokio_postgres::Config = url.parse().map_err(OpenError::BadUrl)?;
         PostgresStore::connect_config(config, options).await
     }
@@ -86,6 +94,7 @@ impl PostgresStore {
                 &mut client,
                 options.schema.as_deref(),
                 options.layout,
+                options.create_schema,
                 &name,
             )
             .await;
@@ -148,6 +157,29 @@ impl PostgresStore {
         tokio::time::timeout(self.options.operation_timeout, call)
             .await
             .unwrap_or_else(|_| Err(timed_out()))
+    }
+}
+
+/// The URL without its `schema=` parameter, and that parameter's value.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|param| match param.strip_prefix("schema=") {
+            Some(value) => {
+                schema = Some(value.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_owned(), schema)
+    } else {
+        (format!("{base}?{}", rest.join("&")), schema)
     }
 }
 
@@ -263,5 +295,26 @@ impl FollowStore for PostgresStore {
             reads::events_after(client, tenant, after, limit).await
         }))
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_schema;
+
+    #[test]
+    fn the_schema_parameter_is_taken_out_of_the_url() {
+        assert_eq!(
+            split_schema("postgres://h/db?schema=s1"),
+            ("postgres://h/db".to_owned(), Some("s1".to_owned()))
+        );
+        assert_eq!(
+            split_schema("postgres://h/db?connect_timeout=3&schema=s1&sslmode=disable"),
+            (
+                "postgres://h/db?connect_timeout=3&sslmode=disable".to_owned(),
+                Some("s1".to_owned())
+            )
+        );
+        assert_eq!(split_schema("postgres://h/db"), ("postgres://h/db".to_owned(), None));
     }
 }

@@ -467,3 +467,41 @@ async fn counters_are_read_after_every_lock_is_held() {
     let report = store.verify().await.unwrap();
     assert!(report.is_ok(), "{report:?}");
 }
+
+#[tokio::test]
+async fn opening_without_create_refuses_an_empty_database_and_writes_nothing() {
+    let schema = schema();
+    let options = PostgresOptions {
+        create_schema: false,
+        ..PostgresOptions::default()
+    };
+    let url = format!("{}?schema={schema}", server().url());
+    let error = PostgresStore::connect_with(&url, options.clone())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(error, OpenError::NoSchema { .. }), "{error}");
+    let (admin, connection) = tokio_postgres::connect(server().url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let namespaces: i64 = admin
+        .query_one("SELECT count(*) FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(namespaces, 0, "the refused open created nothing");
+
+    let created = PostgresStore::connect_with(&url, PostgresOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(created.options().schema.as_deref(), Some(schema.as_str()));
+    let raw = raw_client(&created).await;
+    let versions: i64 = raw
+        .query_one("SELECT count(*) FROM follow_schema", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(versions, i64::from(SCHEMA_VERSION), "created once, by the second open");
+    PostgresStore::connect_with(&url, options).await.unwrap();
+}
