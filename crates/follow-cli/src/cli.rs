@@ -7,12 +7,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use follow_core::PageRequest;
 
 /// Inspect, load, migrate and repair a follow graph stored in an embedded
-/// SQLite database.
+/// SQLite database or in PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(name = "followctl", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// The database file. Commands that write create it on first use;
-    /// commands that only read refuse a missing file.
+    /// The database: a file (SQLite), or a `postgres://` URL (optionally
+    /// with `?schema=NAME`). Commands that write create it on first use;
+    /// commands that only read refuse a missing one.
     #[arg(long, global = true, default_value = "follow.db")]
     pub db: PathBuf,
     /// The tenant to act in.

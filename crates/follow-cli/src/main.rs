@@ -1,5 +1,5 @@
 //! `followctl`: inspect, load, migrate and repair a follow graph stored in
-//! an embedded SQLite database.
+//! an embedded SQLite database or in PostgreSQL.
 //!
 //! The layout: [`cli`] declares the command line, [`commands`] runs each
 //! command through the library's facade, [`transfer`] moves graphs in and
@@ -25,7 +25,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Progress bars are for people; JSON callers are scripts.
     let interactive = !cli.json;
-    match futures::executor::block_on(commands::run(&cli, interactive)) {
+    // One thread is plenty for one command; the PostgreSQL client needs a
+    // tokio runtime for its connections and timeouts.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: internal: cannot start a runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(&cli, interactive)) {
         Ok(output) => {
             if cli.json {
                 if !output.json.is_null() {

@@ -315,6 +315,9 @@ mod tests {
                 Some("s1".to_owned())
             )
         );
-        assert_eq!(split_schema("postgres://h/db"), ("postgres://h/db".to_owned(), None));
+        assert_eq!(
+            split_schema("postgres://h/db"),
+            ("postgres://h/db".to_owned(), None)
+        );
     }
 }

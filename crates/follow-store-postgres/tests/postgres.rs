@@ -486,7 +486,10 @@ async fn opening_without_create_refuses_an_empty_database_and_writes_nothing() {
         .unwrap();
     tokio::spawn(connection);
     let namespaces: i64 = admin
-        .query_one("SELECT count(*) FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+            &[&schema],
+        )
         .await
         .unwrap()
         .get(0);
@@ -502,6 +505,10 @@ async fn opening_without_create_refuses_an_empty_database_and_writes_nothing() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(versions, i64::from(SCHEMA_VERSION), "created once, by the second open");
+    assert_eq!(
+        versions,
+        i64::from(SCHEMA_VERSION),
+        "created once, by the second open"
+    );
     PostgresStore::connect_with(&url, options).await.unwrap();
 }

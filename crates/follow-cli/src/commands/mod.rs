@@ -14,7 +14,7 @@ use read::List;
 
 /// Opens the database as the command needs and runs it.
 pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
-    let s = &Session::open(&cli.db, &cli.tenant, cli.command.access())?;
+    let s = &Session::open(&cli.db, &cli.tenant, cli.command.access()).await?;
     Ok(match &cli.command {
         Cmd::AddAccount { ids } => edit::register_all(s, ids).await?,
         Cmd::AddChannel { jids } => edit::register_all(s, jids).await?,

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use follow_core::{AccountId, EventKind, FollowStore, ImportEdge, NodeId};
+use follow_core::{AccountId, EventKind, ImportEdge, NodeId};
 use serde_json::{Value, json};
 
 use super::rows::{self, Row};
