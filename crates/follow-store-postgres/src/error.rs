@@ -60,6 +60,9 @@ pub(crate) enum Class {
     Conflict,
     /// The server or the connection is gone, busy or slow: `unavailable`.
     Unavailable,
+    /// The server's disk or files failed (system errors, disk full, data
+    /// corruption): `storage_failure`, not retryable.
+    StorageFailure,
     /// Anything else: `internal`.
     Internal,
 }
@@ -67,7 +70,14 @@ pub(crate) enum Class {
 /// Classifies a SQLSTATE.
 pub(crate) fn classify_state(state: &SqlState) -> Class {
     let code = state.code();
-    if *state == SqlState::T_R_SERIALIZATION_FAILURE
+    if code.starts_with("58") // system error: I/O, files
+        || code == "53100" // disk_full
+        || code == "XX001" // data_corrupted
+        || code == "XX002"
+    // index_corrupted
+    {
+        Class::StorageFailure
+    } else if *state == SqlState::T_R_SERIALIZATION_FAILURE
         || *state == SqlState::T_R_DEADLOCK_DETECTED
         || *state == SqlState::UNIQUE_VIOLATION
     {
@@ -101,6 +111,7 @@ pub(crate) fn map_pg(error: tokio_postgres::Error) -> Error {
     let message = format!("postgres: {error}");
     match classify(&error) {
         Class::Conflict | Class::Unavailable => Error::unavailable(message).with_source(error),
+        Class::StorageFailure => Error::storage_failure(message).with_source(error),
         Class::Internal => Error::internal(message).with_source(error),
     }
 }
@@ -134,25 +145,30 @@ mod tests {
     #[test]
     fn sqlstates_map_to_classes() {
         let table = [
-            ("40001", Class::Conflict),    // serialization_failure
-            ("40P01", Class::Conflict),    // deadlock_detected
-            ("23505", Class::Conflict),    // unique_violation
-            ("08000", Class::Unavailable), // connection_exception
-            ("08006", Class::Unavailable), // connection_failure
-            ("08001", Class::Unavailable), // sqlclient_unable_to_establish_sqlconnection
-            ("53300", Class::Unavailable), // too_many_connections
-            ("53200", Class::Unavailable), // out_of_memory
-            ("57014", Class::Unavailable), // query_canceled (statement_timeout)
-            ("55P03", Class::Unavailable), // lock_not_available
-            ("57P01", Class::Unavailable), // admin_shutdown
-            ("57P02", Class::Unavailable), // crash_shutdown
-            ("57P03", Class::Unavailable), // cannot_connect_now
-            ("40003", Class::Unavailable), // statement_completion_unknown
-            ("23514", Class::Internal),    // check_violation (a counter below zero)
-            ("42P01", Class::Internal),    // undefined_table
-            ("42501", Class::Internal),    // insufficient_privilege
-            ("22P02", Class::Internal),    // invalid_text_representation
-            ("XX000", Class::Internal),    // internal_error
+            ("40001", Class::Conflict),       // serialization_failure
+            ("40P01", Class::Conflict),       // deadlock_detected
+            ("23505", Class::Conflict),       // unique_violation
+            ("08000", Class::Unavailable),    // connection_exception
+            ("08006", Class::Unavailable),    // connection_failure
+            ("08001", Class::Unavailable),    // sqlclient_unable_to_establish_sqlconnection
+            ("53300", Class::Unavailable),    // too_many_connections
+            ("53200", Class::Unavailable),    // out_of_memory
+            ("53100", Class::StorageFailure), // disk_full
+            ("58030", Class::StorageFailure), // io_error
+            ("58P01", Class::StorageFailure), // undefined_file
+            ("XX001", Class::StorageFailure), // data_corrupted
+            ("XX002", Class::StorageFailure), // index_corrupted
+            ("57014", Class::Unavailable),    // query_canceled (statement_timeout)
+            ("55P03", Class::Unavailable),    // lock_not_available
+            ("57P01", Class::Unavailable),    // admin_shutdown
+            ("57P02", Class::Unavailable),    // crash_shutdown
+            ("57P03", Class::Unavailable),    // cannot_connect_now
+            ("40003", Class::Unavailable),    // statement_completion_unknown
+            ("23514", Class::Internal),       // check_violation (a counter below zero)
+            ("42P01", Class::Internal),       // undefined_table
+            ("42501", Class::Internal),       // insufficient_privilege
+            ("22P02", Class::Internal),       // invalid_text_representation
+            ("XX000", Class::Internal),       // internal_error
         ];
         for (code, class) in table {
             assert_eq!(

@@ -29,6 +29,11 @@ pub struct PostgresOptions {
     /// (a serialisation failure, deadlock, or concurrent insert of the same
     /// node) before it fails `unavailable`.
     pub write_attempts: u32,
+    /// For rollback tests: every commit whose change set has more rows than
+    /// this writes that many rows and then fails with `storage_failure`, so
+    /// a test can check that nothing of it stays. `None` (the default):
+    /// never.
+    pub fail_commits_after: Option<usize>,
 }
 
 impl Default for PostgresOptions {
@@ -41,6 +46,7 @@ impl Default for PostgresOptions {
             layout: Layout::Plain,
             create_schema: true,
             write_attempts: 5,
+            fail_commits_after: None,
         }
     }
 }

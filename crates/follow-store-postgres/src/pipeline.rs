@@ -169,6 +169,72 @@ pub(crate) struct EventRows {
     pub(crate) at: Vec<i64>,
 }
 
+impl Changes {
+    /// How many rows and events it writes.
+    pub(crate) fn len(&self) -> usize {
+        self.edge_deletes.0.len()
+            + self.node_deletes.len()
+            + self.node_inserts.ids.len()
+            + self.edge_puts.followers.len()
+            + self.node_updates.ids.len()
+            + self.events.kinds.len()
+    }
+
+    /// Its first `rows` rows, in commit order (for fault injection).
+    pub(crate) fn truncated(&self, rows: usize) -> Changes {
+        let mut left = rows;
+        let mut take = |len: usize| {
+            let n = len.min(left);
+            left -= n;
+            n
+        };
+        let cut = |v: &Vec<String>, n: usize| v[..n].to_vec();
+        let d = take(self.edge_deletes.0.len());
+        let nd = take(self.node_deletes.len());
+        let ni = take(self.node_inserts.ids.len());
+        let ep = take(self.edge_puts.followers.len());
+        let nu = take(self.node_updates.ids.len());
+        let ev = take(self.events.kinds.len());
+        let n = &self.node_inserts;
+        let p = &self.edge_puts;
+        let u = &self.node_updates;
+        let e = &self.events;
+        Changes {
+            tenant: self.tenant.clone(),
+            edge_deletes: (cut(&self.edge_deletes.0, d), cut(&self.edge_deletes.1, d)),
+            node_deletes: cut(&self.node_deletes, nd),
+            node_inserts: NodeRows {
+                ids: cut(&n.ids, ni),
+                registered_at: n.registered_at[..ni].to_vec(),
+                last_active: n.last_active[..ni].to_vec(),
+                following: n.following[..ni].to_vec(),
+                followers: n.followers[..ni].to_vec(),
+                mutual: n.mutual[..ni].to_vec(),
+            },
+            edge_puts: EdgeRows {
+                followers: cut(&p.followers, ep),
+                targets: cut(&p.targets, ep),
+                since: p.since[..ep].to_vec(),
+                muted: p.muted[..ep].to_vec(),
+                mutual_since: p.mutual_since[..ep].to_vec(),
+            },
+            node_updates: NodeDeltas {
+                ids: cut(&u.ids, nu),
+                following: u.following[..nu].to_vec(),
+                followers: u.followers[..nu].to_vec(),
+                mutual: u.mutual[..nu].to_vec(),
+                last_active: u.last_active[..nu].to_vec(),
+            },
+            events: EventRows {
+                kinds: e.kinds[..ev].to_vec(),
+                followers: cut(&e.followers, ev),
+                targets: cut(&e.targets, ev),
+                at: e.at[..ev].to_vec(),
+            },
+        }
+    }
+}
+
 const INSERT_NODES: &str = "
 INSERT INTO follow_nodes (tenant, id, registered_at, last_active, following, followers, mutual)
 SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])";
@@ -220,11 +286,33 @@ RETURNING position";
 
 type Step<'a> = Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a>>;
 
+/// Raised where an injected fault strikes: an I/O error, as a failed disk
+/// would give.
+const INJECTED_FAULT: &str =
+    "DO $$ BEGIN RAISE EXCEPTION 'injected commit fault' USING ERRCODE = '58030'; END $$";
+
 /// Writes `changes` in the open transaction and commits, in one exchange;
 /// answers the events' positions, in order.
 pub(crate) async fn commit(
     client: &ClientWrapper,
     changes: &Changes,
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    write_and_end(client, changes, false).await
+}
+
+/// Writes `changes` and then fails, as a commit whose disk fails part-way
+/// would: the transaction rolls back.
+pub(crate) async fn commit_failing(
+    client: &ClientWrapper,
+    changes: &Changes,
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    write_and_end(client, changes, true).await
+}
+
+async fn write_and_end(
+    client: &ClientWrapper,
+    changes: &Changes,
+    fault: bool,
 ) -> Result<Vec<i64>, tokio_postgres::Error> {
     let tenant = changes.tenant.as_str();
     let n = &changes.node_inserts;
@@ -303,6 +391,14 @@ pub(crate) async fn commit(
             let params: [&(dyn ToSql + Sync); 5] =
                 [&tenant, &e.kinds, &e.followers, &e.targets, &e.at];
             client.query(&stmt, &params).await
+        }));
+    }
+    if fault {
+        steps.push(Box::pin(async move {
+            client
+                .batch_execute(INJECTED_FAULT)
+                .await
+                .map(|()| Vec::new())
         }));
     }
     steps.push(Box::pin(async move {

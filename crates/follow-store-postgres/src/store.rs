@@ -236,6 +236,7 @@ impl FollowStore for PostgresStore {
             &self.pool,
             &batch,
             self.options.write_attempts,
+            self.options.fail_commits_after,
         ))
         .await
     }

@@ -11,15 +11,17 @@
 //! exits; a cluster left behind by a killed run is stopped by the next one.
 //!
 //! [`isolated_store`] opens a fresh, empty store in a schema of its own, so
-//! every test case has its own graph on the shared server.
+//! every test case has its own graph on the shared server;
+//! [`recycle_isolated`] empties that schema for the next one.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{OpenError, PostgresOptions, PostgresStore};
+use crate::{Layout, OpenError, PostgresOptions, PostgresStore};
 
 /// The environment variable naming an existing server to test against.
 pub const URL_VARIABLE: &str = "FOLLOW_TEST_POSTGRES_URL";
@@ -233,18 +235,44 @@ impl Cluster {
     }
 }
 
-/// Opens a fresh, empty store on the shared server, in a schema of its own.
+/// Emptied schemas of each layout, ready for the next [`isolated_store`]:
+/// creating a schema (and dropping one) costs far more than emptying it.
+static CLEAN: Mutex<Vec<(Layout, String)>> = Mutex::new(Vec::new());
+
+/// The layout of every schema [`isolated_store`] made.
+static LAYOUTS: Mutex<BTreeMap<String, Layout>> = Mutex::new(BTreeMap::new());
+
+/// Opens a fresh, empty store on the shared server, in a schema no other
+/// open store uses (a new one, or one [`recycle_isolated`] emptied).
 ///
 /// # Errors
 /// No server (see [`TestServer::shared`]), or opening failed.
 pub async fn isolated_store(options: PostgresOptions) -> Result<PostgresStore, String> {
     let server = TestServer::shared()?;
-    isolated_store_on(server, options)
-        .await
-        .map_err(|e| e.to_string())
+    let reused = {
+        let mut clean = CLEAN.lock().map_err(|e| e.to_string())?;
+        let at = clean
+            .iter()
+            .position(|(layout, _)| *layout == options.layout);
+        at.map(|at| clean.swap_remove(at).1)
+    };
+    let schema = reused.unwrap_or_else(fresh_schema_name);
+    LAYOUTS
+        .lock()
+        .map_err(|e| e.to_string())?
+        .insert(schema.clone(), options.layout);
+    PostgresStore::connect_with(
+        server.url(),
+        PostgresOptions {
+            schema: Some(schema),
+            ..options
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
-/// Opens a fresh, empty store on `server`, in a schema of its own.
+/// Opens a fresh, empty store on `server`, in a new schema of its own.
 ///
 /// # Errors
 /// Opening failed.
@@ -277,24 +305,50 @@ pub fn fresh_schema_name() -> String {
     )
 }
 
-/// Runs `open` to completion on a runtime of its own thread, for callers
-/// without a runtime (a synchronous test factory). The store's pool opens
-/// its connections later, on the runtime of the calls that use them.
+/// Empties the schema of a store [`isolated_store`] made (named in its
+/// `Display`, `...?schema=NAME`), clock included, and keeps it for the next
+/// [`isolated_store`] of the same layout. Call it once no other handle to
+/// the store is left. A store without such a schema is left alone.
 ///
-/// # Panics
-/// If the thread cannot start or `open` panics.
-pub fn block_on_own_thread<T: Send + 'static>(
-    open: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map(|runtime| runtime.block_on(open))
-    })
-    .join()
-    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    .unwrap_or_else(|e| panic!("a tokio runtime: {e}"))
+/// # Errors
+/// No server, or the server refused.
+pub async fn recycle_isolated(store: &(dyn std::fmt::Display + Sync)) -> Result<(), String> {
+    let shown = store.to_string();
+    let Some((_, schema)) = shown.split_once("?schema=") else {
+        return Ok(());
+    };
+    let Some(layout) = LAYOUTS
+        .lock()
+        .map_err(|e| e.to_string())?
+        .get(schema)
+        .copied()
+    else {
+        return Ok(());
+    };
+    let server = TestServer::shared()?;
+    let (client, connection) = tokio_postgres::connect(server.url(), tokio_postgres::NoTls)
+        .await
+        .map_err(|e| e.to_string())?;
+    let driver = tokio::spawn(connection);
+    let emptied = client
+        .batch_execute(&format!(
+            "BEGIN;
+             DELETE FROM {schema}.follow_edges;
+             DELETE FROM {schema}.follow_nodes;
+             DELETE FROM {schema}.follow_events;
+             UPDATE {schema}.follow_event_clock SET last = 0;
+             COMMIT;"
+        ))
+        .await
+        .map_err(|e| e.to_string());
+    drop(client);
+    let _ = driver.await;
+    emptied?;
+    CLEAN
+        .lock()
+        .map_err(|e| e.to_string())?
+        .push((layout, schema.to_owned()));
+    Ok(())
 }
 
 fn run(command: &mut Command) -> Result<(), String> {

@@ -19,13 +19,14 @@ pub(crate) async fn write(
     pool: &Pool,
     batch: &WriteBatch,
     attempts: u32,
+    fail_after: Option<usize>,
 ) -> Result<Vec<CommandResult>, Error> {
     let keys = WritePlan::new(batch).keys().clone();
     let locks = lock_plan(batch, &keys);
     let conn = Conn::take(pool).await?;
     let mut attempt = 1;
     loop {
-        match attempt_once(conn.client(), batch, &locks).await {
+        match attempt_once(conn.client(), batch, &locks, fail_after).await {
             Ok(Ok(results)) => {
                 conn.release();
                 return Ok(results);
@@ -60,6 +61,7 @@ async fn attempt_once(
     client: &ClientWrapper,
     batch: &WriteBatch,
     locks: &[(&str, Lock)],
+    fail_after: Option<usize>,
 ) -> Result<Result<Vec<CommandResult>, Error>, tokio_postgres::Error> {
     let plan = WritePlan::new(batch);
     let keys = plan.keys();
@@ -79,7 +81,12 @@ async fn attempt_once(
         Ok(changes) => changes,
         Err(error) => return Ok(Err(error)),
     };
-    let positions = pipeline::commit(client, &changes).await?;
+    let positions = match fail_after {
+        Some(rows) if changes.len() > rows => {
+            pipeline::commit_failing(client, &changes.truncated(rows)).await?
+        }
+        _ => pipeline::commit(client, &changes).await?,
+    };
     let positions: Vec<EventPosition> = positions
         .into_iter()
         .map(|p| EventPosition(u64::try_from(p).unwrap_or_default()))

@@ -15,7 +15,7 @@ use follow_core::{
     AccountId, Capabilities, FollowGraph, FollowStore, ImportEdge, ManualClock, NodeId,
     PageRequest, Principal, TenantId, Timestamp,
 };
-use follow_store_postgres::testing::{block_on_own_thread, isolated_store};
+use follow_store_postgres::testing::{isolated_store, recycle_isolated};
 use follow_store_postgres::{Layout, PostgresOptions, PostgresStore};
 
 use common::{Proxy, schema};
@@ -32,10 +32,26 @@ fn partitioned() -> PostgresOptions {
 #[derive(Default)]
 struct Partitioned;
 
+#[async_trait::async_trait]
 impl StoreFactory for Partitioned {
-    fn create(&self) -> Arc<dyn FollowStore> {
-        let store = block_on_own_thread(isolated_store(partitioned()));
+    async fn create(&self) -> Arc<dyn FollowStore> {
+        let store = isolated_store(partitioned()).await;
         Arc::new(store.unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    async fn create_failing_after(&self, rows: usize) -> Option<Arc<dyn FollowStore>> {
+        let options = PostgresOptions {
+            fail_commits_after: Some(rows),
+            ..partitioned()
+        };
+        let store = isolated_store(options).await;
+        Some(Arc::new(store.unwrap_or_else(|e| panic!("{e}"))))
+    }
+
+    async fn dispose(&self, store: Arc<dyn FollowStore>) {
+        recycle_isolated(&store)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
