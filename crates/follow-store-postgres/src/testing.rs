@@ -46,6 +46,8 @@ struct Cluster {
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// Whether `fsync` stays on.
+    durable: bool,
 }
 
 static SHARED: OnceLock<Result<TestServer, String>> = OnceLock::new();
@@ -73,6 +75,19 @@ impl TestServer {
     /// # Errors
     /// No PostgreSQL binaries, or the cluster failed to start.
     pub fn start_local() -> Result<TestServer, String> {
+        TestServer::start_cluster(false)
+    }
+
+    /// A throwaway cluster with PostgreSQL's default durability (`fsync`
+    /// on): for benchmarks, whose commits must cost what they cost.
+    ///
+    /// # Errors
+    /// No PostgreSQL binaries, or the cluster failed to start.
+    pub fn start_durable() -> Result<TestServer, String> {
+        TestServer::start_cluster(true)
+    }
+
+    fn start_cluster(durable: bool) -> Result<TestServer, String> {
         let bin = find_binaries().ok_or_else(|| HOW_TO_RUN.to_owned())?;
         stop_abandoned_clusters();
         let as_postgres = running_as_root();
@@ -96,6 +111,7 @@ impl TestServer {
             bin,
             port,
             as_postgres,
+            durable,
         };
         cluster.init()?;
         cluster.start()?;
@@ -179,9 +195,14 @@ impl Cluster {
         // fsync off: these clusters are thrown away, and a stopped server
         // (even `-m immediate`) loses nothing committed without it; only an
         // OS crash would.
+        let fast = if self.durable {
+            ""
+        } else {
+            " -c fsync=off -c full_page_writes=off"
+        };
         let settings = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
-             -c fsync=off -c full_page_writes=off -c shared_buffers=64MB",
+             -c shared_buffers=128MB{fast}",
             self.port,
             self.dir.display()
         );
@@ -434,6 +455,7 @@ fn stop_abandoned_clusters() {
                 bin,
                 port: 0,
                 as_postgres: running_as_root(),
+                durable: false,
             };
             let _ = cluster.stop("immediate");
         }
