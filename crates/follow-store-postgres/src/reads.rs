@@ -46,6 +46,17 @@ LEFT JOIN follow_edges o ON o.tenant = $1 AND o.follower = $5 AND o.target = k.o
 WHERE EXISTS (SELECT 1 FROM follow_nodes s WHERE s.tenant = $1 AND s.id = $2)
 ORDER BY k.ord";
 
+/// `pairs` of one other (a relation check): index probes by key alone, no
+/// arrays; one row, whose first column says whether the subject exists.
+const PAIR: &str = "
+SELECT EXISTS (SELECT 1 FROM follow_nodes s WHERE s.tenant = $1 AND s.id = $2),
+       EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = $1 AND n.id = $3),
+       o.since, o.muted, o.mutual_since,
+       EXISTS (SELECT 1 FROM follow_edges i
+               WHERE i.tenant = $1 AND i.follower = $4 AND i.target = $2)
+FROM (SELECT 1) AS one
+LEFT JOIN follow_edges o ON o.tenant = $1 AND o.follower = $5 AND o.target = $3";
+
 pub(crate) async fn pairs(
     client: &ClientWrapper,
     tenant: &TenantId,
@@ -54,6 +65,26 @@ pub(crate) async fn pairs(
 ) -> Result<Option<Vec<PairFacts>>, Error> {
     if others.is_empty() {
         return Ok(node(client, tenant, subject).await?.map(|_| Vec::new()));
+    }
+    if let [other] = others {
+        let stmt = client.prepare_cached(PAIR).await.map_err(map_pg)?;
+        let row = client
+            .query_one(
+                &stmt,
+                &[
+                    &tenant.as_str(),
+                    &subject.as_str(),
+                    &other.as_str(),
+                    &follower_key(other),
+                    &follower_key(subject),
+                ],
+            )
+            .await
+            .map_err(map_pg)?;
+        if !row.try_get::<_, bool>(0).map_err(map_pg)? {
+            return Ok(None);
+        }
+        return Ok(Some(vec![pair_facts(&row, 1)?]));
     }
     let stmt = client.prepare_cached(PAIRS).await.map_err(map_pg)?;
     let ids: Vec<&str> = others.iter().map(NodeId::as_str).collect();
@@ -74,25 +105,30 @@ pub(crate) async fn pairs(
     if rows.is_empty() {
         return Ok(None);
     }
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let exists: bool = row.try_get(0).map_err(map_pg)?;
-        let since: Option<i64> = row.try_get(1).map_err(map_pg)?;
-        let outgoing = match since {
-            Some(since) => Some(codec::edge(
-                since,
-                row.try_get(2).map_err(map_pg)?,
-                row.try_get(3).map_err(map_pg)?,
-            )?),
-            None => None,
-        };
-        out.push(PairFacts {
-            exists,
-            outgoing,
-            incoming: row.try_get(4).map_err(map_pg)?,
-        });
-    }
-    Ok(Some(out))
+    rows.iter()
+        .map(|row| pair_facts(row, 0))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// One other's facts from columns `at..at + 5`: whether it exists, the
+/// edge subject → other (since, muted, mutual_since), whether other →
+/// subject exists.
+fn pair_facts(row: &tokio_postgres::Row, at: usize) -> Result<PairFacts, Error> {
+    let since: Option<i64> = row.try_get(at + 1).map_err(map_pg)?;
+    let outgoing = match since {
+        Some(since) => Some(codec::edge(
+            since,
+            row.try_get(at + 2).map_err(map_pg)?,
+            row.try_get(at + 3).map_err(map_pg)?,
+        )?),
+        None => None,
+    };
+    Ok(PairFacts {
+        exists: row.try_get(at).map_err(map_pg)?,
+        outgoing,
+        incoming: row.try_get(at + 4).map_err(map_pg)?,
+    })
 }
 
 /// The SQL of one list: `$1` tenant, `$2` subject, `$3` limit, and when

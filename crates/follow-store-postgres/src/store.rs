@@ -15,7 +15,7 @@ use tokio_postgres::config::Host;
 use crate::conn::Conn;
 use crate::error::{OpenError, timed_out};
 use crate::options::PostgresOptions;
-use crate::schema::{migrate, valid_schema_name};
+use crate::schema::{Layout, migrate, valid_schema_name};
 use crate::verify::{RepairReport, VerifyReport};
 use crate::{reads, verify, write};
 
@@ -67,17 +67,26 @@ impl PostgresStore {
         mut config: tokio_postgres::Config,
         options: PostgresOptions,
     ) -> Result<Self, OpenError> {
+        let mut startup = String::new();
+        // Every statement is prepared once per connection and seeks by the
+        // tenant and a key, so one generic plan fits all executions;
+        // PostgreSQL would otherwise keep re-planning the array-bound ones,
+        // whose custom plans it estimates cheaper (0.9 ms instead of 0.1 ms
+        // for a relation check). Not on partitioned tables, where a generic
+        // plan opens and locks every partition and only a custom plan
+        // prunes to the tenant's. The URL's own options come after, so they
+        // can override it.
+        if options.layout == Layout::Plain {
+            startup.push_str("-c plan_cache_mode=force_generic_plan ");
+        }
+        startup.push_str(config.get_options().unwrap_or_default());
         if let Some(schema) = &options.schema {
             if !valid_schema_name(schema) {
                 return Err(OpenError::BadSchema(schema.clone()));
             }
-            let mut startup = config.get_options().unwrap_or_default().to_owned();
-            if !startup.is_empty() {
-                startup.push(' ');
-            }
-            startup.push_str(&format!("-c search_path={schema}"));
-            config.options(startup);
+            startup.push_str(&format!(" -c search_path={schema}"));
         }
+        config.options(startup.trim_start());
         config.connect_timeout(options.connect_timeout);
         let name = display_name(&config, options.schema.as_deref());
         let setup = async {
