@@ -1,6 +1,6 @@
 //! The channel API face: follow, unfollow, the list, and the interaction
 //! guard behind messages and reactions.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
 
 mod common;
 

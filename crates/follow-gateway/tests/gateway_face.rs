@@ -1,5 +1,5 @@
 //! The WhatsApp gateway face, one request at a time (tower `oneshot`).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
 
 mod common;
 

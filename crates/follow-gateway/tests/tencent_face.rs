@@ -1,6 +1,6 @@
 //! The Tencent IM face: the five follow calls, account import, UserSig and
 //! Tencent's error codes.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
 
 mod common;
 
