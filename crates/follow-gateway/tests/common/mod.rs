@@ -3,6 +3,8 @@
 //! minting and a one-shot request helper.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod live;
+
 use std::sync::Arc;
 
 use axum::Router;
