@@ -82,8 +82,8 @@ macro_rules! gateway_write {
             summary = $summary,
             security(("bearer" = [])),
             params(
-                ("session" = String, Path, description = "The session (an account of the caller's organisation)."),
-                ("jid" = String, Path, description = "The channel JID; `@` may be sent as `%40`."),
+                ("session" = String, Path, description = "The session (an account of the caller's organisation).", pattern = "^[A-Za-z0-9_.-]{1,64}$"),
+                ("jid" = String, Path, description = "The channel JID; `@` may be sent as `%40`.", pattern = "^[0-9]{1,50}@newsletter$"),
             ),
             $(request_body(content = Option<$body>, description = "Optional; an empty body mutes."),)?
             responses(
@@ -125,7 +125,7 @@ gateway_write!(
     tag = "gateway",
     summary = "The session's followed channels",
     security(("bearer" = [])),
-    params(("session" = String, Path, description = "The session."), ListParams),
+    params(("session" = String, Path, description = "The session.", pattern = "^[A-Za-z0-9_.-]{1,64}$"), ListParams),
     responses(
         (status = 200, description = "A page.", body = ChannelPage),
         (status = 400, description = "Bad id, limit or cursor.", body = ErrorDocument),
@@ -145,8 +145,8 @@ fn list_doc() {}
     summary = "How a session relates to a channel",
     security(("bearer" = [])),
     params(
-        ("session" = String, Path, description = "The session."),
-        ("jid" = String, Path, description = "The channel JID."),
+        ("session" = String, Path, description = "The session.", pattern = "^[A-Za-z0-9_.-]{1,64}$"),
+        ("jid" = String, Path, description = "The channel JID.", pattern = "^[0-9]{1,50}@newsletter$"),
     ),
     responses(
         (status = 200, description = "The relationship.", body = Relationship),
@@ -166,7 +166,7 @@ fn relationship_doc() {}
     tag = "gateway",
     summary = "Register a session (needs `admin`)",
     security(("bearer" = [])),
-    params(("session" = String, Path, description = "The session id.")),
+    params(("session" = String, Path, description = "The session id.", pattern = "^[A-Za-z0-9_.-]{1,64}$")),
     responses(
         (status = 204, description = "Registered (also when it already was)."),
         (status = 400, description = "Bad id.", body = ErrorDocument),
@@ -184,7 +184,7 @@ fn register_session_doc() {}
     tag = "gateway",
     summary = "Register a channel (needs `admin`)",
     security(("bearer" = [])),
-    params(("jid" = String, Path, description = "The channel JID (digits@newsletter).")),
+    params(("jid" = String, Path, description = "The channel JID (digits@newsletter).", pattern = "^[0-9]{1,50}@newsletter$")),
     responses(
         (status = 204, description = "Registered (also when it already was)."),
         (status = 400, description = "Not a channel JID.", body = ErrorDocument),
@@ -263,7 +263,7 @@ macro_rules! channel_call {
             path = $path,
             tag = "channels",
             summary = $summary,
-            params(("id" = String, Path, description = "The channel id (newsletter JID)."), Credentials),
+            params(("id" = String, Path, description = "The channel id (newsletter JID).", pattern = "^[0-9]{1,50}@newsletter$"), Credentials),
             request_body(content = Option<ChannelBody>, description = "Optional: credentials (instead of the query) and the message or reaction."),
             responses(
                 (status = 200, description = "Done.", body = ChannelSuccess),
