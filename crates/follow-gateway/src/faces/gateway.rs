@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use follow_core::{Capability, ChannelId, NodeKind, PageRequest, Principal, Relation};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::failure::{Failure, FailureCode, parse_json};
@@ -41,11 +41,13 @@ impl<E: Into<Failure>> From<E> for GatewayError {
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let failure = self.0;
-        let body = json!({"error": {
-            "code": failure.code,
-            "message": failure.message,
-            "details": failure.details,
-        }});
+        let body = ErrorDocument {
+            error: ErrorObject {
+                code: failure.code.to_owned(),
+                message: failure.message,
+                details: failure.details,
+            },
+        };
         let mut response = (failure.status, Json(body)).into_response();
         if failure.status == StatusCode::UNAUTHORIZED {
             response
