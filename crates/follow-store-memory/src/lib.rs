@@ -39,7 +39,7 @@ use std::fmt;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use follow_core::apply::apply_batch;
+use follow_core::write::WritePlan;
 use follow_core::{
     CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
     NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
@@ -58,12 +58,24 @@ use txn::MemoryTxn;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    /// Rows a commit writes before failing; see [`Self::failing_commits_after`].
+    fail_after: Option<usize>,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         MemoryStore::default()
+    }
+
+    /// An empty store whose every commit fails with `unavailable` after
+    /// writing `rows` rows of its change set: a testing aid that proves a
+    /// failed commit leaves nothing behind.
+    pub fn failing_commits_after(rows: usize) -> Self {
+        MemoryStore {
+            fail_after: Some(rows),
+            ..MemoryStore::default()
+        }
     }
 
     fn read(&self) -> Result<RwLockReadGuard<'_, State>, Error> {
@@ -95,8 +107,12 @@ impl FollowStore for MemoryStore {
         } = &mut *state;
         let tenant = tenants.entry(batch.tenant.clone()).or_default();
         let mut txn = MemoryTxn::new(&batch.tenant, tenant, next_position);
-        match apply_batch(&mut txn, &batch) {
-            Ok(results) => Ok(results),
+        txn.fail_after(self.fail_after);
+        let plan = WritePlan::new(&batch);
+        let facts = txn.load(plan.keys())?;
+        let decision = plan.decide(facts)?;
+        match txn.commit(&decision.changes) {
+            Ok(positions) => decision.into_results(&positions),
             Err(error) => {
                 txn.roll_back();
                 Err(error)

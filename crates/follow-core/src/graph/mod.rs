@@ -11,6 +11,7 @@
 mod batch;
 mod commands;
 mod queries;
+mod removal;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +19,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 pub use batch::{ImportEdge, ItemResult};
+pub use removal::REMOVAL_CHUNK;
 
 use crate::auth::authenticated;
 use crate::cursor::CursorCodec;
