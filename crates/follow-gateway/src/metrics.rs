@@ -2,7 +2,7 @@
 //! latency by route and status, failures by face and code. Hand-rolled:
 //! three metric families do not justify an exporter crate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,10 +26,14 @@ struct Latency {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// Route → method → status → latency. Nested so that a request already
+/// seen is recorded by borrowed lookups, without allocating.
+type Requests = HashMap<String, HashMap<String, BTreeMap<u16, Latency>>>;
+
 #[derive(Debug, Default)]
 struct Tables {
-    requests: BTreeMap<(String, String, u16), Latency>,
-    failures: BTreeMap<(String, &'static str), u64>,
+    requests: Requests,
+    failures: BTreeMap<(&'static str, &'static str), u64>,
 }
 
 /// The counters of one process.
@@ -52,9 +56,20 @@ impl Metrics {
             return;
         };
         let seconds = elapsed.as_secs_f64();
-        let latency = tables
+        if !tables.requests.contains_key(route) {
+            tables.requests.insert(route.to_owned(), HashMap::new());
+        }
+        let methods = tables
             .requests
-            .entry((method.to_owned(), route.to_owned(), status))
+            .get_mut(route)
+            .unwrap_or_else(|| unreachable!("inserted above"));
+        if !methods.contains_key(method) {
+            methods.insert(method.to_owned(), BTreeMap::new());
+        }
+        let latency = methods
+            .get_mut(method)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+            .entry(status)
             .or_default();
         latency.count += 1;
         latency.sum += seconds;
@@ -64,10 +79,7 @@ impl Metrics {
             }
         }
         if let Some(code) = failure {
-            *tables
-                .failures
-                .entry((face_of(route).to_owned(), code))
-                .or_default() += 1;
+            *tables.failures.entry((face_of(route), code)).or_default() += 1;
         }
     }
 
@@ -79,7 +91,18 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP followd_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE followd_requests_total counter\n");
-        for ((method, route, status), latency) in &tables.requests {
+        let sorted: BTreeMap<(&str, &str, u16), &Latency> = tables
+            .requests
+            .iter()
+            .flat_map(|(route, methods)| {
+                methods.iter().flat_map(move |(method, statuses)| {
+                    statuses.iter().map(move |(status, latency)| {
+                        ((method.as_str(), route.as_str(), *status), latency)
+                    })
+                })
+            })
+            .collect();
+        for ((method, route, status), latency) in &sorted {
             let _ = writeln!(
                 out,
                 "followd_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
@@ -89,8 +112,8 @@ impl Metrics {
         out.push_str("# HELP followd_request_duration_seconds Time to answer a request.\n");
         out.push_str("# TYPE followd_request_duration_seconds histogram\n");
         let mut by_route: BTreeMap<(&str, &str), Latency> = BTreeMap::new();
-        for ((method, route, _), latency) in &tables.requests {
-            let total = by_route.entry((method, route)).or_default();
+        for ((method, route, _), latency) in &sorted {
+            let total = by_route.entry((*method, *route)).or_default();
             total.count += latency.count;
             total.sum += latency.sum;
             for (sum, add) in total.buckets.iter_mut().zip(latency.buckets) {
@@ -150,12 +173,9 @@ fn face_of(route: &str) -> &'static str {
 /// query string (which may hold credentials) is never logged.
 pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -173,6 +193,6 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     );
     state
         .metrics
-        .record(&method, &route, status, elapsed, failure);
+        .record(method.as_str(), route, status, elapsed, failure);
     response
 }
