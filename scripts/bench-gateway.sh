@@ -111,6 +111,15 @@ printf '%-34s %10s %9s %9s %8s\n' "plain axum constant JSON" "$plain_rps" "$plai
 printf '%-34s %10s %9s %9s %8s\n' "followd GET relationship" "$reads_rps" "$reads_p50" "$reads_p99" "$reads_bad"
 printf '%-34s %10s %9s %9s %8s\n' "followd POST follow/unfollow" "$writes_rps" "$writes_p50" "$writes_p99" "$writes_bad"
 printf '%-34s %10s %9s %9s %8s\n' "library direct follow/unfollow" "$direct_rps" "$direct_p50" "$direct_p99" "-"
+# Each round's own ratios too: the two sides of a round ran minutes apart
+# at most, under the same neighbours.
+awk '
+  { rps[$1] = $2 }
+  $1 == "direct" {
+    n++
+    printf "round %d: reads/plain %.2fx, writes/direct %.2fx\n", n, rps["reads"] / rps["plain"], rps["writes"] / rps["direct"]
+  }
+' "$RUN/rounds.txt"
 awk -v r="$reads_rps" -v p="$plain_rps" -v w="$writes_rps" -v d="$direct_rps" 'BEGIN {
   printf "\nreads vs plain axum:    %.2fx (target >= 0.7x)\n", r / p
   printf "writes vs direct calls: %.2fx (target >= 0.8x)\n", w / d
