@@ -376,7 +376,9 @@ async fn an_app_sees_only_its_own_tenant() {
 #[tokio::test]
 async fn the_app_is_held_to_its_call_rate() {
     let mut config = config();
-    config.tencent_apps[1].rate_per_second = 3;
+    // One call per second, a burst of one: five calls in a row cannot all
+    // pass however slow the machine is (unless they take four seconds).
+    config.tencent_apps[1].rate_per_second = 1;
     let app = app_with(config).await;
     let path = format!(
         "/v4/follow/follow_check?{}",
@@ -394,9 +396,9 @@ async fn the_app_is_held_to_its_call_rate() {
         .await;
         codes.push(answer["ErrorCode"].as_u64().unwrap());
     }
-    assert_eq!(
-        codes.iter().filter(|c| **c == 60007).count(),
-        2,
+    assert_ne!(codes[0], 60007, "{codes:?}");
+    assert!(
+        codes.iter().filter(|c| **c == 60007).count() >= 3,
         "{codes:?}"
     );
 }
