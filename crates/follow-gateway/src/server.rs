@@ -27,9 +27,10 @@ pub async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("listen {}: {e}", config.listen))?;
     println!("listening on {address}");
     tracing::info!(%address, database = %config.database.display(), "followd started");
+    let jwks_retry = spawn_jwks_retry(&state);
     let signalled = Arc::new(Notify::new());
     let notify = signalled.clone();
-    let serve = axum::serve(listener, router(state))
+    let serve = axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             tracing::info!("shutdown signal: no new connections; finishing requests in flight");
@@ -49,15 +50,53 @@ pub async fn run(config: Config) -> Result<(), String> {
     };
     // Every handler's state is gone with the server; the last reference
     // closes the store (its writer flushes and stops).
+    drop(state);
+    if let Some(task) = jwks_retry {
+        task.abort();
+        let _ = task.await;
+    }
+    // A connection task may drop its clone of the router just after the
+    // server reports every connection closed.
+    for _ in 0..200 {
+        if Arc::strong_count(&store) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     match Arc::try_unwrap(store) {
-        Ok(store) => drop(store),
+        Ok(store) => {
+            drop(store);
+            tracing::info!("store closed; followd stopped");
+        }
         Err(store) => tracing::warn!(
             references = Arc::strong_count(&store),
-            "store still referenced at exit"
+            "store still referenced at exit; followd stopped"
         ),
     }
-    tracing::info!("store closed; followd stopped");
     outcome
+}
+
+/// While a JWKS URL has given no key (it was down at start), fetch it again
+/// every refetch interval: readiness depends on it, so waiting for a token
+/// to trigger the fetch could wait forever behind a load balancer.
+fn spawn_jwks_retry(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let interval = state.jwt.as_ref()?.refetch_interval();
+    let state = state.clone();
+    Some(tokio::spawn(async move {
+        let interval = interval.max(std::time::Duration::from_secs(1));
+        loop {
+            let Some(jwt) = state.jwt.as_ref() else {
+                return;
+            };
+            if jwt.has_keys() {
+                return;
+            }
+            tokio::time::sleep(interval).await;
+            if let Err(error) = jwt.refresh().await {
+                tracing::warn!(%error, "JWKS still unavailable");
+            }
+        }
+    }))
 }
 
 async fn shutdown_signal() {

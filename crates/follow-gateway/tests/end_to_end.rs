@@ -194,3 +194,57 @@ fn a_bad_configuration_is_an_error_naming_the_field() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("`listen`"));
 }
+
+#[tokio::test]
+async fn readiness_waits_for_a_jwks_that_was_down_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // A free loopback port with nothing behind it yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let db = dir.path().join("follow.db");
+    let text = config_toml(db.to_str().unwrap()).replace(
+        &format!("jwks_file = \"{}\"", fixture("jwks.json")),
+        &format!("jwks_url = \"http://127.0.0.1:{port}/jwks.json\"\njwks_refetch_seconds = 1"),
+    );
+    let followd = Followd::start(dir.path(), &text);
+    let client = reqwest::Client::new();
+    let ready = |client: reqwest::Client, base: String| async move {
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(ready(client.clone(), followd.base.clone()).await, 503);
+    let jwks = std::fs::read_to_string(fixture("jwks.json")).unwrap();
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let jwks = jwks.clone();
+            async move { ([("content-type", "application/json")], jwks) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut status = 503;
+    for _ in 0..50 {
+        status = ready(client.clone(), followd.base.clone()).await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status, 200,
+        "the JWKS was fetched again without any token arriving"
+    );
+    let (clean, stderr) = followd.terminate();
+    assert!(clean && stderr.contains("store closed"), "{stderr}");
+}

@@ -117,6 +117,11 @@ impl JwtVerifier {
         Ok(verifier)
     }
 
+    /// The least time between two fetches of a JWKS URL.
+    pub fn refetch_interval(&self) -> Duration {
+        self.refetch_every
+    }
+
     /// Whether any key is loaded (readiness).
     pub fn has_keys(&self) -> bool {
         self.keys
