@@ -325,7 +325,18 @@ impl SqliteStore {
     /// # Errors
     /// A storage failure (`unavailable` or `internal`).
     pub async fn verify(&self) -> Result<VerifyReport, Error> {
-        self.read(|conn| verify::verify(conn)).await
+        self.read(|conn| verify::verify(conn, None)).await
+    }
+
+    /// [`SqliteStore::verify`] for one tenant: the integrity check covers
+    /// the whole file, the rest only `tenant`'s nodes and edges.
+    ///
+    /// # Errors
+    /// A storage failure (`unavailable` or `internal`).
+    pub async fn verify_tenant(&self, tenant: &TenantId) -> Result<VerifyReport, Error> {
+        let tenant = tenant.clone();
+        self.read(move |conn| verify::verify(conn, Some(tenant.as_str())))
+            .await
     }
 
     /// Rewrites every count that disagrees with the edges, in one write
@@ -334,9 +345,21 @@ impl SqliteStore {
     /// # Errors
     /// A storage failure (`unavailable` or `internal`).
     pub async fn repair(&self) -> Result<RepairReport, Error> {
+        self.repair_in(None).await
+    }
+
+    /// [`SqliteStore::repair`] of one tenant's counts and marks only.
+    ///
+    /// # Errors
+    /// A storage failure (`unavailable` or `internal`).
+    pub async fn repair_tenant(&self, tenant: &TenantId) -> Result<RepairReport, Error> {
+        self.repair_in(Some(tenant.clone())).await
+    }
+
+    async fn repair_in(&self, tenant: Option<TenantId>) -> Result<RepairReport, Error> {
         let (tx, rx) = oneshot::channel();
         self.exclusive(Box::new(move |conn| {
-            let _ = tx.send(verify::repair(conn));
+            let _ = tx.send(verify::repair(conn, tenant.as_ref().map(TenantId::as_str)));
         }))?;
         rx.await.map_err(|_| closed())?
     }
