@@ -77,7 +77,7 @@ pub use error::{Error, ErrorKind};
 pub use event::{Event, EventKind, EventPosition, NewEvent};
 pub use graph::{
     DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, ImportEdge,
-    ItemResult,
+    ItemResult, MAX_ACTIVITY_AHEAD,
 };
 pub use id::{AccountId, ChannelId, MAX_ID_BYTES, NodeId, NodeKind, TenantId};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};

@@ -145,7 +145,9 @@ fn wrong_marks(
 ) -> Result<Vec<(EdgeName, Option<i64>)>, Error> {
     let mut stmt = conn.prepare(MUTUAL_MARKS).map_err(map_sql)?;
     let rows = stmt
-        .query_map([tenant], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+        .query_map([tenant], |r| {
+            Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
+        })
         .map_err(map_sql)?;
     rows.map(|r| r.map_err(map_sql)).collect()
 }

@@ -55,9 +55,7 @@ fn paged<T: serde::Serialize>(mut lines: Vec<String>, page: &Page<T>) -> Result<
     }
     if let Some(cursor) = &page.next_cursor {
         lines.push(format!("next cursor: {cursor}"));
-        lines.push(format!(
-            "more: repeat the command with --cursor {cursor}"
-        ));
+        lines.push(format!("more: repeat the command with --cursor {cursor}"));
     }
     Ok(Output::new(lines, to_json(page)?))
 }

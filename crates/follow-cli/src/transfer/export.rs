@@ -97,7 +97,10 @@ async fn write_all(
             if interrupt.is_some_and(Interrupt::requested) {
                 bar.finish_and_clear();
                 return Err(Failure::interrupted(
-                    format!("interrupted: export stopped after {} edges; nothing was kept", written.edges),
+                    format!(
+                        "export stopped after {} edges; nothing was kept",
+                        written.edges
+                    ),
                     json!({"edges_written": written.edges}),
                 ));
             }

@@ -205,14 +205,11 @@ fn interrupted(tally: &Tally, args: &ImportArgs) -> Failure {
         "last_committed_line": tally.committed_line,
     });
     if args.dry_run {
-        return Failure::interrupted(
-            "interrupted: dry run, nothing written".to_owned(),
-            details,
-        );
+        return Failure::interrupted("dry run stopped, nothing written".to_owned(), details);
     }
     Failure::interrupted(
         format!(
-            "interrupted: {} rows committed in {} batches (through line {}, {} edges created); \
+            "{} rows committed in {} batches (through line {}, {} edges created); \
              the rows after them were not written. To resume, run the same import again: \
              rows already committed count as already present",
             tally.committed_rows, tally.batches, tally.committed_line, tally.edges_new

@@ -18,6 +18,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 pub use batch::{ImportEdge, ItemResult};
+pub use commands::MAX_ACTIVITY_AHEAD;
 
 use crate::auth::authenticated;
 use crate::cursor::CursorCodec;
