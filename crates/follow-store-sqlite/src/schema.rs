@@ -185,5 +185,36 @@ pub fn check_connection(conn: &Connection, path: &Path) -> Result<(), OpenError>
             supported: SCHEMA_VERSION,
         });
     }
+    let corrupt = |detail: String| OpenError::Corrupt {
+        path: path.to_owned(),
+        detail,
+    };
+    // Our migrations only ever count up from 0: anything below was written
+    // by something else, and would make every call fail on missing tables.
+    if version < 0 {
+        return Err(corrupt(format!(
+            "schema version {version} is not one this adapter writes"
+        )));
+    }
+    for (table, since) in TABLES {
+        if version < *since {
+            continue;
+        }
+        let present: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .map_err(&err)?;
+        if present == 0 {
+            return Err(corrupt(format!(
+                "schema version {version} but its table {table} is missing"
+            )));
+        }
+    }
     Ok(())
 }
+
+/// Each table and the schema version that creates it.
+const TABLES: &[(&str, i64)] = &[("nodes", 1), ("edges", 1), ("events", 1)];

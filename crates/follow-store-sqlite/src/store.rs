@@ -69,6 +69,35 @@ impl Default for SqliteOptions {
     }
 }
 
+/// Which of a database's files were there before an open: a refused open
+/// removes the ones it created (SQLite makes `-wal` and `-shm` files for a
+/// WAL-mode database even to read it, and cannot remove them from a
+/// read-only connection), so it leaves the directory as it found it.
+struct Sidecars(Vec<(PathBuf, bool)>);
+
+impl Sidecars {
+    fn note(path: &Path) -> Self {
+        let files = ["", "-wal", "-shm", "-journal"].map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = PathBuf::from(name);
+            let existed = file.exists();
+            (file, existed)
+        });
+        Sidecars(files.into())
+    }
+
+    /// Removes the files that did not exist when [`Sidecars::note`] ran.
+    /// They hold nothing: the open that made them failed before writing.
+    fn remove_new(&self) {
+        for (file, existed) in &self.0 {
+            if !existed {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
+}
+
 /// Where a store lives.
 #[derive(Debug, Clone)]
 enum Location {
@@ -154,6 +183,13 @@ impl SqliteStore {
     /// then left byte-identical.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
         let path = path.as_ref().to_owned();
+        let found = Sidecars::note(&path);
+        // Every connection of a failed open is closed when `open_file`
+        // returns; only then may what they left behind go.
+        Self::open_file(path, options).inspect_err(|_| found.remove_new())
+    }
+
+    fn open_file(path: PathBuf, options: SqliteOptions) -> Result<Self, OpenError> {
         schema::inspect_file(&path)?;
         let sqlite = |source| OpenError::Sqlite {
             path: path.clone(),
