@@ -1826,3 +1826,52 @@ pub async fn concurrent_follows_keep_counts_equal_to_edges(store: Store) {
     }
     assert_eq!(total_following, total_followers);
 }
+
+// ---------------------------------------------------------------------------
+// The cursor secret
+// ---------------------------------------------------------------------------
+
+/// The store's cursor secret is stable, not a constant anyone knows, and is
+/// what a facade signs cursors with by default: its cursors are accepted
+/// by another facade over the same store and refused under any other key.
+pub async fn cursor_secret_is_the_stores_own_and_signs_cursors_by_default(store: Store) {
+    let secret = store.cursor_secret();
+    assert_eq!(store.cursor_secret(), secret, "the secret changed");
+    assert_ne!(secret, [0; 16], "an all-zero secret");
+    assert_ne!(&secret, b"follow-cursor-v1", "a secret anyone knows");
+    let f = Fixture::new(store.clone());
+    f.register(&["alice", "bob", "carol"]).await;
+    f.follow("alice", "bob").await;
+    f.follow("alice", "carol").await;
+    let page = f
+        .graph
+        .following(&f.admin, "alice", &PageRequest::first().with_limit(1))
+        .await
+        .unwrap();
+    let cursor = page.next_cursor.expect("a second page");
+    let next = PageRequest::after(cursor).with_limit(1);
+    let same_store = Fixture::new(store.clone());
+    let rest = same_store
+        .graph
+        .following(&same_store.admin, "alice", &next)
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    let mut other_key = secret;
+    other_key[0] ^= 1;
+    for key in [other_key, *b"follow-cursor-v1"] {
+        let forger = Fixture::with(store.clone(), |b| b.cursor_key(key));
+        let refused = forger.graph.following(&forger.admin, "alice", &next).await;
+        assert_eq!(kind(refused), Some(ErrorKind::InvalidArgument));
+    }
+    // A host's own key still wins over the store's.
+    let host = Fixture::with(store, |b| b.cursor_key(other_key));
+    let page = host
+        .graph
+        .following(&host.admin, "alice", &PageRequest::first().with_limit(1))
+        .await
+        .unwrap();
+    let cursor = PageRequest::after(page.next_cursor.expect("a second page")).with_limit(1);
+    let refused = f.graph.following(&f.admin, "alice", &cursor).await;
+    assert_eq!(kind(refused), Some(ErrorKind::InvalidArgument));
+}

@@ -147,6 +147,7 @@ macro_rules! suite {
                 touch_and_stale_following_audit,
                 events_read_back_in_order_equal_the_changes,
                 events_after_position_is_exclusive,
+                cursor_secret_is_the_stores_own_and_signs_cursors_by_default,
             ]
             multi: [
                 concurrent_follows_keep_counts_equal_to_edges,

@@ -111,6 +111,8 @@ enum Location {
 /// joins its threads.
 pub struct SqliteStore {
     location: Location,
+    /// Read from the file when it opens ([`FollowStore::cursor_secret`]).
+    cursor_secret: [u8; 16],
     writer: Option<Sender<WriterJob>>,
     readers: Option<Sender<Job>>,
     /// Connections for reads on the caller's thread, empty in memory.
@@ -203,6 +205,7 @@ impl SqliteStore {
             .map_err(sqlite)?;
         schema::migrate(&mut conn).map_err(sqlite)?;
         schema::check_connection(&conn, &path)?;
+        let cursor_secret = schema::cursor_secret(&conn, &path)?;
 
         let open_reader = || -> Result<Connection, OpenError> {
             let reader = Connection::open_with_flags(
@@ -229,7 +232,7 @@ impl SqliteStore {
             inline.push(Mutex::new(conn));
         }
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<Job>();
-        let mut store = Self::start(Location::File(path.clone()), conn, &options)?;
+        let mut store = Self::start(Location::File(path.clone()), conn, cursor_secret, &options)?;
         for (i, mut conn) in readers.into_iter().enumerate() {
             let jobs = read_rx.clone();
             store.threads.push(spawn(
@@ -270,12 +273,14 @@ impl SqliteStore {
         configure(&conn, &path, &options)?;
         configure_writer(&conn, &path)?;
         schema::migrate(&mut conn).map_err(sqlite)?;
-        Self::start(Location::Memory, conn, &options)
+        let cursor_secret = schema::cursor_secret(&conn, &path)?;
+        Self::start(Location::Memory, conn, cursor_secret, &options)
     }
 
     fn start(
         location: Location,
         conn: Connection,
+        cursor_secret: [u8; 16],
         options: &SqliteOptions,
     ) -> Result<Self, OpenError> {
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -289,6 +294,7 @@ impl SqliteStore {
         })?;
         Ok(SqliteStore {
             location,
+            cursor_secret,
             writer: Some(tx),
             readers: None,
             inline: Vec::new(),
@@ -508,6 +514,10 @@ impl FollowStore for SqliteStore {
         let tenant = tenant.clone();
         self.read(move |conn| queries::events_after(conn, &tenant, after, limit))
             .await
+    }
+
+    fn cursor_secret(&self) -> [u8; 16] {
+        self.cursor_secret
     }
 }
 
