@@ -73,13 +73,24 @@ pub async fn counts(s: &Session, id: &str) -> Result<Output, Error> {
 }
 
 /// The change feed after a position, and the `--after` that goes on
-/// from the last event shown.
+/// from the last event shown when there are more.
 pub async fn events(s: &Session, after: Option<u64>, limit: Option<u32>) -> Result<Output, Error> {
-    let events = s
+    let asked = limit.unwrap_or(follow_core::DEFAULT_PAGE_LIMIT);
+    // One more than shown tells whether there are more; at the largest page
+    // a full page counts as "maybe more".
+    let fetch = limit.map_or(asked + 1, |l| {
+        if (1..follow_core::MAX_EVENT_LIMIT).contains(&l) {
+            l + 1
+        } else {
+            l
+        }
+    });
+    let mut events = s
         .graph
-        .events(&s.principal, after.map(EventPosition), limit)
+        .events(&s.principal, after.map(EventPosition), Some(fetch))
         .await?;
-    let asked = limit.unwrap_or(follow_core::DEFAULT_PAGE_LIMIT) as usize;
+    let more = events.len() >= asked as usize && (fetch == asked || events.len() > asked as usize);
+    events.truncate(asked as usize);
     let rows: Vec<[String; 5]> = events
         .iter()
         .map(|e| {
@@ -97,8 +108,7 @@ pub async fn events(s: &Session, after: Option<u64>, limit: Option<u32>) -> Resu
     } else {
         table(["POSITION", "KIND", "FOLLOWER", "TARGET", "AT"], &rows)
     };
-    // A full page may have more behind it; a short one is the end for now.
-    if let Some(last) = events.last().filter(|_| events.len() >= asked) {
+    if let Some(last) = events.last().filter(|_| more) {
         lines.push(format!(
             "more: repeat the command with --after {}",
             last.position

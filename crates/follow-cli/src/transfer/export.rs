@@ -69,9 +69,9 @@ fn summary_line(written: &Written) -> String {
 
 /// A write error on `path` (a closed pipe on standard output).
 fn write_failure(path: &Path, error: csv::Error) -> Failure {
-    match error.into_kind() {
-        csv::ErrorKind::Io(error) => Failure::write(path, &error),
-        other => Failure::file_message(path, format!("{}: {other:?}", path.display())),
+    match error.kind() {
+        csv::ErrorKind::Io(io) => Failure::write(path, io),
+        _ => Failure::file_message(path, format!("{}: {error}", path.display())),
     }
 }
 
