@@ -5,8 +5,9 @@
 //! everything that decides, and nothing that stores:
 //!
 //! - typed, validated ids ([`TenantId`], [`AccountId`], [`ChannelId`], [`NodeId`]);
-//! - the state machine ([`machine::transition`]) and the one place it is
-//!   applied inside a store's transaction ([`apply::apply_batch`]);
+//! - the state machine ([`machine::transition`]) and the one place a batch
+//!   is decided ([`write`]: a store loads the rows a batch names, core
+//!   decides, the store commits the change set);
 //! - principals and capabilities ([`Principal`]), per-tenant rate limits;
 //! - one error type ([`Error`]) with a stable code and HTTP status;
 //! - tamper-evident keyset cursors, events with store positions;
@@ -55,7 +56,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod apply;
 mod auth;
 mod command;
 mod cursor;
@@ -69,6 +69,7 @@ mod page;
 mod rate;
 mod store;
 mod time;
+pub mod write;
 
 pub use auth::{Capabilities, Capability, Principal, Role};
 pub use command::{Applied, Command, CommandResult, Outcome, WriteBatch};
@@ -77,7 +78,7 @@ pub use error::{Error, ErrorKind};
 pub use event::{Event, EventKind, EventPosition, NewEvent};
 pub use graph::{
     DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, ImportEdge,
-    ItemResult, MAX_ACTIVITY_AHEAD,
+    ItemResult, MAX_ACTIVITY_AHEAD, REMOVAL_CHUNK,
 };
 pub use id::{AccountId, ChannelId, MAX_ID_BYTES, NodeId, NodeKind, TenantId};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};

@@ -2,8 +2,8 @@
 //!
 //! [`transition`] is a pure function of the current edge, the reverse edge and
 //! a command. It answers the edge's next state, the rewrite of the reverse edge
-//! (its mutual mark), the count changes of both nodes and the event. Stores call
-//! it (through [`crate::apply`]) inside their own write and persist what it says.
+//! (its mutual mark), the count changes of both nodes and the event. Core
+//! decides (through [`crate::write`]) and stores persist what it says.
 
 use crate::{CountDelta, Edge, Error, ErrorKind, EventKind, Timestamp};
 

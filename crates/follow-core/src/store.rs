@@ -1,8 +1,8 @@
 //! The storage trait every adapter implements, and the values it reads.
 //!
 //! The trait is narrow on purpose: it persists and reads, and decides
-//! nothing. Writes go through [`crate::apply::apply_batch`] inside the store's
-//! transaction; the facade ([`crate::FollowGraph`]) does authorisation,
+//! nothing. Writes go load → decide → commit ([`crate::write`]): the store
+//! loads the rows a batch names, core decides, the store commits; the facade ([`crate::FollowGraph`]) does authorisation,
 //! validation, the clock, rate limits and cursors. There are no default
 //! methods: each one is a contract the conformance suite checks.
 
@@ -202,19 +202,25 @@ impl StaleEntry {
 /// failure says where it came from.
 #[async_trait]
 pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
-    /// Applies a batch atomically with [`crate::apply::apply_batch`].
+    /// Applies a batch atomically: load → decide → commit ([`crate::write`]).
     ///
     /// # Behavior
-    /// - Runs `apply_batch` inside one transaction and persists exactly what it
-    ///   says; returns its per-command results in request order.
+    /// - Loads the rows of [`crate::write::WritePlan::keys`] in one
+    ///   transaction, decides with [`crate::write::WritePlan::decide`],
+    ///   commits exactly the [`crate::write::ChangeSet`] it answers, and
+    ///   returns [`crate::write::Decision::into_results`] (one result per
+    ///   command, in request order).
     /// - All of the batch's changes, counts and events land, or none do.
-    /// - Event positions increase in commit order across the whole store.
+    /// - Event positions start at 1 and increase in commit order across the
+    ///   whole store (not per tenant): a reader that has seen position `p`
+    ///   never later sees a new event at or below `p`.
     /// - Concurrent batches are serialisable: each sees the others' effects
     ///   entirely or not at all.
     ///
     /// # Errors
-    /// What `apply_batch` answers as a whole (`not_found` for a missing
-    /// required actor), or a storage failure; either way nothing changed.
+    /// What `decide` answers as a whole (`not_found` for a missing required
+    /// actor, `internal` for counters that disagree with the edges), or a
+    /// storage failure; either way nothing changed.
     async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error>;
 
     /// Reads one node with its counts.

@@ -40,7 +40,7 @@ use std::fmt;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use follow_core::apply::apply_batch;
+use follow_core::write::WritePlan;
 use follow_core::{
     CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
     NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
@@ -60,6 +60,8 @@ use txn::MemoryTxn;
 pub struct MemoryStore {
     state: RwLock<State>,
     cursor_secret: secret::Secret,
+    /// Rows a commit writes before failing; see [`Self::failing_commits_after`].
+    fail_after: Option<usize>,
 }
 
 impl Default for MemoryStore {
@@ -74,6 +76,17 @@ impl MemoryStore {
         MemoryStore {
             state: RwLock::default(),
             cursor_secret: secret::Secret::random(),
+            fail_after: None,
+        }
+    }
+
+    /// An empty store whose every commit fails with `unavailable` after
+    /// writing `rows` rows of its change set: a testing aid that proves a
+    /// failed commit leaves nothing behind.
+    pub fn failing_commits_after(rows: usize) -> Self {
+        MemoryStore {
+            fail_after: Some(rows),
+            ..MemoryStore::default()
         }
     }
 
@@ -106,8 +119,12 @@ impl FollowStore for MemoryStore {
         } = &mut *state;
         let tenant = tenants.entry(batch.tenant.clone()).or_default();
         let mut txn = MemoryTxn::new(&batch.tenant, tenant, next_position);
-        match apply_batch(&mut txn, &batch) {
-            Ok(results) => Ok(results),
+        txn.fail_after(self.fail_after);
+        let plan = WritePlan::new(&batch);
+        let facts = txn.load(plan.keys())?;
+        let decision = plan.decide(facts)?;
+        match txn.commit(&decision.changes) {
+            Ok(positions) => decision.into_results(&positions),
             Err(error) => {
                 txn.roll_back();
                 Err(error)

@@ -294,6 +294,7 @@ impl<T: Entry> Seq<T> {
     }
 
     /// Every entry, in order.
+    #[cfg(test)]
     pub(crate) fn iter<'a>(&self, pool: &'a Pool<T>) -> SeqIter<'a, T> {
         self.after(pool, |_| Ordering::Greater)
     }

@@ -1,11 +1,9 @@
-//! `WriteTxn` over the locked state, with an undo log so a batch that fails
-//! as a whole leaves nothing behind.
+//! Loading a batch's rows from the locked state and committing its change
+//! set, with an undo log so a commit that fails part-way leaves nothing
+//! behind.
 
-use follow_core::apply::WriteTxn;
-use follow_core::{
-    AccountId, CountDelta, Edge, Error, Event, EventPosition, NewEvent, NodeId, NodeRecord,
-    TenantId, Timestamp,
-};
+use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys};
+use follow_core::{Edge, Error, Event, EventPosition, NewEvent, NodeRecord, TenantId};
 
 use crate::events::LogMark;
 use crate::tenant::{NodeInfo, Tenant};
@@ -33,6 +31,8 @@ pub(crate) struct MemoryTxn<'a> {
     tenant: &'a mut Tenant,
     next_position: &'a mut u64,
     undo: Vec<Undo>,
+    /// Rows the commit may write before it fails (rollback tests).
+    fail_after: Option<usize>,
     records: Vec<NodeInfo>,
     edges: Vec<Edge>,
     /// Where the outbox stood before this transaction's first event, and
@@ -82,6 +82,7 @@ impl<'a> MemoryTxn<'a> {
             tenant,
             next_position,
             undo: Vec::new(),
+            fail_after: None,
             records: Vec::new(),
             edges: Vec::new(),
             events_from: None,
@@ -139,7 +140,8 @@ impl<'a> MemoryTxn<'a> {
         self.set_info(node, Some(info))
     }
 
-    fn set_edge(&mut self, follower: &str, target: &str, edge: Option<Edge>) -> Result<(), Error> {
+    fn set_edge(&mut self, key: &EdgeKey, edge: Option<Edge>) -> Result<(), Error> {
+        let (follower, target) = (key.follower.as_str(), key.target.as_str());
         let follower = self
             .tenant
             .registered(follower)
@@ -160,11 +162,93 @@ impl<'a> MemoryTxn<'a> {
     }
 }
 
-impl WriteTxn for MemoryTxn<'_> {
-    fn node(&mut self, id: &NodeId) -> Result<Option<NodeRecord>, Error> {
-        match self.tenant.registered(id.as_str()) {
-            Some(node) => self.tenant.record(node),
-            None => Ok(None),
+impl MemoryTxn<'_> {
+    /// Makes [`Self::commit`] fail with `unavailable` after writing `rows`
+    /// rows, to prove that a failed commit leaves nothing behind.
+    pub(crate) fn fail_after(&mut self, rows: Option<usize>) {
+        self.fail_after = rows;
+    }
+
+    /// The stored rows of `keys`.
+    pub(crate) fn load(&self, keys: &Keys) -> Result<Facts, Error> {
+        let tenant = &*self.tenant;
+        let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
+        for id in &keys.nodes {
+            if let Some(record) = tenant
+                .registered(id.as_str())
+                .map(|node| tenant.record(node))
+                .transpose()?
+                .flatten()
+            {
+                facts.add_node(record);
+            }
+        }
+        for key in &keys.edges {
+            let edge = tenant
+                .registered(key.follower.as_str())
+                .zip(tenant.registered(key.target.as_str()))
+                .and_then(|(follower, target)| tenant.edge(follower, target));
+            if let Some(edge) = edge {
+                facts.add_edge(key.clone(), edge);
+            }
+        }
+        Ok(facts)
+    }
+
+    /// Writes a change set in its documented order and answers the
+    /// positions of its events. On an error the caller rolls back.
+    pub(crate) fn commit(&mut self, changes: &ChangeSet) -> Result<Vec<EventPosition>, Error> {
+        for key in &changes.edge_deletes {
+            self.row_written()?;
+            self.set_edge(key, None)?;
+        }
+        for id in &changes.node_deletes {
+            self.row_written()?;
+            let node = self
+                .tenant
+                .registered(id.as_str())
+                .ok_or_else(|| not_registered(id.as_str()))?;
+            self.set_info(node, None)?;
+        }
+        for record in &changes.node_inserts {
+            self.row_written()?;
+            self.insert_node(record)?;
+        }
+        for (key, edge) in &changes.edge_puts {
+            self.row_written()?;
+            self.set_edge(key, Some(*edge))?;
+        }
+        for update in &changes.node_updates {
+            self.row_written()?;
+            self.update(update.id.as_str(), |info| {
+                info.set_counts(info.counts().apply(update.counts)?)?;
+                if let Some(at) = update.last_active {
+                    info.set_last_active(at);
+                }
+                Ok(())
+            })?;
+        }
+        changes
+            .events
+            .iter()
+            .map(|event| {
+                self.row_written()?;
+                Ok(self.append_event(event.clone())?.position)
+            })
+            .collect()
+    }
+
+    /// Counts one row against [`Self::fail_after`].
+    fn row_written(&mut self) -> Result<(), Error> {
+        match &mut self.fail_after {
+            Some(0) => Err(Error::unavailable(
+                "memory store: injected failure part-way through a commit",
+            )),
+            Some(left) => {
+                *left -= 1;
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 
@@ -176,61 +260,6 @@ impl WriteTxn for MemoryTxn<'_> {
         }
         info.set_counts(record.counts)?;
         self.set_info(node, Some(info))
-    }
-
-    fn delete_node(&mut self, id: &NodeId) -> Result<(), Error> {
-        let node = self
-            .tenant
-            .registered(id.as_str())
-            .ok_or_else(|| not_registered(id.as_str()))?;
-        self.set_info(node, None)
-    }
-
-    fn set_last_active(&mut self, id: &NodeId, at: Timestamp) -> Result<(), Error> {
-        self.update(id.as_str(), |info| {
-            info.set_last_active(at);
-            Ok(())
-        })
-    }
-
-    fn edge(&mut self, follower: &AccountId, target: &NodeId) -> Result<Option<Edge>, Error> {
-        let tenant = &*self.tenant;
-        Ok(tenant
-            .registered(follower.as_str())
-            .zip(tenant.registered(target.as_str()))
-            .and_then(|(follower, target)| tenant.edge(follower, target)))
-    }
-
-    fn put_edge(&mut self, follower: &AccountId, target: &NodeId, edge: Edge) -> Result<(), Error> {
-        self.set_edge(follower.as_str(), target.as_str(), Some(edge))
-    }
-
-    fn delete_edge(&mut self, follower: &AccountId, target: &NodeId) -> Result<(), Error> {
-        self.set_edge(follower.as_str(), target.as_str(), None)
-    }
-
-    fn add_counts(&mut self, id: &NodeId, delta: CountDelta) -> Result<(), Error> {
-        self.update(id.as_str(), |info| {
-            let counts = info.counts().apply(delta)?;
-            info.set_counts(counts)
-        })
-    }
-
-    fn edges_touching(&mut self, id: &NodeId) -> Result<Vec<(AccountId, NodeId)>, Error> {
-        let Some(node) = self.tenant.registered(id.as_str()) else {
-            return Ok(Vec::new());
-        };
-        self.tenant
-            .edges_touching(node)
-            .into_iter()
-            .map(|(follower, target)| {
-                let follower = self.tenant.node_id(follower)?;
-                Ok((
-                    follower.require_account("follower")?,
-                    self.tenant.node_id(target)?,
-                ))
-            })
-            .collect()
     }
 
     fn append_event(&mut self, event: NewEvent) -> Result<Event, Error> {
@@ -250,7 +279,8 @@ impl WriteTxn for MemoryTxn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use follow_core::{EventKind, ListKind};
+    use follow_core::write::NodeUpdate;
+    use follow_core::{AccountId, CountDelta, EventKind, ListKind, NodeId, Timestamp};
 
     type Snapshot = (Vec<String>, Vec<String>, Vec<String>);
 
@@ -307,6 +337,13 @@ mod tests {
         assert_eq!(std::mem::size_of::<Undo>(), 16);
     }
 
+    fn key(follower: &str, target: &str) -> Result<EdgeKey, Error> {
+        Ok(EdgeKey::new(
+            AccountId::new(follower)?,
+            NodeId::new(target)?,
+        ))
+    }
+
     #[test]
     fn a_rolled_back_batch_leaves_every_list_record_and_event_as_it_was() -> Result<(), Error> {
         let tenant_id = TenantId::new("acme")?;
@@ -314,61 +351,85 @@ mod tests {
         let mut position = 0;
         let [alice, bob, carol, dave] = ["alice", "bob", "carol", "dave"].map(NodeId::new);
         let (alice, bob, carol, dave) = (alice?, bob?, carol?, dave?);
-        let alice_account = AccountId::new("alice")?;
-        let bob_account = AccountId::new("bob")?;
-        let dave_account = AccountId::new("dave")?;
-        {
-            let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
-            for node in [&alice, &bob, &carol] {
-                txn.insert_node(&NodeRecord::new(node.clone(), at(1)?))?;
-            }
-            txn.put_edge(&alice_account, &bob, Edge::new(at(5)?))?;
-            txn.put_edge(&bob_account, &carol, Edge::new(at(5)?))?;
-            let one = CountDelta {
+        let mut first = ChangeSet::empty(tenant_id.clone());
+        first.node_inserts = [&alice, &bob, &carol]
+            .map(|node| Ok::<_, Error>(NodeRecord::new(node.clone(), at(1)?)))
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        first.edge_puts = vec![
+            (key("alice", "bob")?, Edge::new(at(5)?)),
+            (key("bob", "carol")?, Edge::new(at(5)?)),
+        ];
+        first.node_updates = vec![NodeUpdate {
+            id: alice.clone(),
+            counts: CountDelta {
                 following: 1,
                 ..CountDelta::default()
-            };
-            txn.add_counts(&alice, one)?;
-            txn.append_event(event(EventKind::Followed, "alice", "bob", 5)?)?;
-        }
+            },
+            last_active: None,
+        }];
+        first.events = vec![event(EventKind::Followed, "alice", "bob", 5)?];
+        MemoryTxn::new(&tenant_id, &mut tenant, &mut position).commit(&first)?;
         let before = snapshot(&tenant, &tenant_id)?;
         let position_before = position;
 
-        let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
-        txn.insert_node(&NodeRecord::new(dave.clone(), at(9)?))?;
-        txn.put_edge(&dave_account, &alice, Edge::new(at(9)?))?;
         let mutual = Edge {
             since: at(9)?,
             muted: true,
             mutual_since: Some(at(9)?),
         };
-        txn.put_edge(&bob_account, &alice, mutual)?;
-        txn.put_edge(
-            &alice_account,
-            &bob,
-            Edge {
-                mutual_since: Some(at(9)?),
-                ..Edge::new(at(5)?)
+        let mut second = ChangeSet::empty(tenant_id.clone());
+        second.edge_deletes = vec![key("bob", "carol")?];
+        second.node_deletes = vec![carol.clone()];
+        second.node_inserts = vec![NodeRecord::new(dave.clone(), at(9)?)];
+        second.edge_puts = vec![
+            (
+                key("alice", "bob")?,
+                Edge {
+                    mutual_since: Some(at(9)?),
+                    ..Edge::new(at(5)?)
+                },
+            ),
+            (key("bob", "alice")?, mutual),
+            (key("dave", "alice")?, Edge::new(at(9)?)),
+        ];
+        second.node_updates = vec![
+            NodeUpdate {
+                id: alice.clone(),
+                counts: CountDelta {
+                    followers: 2,
+                    mutual: 1,
+                    ..CountDelta::default()
+                },
+                last_active: None,
             },
-        )?;
-        txn.add_counts(
-            &alice,
-            CountDelta {
-                followers: 2,
-                mutual: 1,
-                ..CountDelta::default()
+            NodeUpdate {
+                id: bob.clone(),
+                counts: CountDelta::default(),
+                last_active: Some(at(9)?),
             },
-        )?;
-        txn.set_last_active(&bob, at(9)?)?;
-        txn.delete_edge(&bob_account, &carol)?;
-        txn.delete_node(&carol)?;
+        ];
         for kind in [EventKind::Followed, EventKind::Muted, EventKind::Unfollowed] {
-            txn.append_event(event(kind, "bob", "alice", 9)?)?;
+            second.events.push(event(kind, "bob", "alice", 9)?);
         }
-        txn.roll_back();
-
-        assert_eq!(snapshot(&tenant, &tenant_id)?, before);
-        assert_eq!(position, position_before);
+        // Every prefix of the commit, and the whole of it, rolls back.
+        for rows in (0..second.len()).map(Some).chain([None]) {
+            let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
+            txn.fail_after(rows);
+            let committed = txn.commit(&second);
+            assert_eq!(
+                committed.is_ok(),
+                rows.is_none(),
+                "failing after {rows:?} rows"
+            );
+            txn.roll_back();
+            assert_eq!(
+                snapshot(&tenant, &tenant_id)?,
+                before,
+                "after {rows:?} rows"
+            );
+            assert_eq!(position, position_before);
+        }
         Ok(())
     }
 }

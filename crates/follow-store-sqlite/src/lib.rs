@@ -43,10 +43,11 @@
 mod codec;
 mod error;
 mod queries;
+mod rows;
 mod schema;
 mod store;
-mod txn;
 mod verify;
+mod write;
 mod writer;
 
 pub use error::OpenError;

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec;
 use crate::error::map_sql;
-use crate::txn::{NODE_COLUMNS, NodeRow, read_edge, read_node};
+use crate::rows::{NODE_COLUMNS, NodeRow, read_edge, read_node};
 
 /// Runs `f` inside one read transaction (a snapshot).
 pub(crate) fn snapshot<T>(

@@ -51,6 +51,10 @@ pub struct SqliteOptions {
     /// A read never waits for one: when none is free, or the database is
     /// busy, it goes to the reader threads. Ignored in memory.
     pub inline_readers: usize,
+    /// A testing aid: every batch's commit fails with `unavailable` after
+    /// writing this many rows of its change set, to prove that a failed
+    /// commit leaves nothing behind (default `None`: never).
+    pub fail_commits_after: Option<usize>,
 }
 
 /// The most others a `pairs` read may ask about and still run on the
@@ -65,6 +69,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(30),
             max_group: 512,
             inline_readers: 4,
+            fail_commits_after: None,
         }
     }
 }
@@ -284,13 +289,13 @@ impl SqliteStore {
         options: &SqliteOptions,
     ) -> Result<Self, OpenError> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let max_group = options.max_group;
+        let (max_group, fail_after) = (options.max_group, options.fail_commits_after);
         let path = match &location {
             Location::File(p) => p.clone(),
             Location::Memory => PathBuf::from(":memory:"),
         };
         let thread = spawn("follow-sqlite-writer", &path, move || {
-            writer::run(conn, rx, max_group);
+            writer::run(conn, rx, max_group, fail_after);
         })?;
         Ok(SqliteStore {
             location,

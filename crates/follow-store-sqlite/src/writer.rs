@@ -2,18 +2,18 @@
 //!
 //! The writer blocks for one job, then drains whatever else is queued (up to
 //! a bound) and commits all the queued batches in one transaction, each
-//! inside its own savepoint: a batch whose `apply_batch` fails as a whole
-//! rolls back only its savepoint. Callers are answered only after `COMMIT`
+//! inside its own savepoint: a batch that fails as a whole (its decision or
+//! its commit) rolls back only its savepoint. Callers are answered only after `COMMIT`
 //! returns, that is once the group is durable at the configured level.
 
 use crossbeam_channel::Receiver;
-use follow_core::apply::apply_batch_staged;
+use follow_core::write::WritePlan;
 use follow_core::{CommandResult, Error, WriteBatch};
 use futures::channel::oneshot;
 use rusqlite::Connection;
 
 use crate::error::map_sql;
-use crate::txn::SqlTxn;
+use crate::write::{Fault, commit, load};
 
 /// Work run on a connection, answering through its own channel.
 pub(crate) type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -36,7 +36,12 @@ pub(crate) enum WriterJob {
 }
 
 /// Runs the writer until every sender is gone.
-pub(crate) fn run(mut conn: Connection, jobs: Receiver<WriterJob>, max_group: usize) {
+pub(crate) fn run(
+    mut conn: Connection,
+    jobs: Receiver<WriterJob>,
+    max_group: usize,
+    fail_after: Option<usize>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut writes = Vec::new();
         let mut exclusive = Vec::new();
@@ -54,7 +59,7 @@ pub(crate) fn run(mut conn: Connection, jobs: Receiver<WriterJob>, max_group: us
             taken += 1;
         }
         if !writes.is_empty() {
-            commit_group(&conn, writes);
+            commit_group(&conn, writes, fail_after);
         }
         for job in exclusive {
             job(&mut conn);
@@ -63,8 +68,12 @@ pub(crate) fn run(mut conn: Connection, jobs: Receiver<WriterJob>, max_group: us
 }
 
 /// Commits one group and answers every caller in it.
-fn commit_group(conn: &Connection, writes: Vec<(WriteBatch, WriteReply)>) {
-    match apply_group(conn, &writes) {
+fn commit_group(
+    conn: &Connection,
+    writes: Vec<(WriteBatch, WriteReply)>,
+    fail_after: Option<usize>,
+) {
+    match apply_group(conn, &writes, fail_after) {
         Ok(results) => {
             for ((_, reply), result) in writes.into_iter().zip(results) {
                 // A caller that went away needs no answer.
@@ -86,16 +95,13 @@ fn commit_group(conn: &Connection, writes: Vec<(WriteBatch, WriteReply)>) {
 fn apply_group(
     conn: &Connection,
     writes: &[(WriteBatch, WriteReply)],
+    fail_after: Option<usize>,
 ) -> Result<Vec<Result<Vec<CommandResult>, Error>>, Error> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(map_sql)?;
     let mut results = Vec::with_capacity(writes.len());
     for (batch, _) in writes {
         conn.execute_batch("SAVEPOINT batch").map_err(map_sql)?;
-        let mut txn = SqlTxn {
-            conn,
-            tenant: &batch.tenant,
-        };
-        match apply_batch_staged(&mut txn, batch) {
+        match apply_batch(conn, batch, &mut Fault::after(fail_after)) {
             Ok(result) => {
                 conn.execute_batch("RELEASE batch").map_err(map_sql)?;
                 results.push(Ok(result));
@@ -109,4 +115,17 @@ fn apply_group(
     }
     conn.execute_batch("COMMIT").map_err(map_sql)?;
     Ok(results)
+}
+
+/// Load → decide → commit of one batch inside the open savepoint.
+fn apply_batch(
+    conn: &Connection,
+    batch: &WriteBatch,
+    fault: &mut Fault,
+) -> Result<Vec<CommandResult>, Error> {
+    let plan = WritePlan::new(batch);
+    let facts = load(conn, &batch.tenant, plan.keys())?;
+    let decision = plan.decide(facts)?;
+    let positions = commit(conn, &decision.changes, fault)?;
+    decision.into_results(&positions)
 }

@@ -84,12 +84,24 @@ fn check_every_case(store: &SqliteStore) {
     let ce = both_paths(store, CHANNEL, "erin").unwrap();
     assert!(ce.exists && ce.outgoing.is_none() && !ce.incoming);
     assert!(both_paths(store, "ghost", CHANNEL).is_none());
-    // After a removal the cascade leaves no edge behind.
-    block_on(store.write(batch(
+    // A node goes once its edges are gone, and reads leave it behind.
+    let account = |id| follow_core::AccountId::new(id).unwrap();
+    let results = block_on(store.write(batch(
         1,
-        vec![follow_core::Command::Remove { node: node("bob") }],
+        vec![
+            follow_core::Command::Unfollow {
+                follower: account("alice"),
+                target: node("bob"),
+            },
+            follow_core::Command::Unfollow {
+                follower: account("bob"),
+                target: node(CHANNEL),
+            },
+            follow_core::Command::Remove { node: node("bob") },
+        ],
     )))
     .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert!(!both_paths(store, "alice", "bob").unwrap().exists);
     assert!(both_paths(store, "bob", "alice").is_none());
 }

@@ -27,18 +27,6 @@ impl FollowGraph {
             .await
     }
 
-    /// Removes a node and every edge touching it, emitting an `unfollowed`
-    /// event for each edge. Removing an absent node is `unchanged`. Needs
-    /// `admin`; a bound principal may remove only its own account.
-    pub async fn remove<'p>(
-        &self,
-        principal: impl Into<Option<&'p Principal>>,
-        id: &str,
-    ) -> Result<Applied, Error> {
-        self.node_command(principal.into(), id, |node| Command::Remove { node })
-            .await
-    }
-
     /// `actor` follows `target`. Following again is `unchanged` and keeps the
     /// mute flag. Needs `send`.
     ///

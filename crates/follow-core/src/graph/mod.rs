@@ -11,6 +11,7 @@
 mod batch;
 mod commands;
 mod queries;
+mod removal;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 pub use batch::{ImportEdge, ItemResult};
 pub use commands::MAX_ACTIVITY_AHEAD;
+pub use removal::REMOVAL_CHUNK;
 
 use crate::auth::authenticated;
 use crate::cursor::CursorCodec;

@@ -136,23 +136,6 @@ impl Tenant {
         Ok(old)
     }
 
-    /// Every (follower, target) with `node` at either end.
-    pub(crate) fn edges_touching(&self, node: u32) -> Vec<(u32, u32)> {
-        let Some(slot) = self.slot(node) else {
-            return Vec::new();
-        };
-        let out = slot
-            .following
-            .iter(&self.out_pool)
-            .map(|e| (node, e.target));
-        let into = slot
-            .back
-            .iter(&self.back_pool)
-            .take_while(|e| e.is_follower())
-            .map(|e| (e.node, node));
-        out.chain(into).collect()
-    }
-
     /// `subject`'s list in display order, strictly after `after`.
     pub(crate) fn walk<'a>(
         &'a self,

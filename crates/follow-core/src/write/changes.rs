@@ -1,0 +1,84 @@
+//! What a decided batch asks a store to persist.
+
+use super::EdgeKey;
+use crate::{CountDelta, Edge, NewEvent, NodeId, NodeRecord, TenantId, Timestamp};
+
+/// A change to a node that was registered before the batch and still is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeUpdate {
+    /// The node.
+    pub id: NodeId,
+    /// Added to its counters. Apply it as `count = count + delta` in the
+    /// store: never read, add and write back, which loses concurrent
+    /// changes.
+    pub counts: CountDelta,
+    /// Its new last activity, when it changed (it only moves forward).
+    pub last_active: Option<Timestamp>,
+}
+
+/// Every row a batch changes, each list sorted by key, and its events.
+///
+/// A store commits all of it atomically, in the field order: edge deletes,
+/// node deletes, node inserts, edge puts, node updates, events. In that
+/// order every node a stored edge touches is registered after each step,
+/// and a node is deleted only once no edge touches it (a node removed and
+/// registered again in one batch appears in both `node_deletes` and
+/// `node_inserts`; an edge removed and created again, in both
+/// `edge_deletes` and `edge_puts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSet {
+    /// The tenant of every row.
+    pub tenant: TenantId,
+    /// Edges present before, to delete.
+    pub edge_deletes: Vec<EdgeKey>,
+    /// Nodes registered before, to delete; no edge touches them once the
+    /// edge deletes are done.
+    pub node_deletes: Vec<NodeId>,
+    /// Nodes to register, as whole records (counters included).
+    pub node_inserts: Vec<NodeRecord>,
+    /// Edges to create or replace (new follows, mute flags, mutual marks).
+    pub edge_puts: Vec<(EdgeKey, Edge)>,
+    /// Counter changes and activity of nodes registered before and after.
+    pub node_updates: Vec<NodeUpdate>,
+    /// The events, in the order the commands caused them. The store places
+    /// them in its order (positions start at 1, increase in commit order
+    /// across the whole store, are never reused) and hands the positions to
+    /// [`super::Decision::into_results`].
+    pub events: Vec<NewEvent>,
+}
+
+impl ChangeSet {
+    /// An empty change set of `tenant`.
+    pub fn empty(tenant: TenantId) -> Self {
+        ChangeSet {
+            tenant,
+            edge_deletes: Vec::new(),
+            node_deletes: Vec::new(),
+            node_inserts: Vec::new(),
+            edge_puts: Vec::new(),
+            node_updates: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Whether committing it would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.edge_deletes.is_empty()
+            && self.node_deletes.is_empty()
+            && self.node_inserts.is_empty()
+            && self.edge_puts.is_empty()
+            && self.node_updates.is_empty()
+            && self.events.is_empty()
+    }
+
+    /// How many rows and events it writes: what a store that injects
+    /// faults counts, and a measure of a commit's size.
+    pub fn len(&self) -> usize {
+        self.edge_deletes.len()
+            + self.node_deletes.len()
+            + self.node_inserts.len()
+            + self.edge_puts.len()
+            + self.node_updates.len()
+            + self.events.len()
+    }
+}

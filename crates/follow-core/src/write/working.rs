@@ -1,0 +1,212 @@
+//! The batch's working copy of the rows it named: read from the loaded
+//! facts, changed by the rules, turned into a [`ChangeSet`] at the end.
+
+use std::collections::HashMap;
+
+use super::{ChangeSet, EdgeKey, Facts, Keys, NodeUpdate};
+use crate::{CountDelta, Counts, Edge, Error, NewEvent, NodeId, NodeRecord, TenantId, Timestamp};
+
+/// One row as the batch sees it.
+#[derive(Debug)]
+struct Slot<T> {
+    /// As loaded.
+    before: Option<T>,
+    /// Now.
+    now: Option<T>,
+    /// Whether the row was deleted at some point of the batch: a row present
+    /// before that is deleted and created again is written as both.
+    vanished: bool,
+}
+
+impl<T> Slot<T> {
+    fn new(before: Option<T>, now: Option<T>) -> Self {
+        Slot {
+            before,
+            now,
+            vanished: false,
+        }
+    }
+
+    fn set(&mut self, value: Option<T>) {
+        if value.is_none() && self.before.is_some() {
+            self.vanished = true;
+        }
+        self.now = value;
+    }
+}
+
+/// The rows of one batch; see the module docs.
+#[derive(Debug)]
+pub(super) struct Working {
+    nodes: HashMap<NodeId, Slot<NodeRecord>>,
+    edges: HashMap<EdgeKey, Slot<Edge>>,
+    events: Vec<NewEvent>,
+}
+
+fn unnamed(what: &str, key: &dyn std::fmt::Display) -> Error {
+    Error::internal(format!(
+        "the decision read {what} {key}, which the batch's keys do not name"
+    ))
+}
+
+impl Working {
+    /// A slot for every key, holding what `facts` has for it.
+    pub(super) fn new(keys: &Keys, mut facts: Facts) -> Self {
+        let nodes = keys
+            .nodes
+            .iter()
+            .map(|id| {
+                let row = facts.nodes.remove(id);
+                (id.clone(), Slot::new(row.clone(), row))
+            })
+            .collect();
+        let edges = keys
+            .edges
+            .iter()
+            .map(|key| {
+                let row = facts.edges.remove(key);
+                (key.clone(), Slot::new(row, row))
+            })
+            .collect();
+        Working {
+            nodes,
+            edges,
+            events: Vec::new(),
+        }
+    }
+
+    fn node_slot(&mut self, id: &NodeId) -> Result<&mut Slot<NodeRecord>, Error> {
+        self.nodes.get_mut(id).ok_or_else(|| unnamed("node", id))
+    }
+
+    fn edge_slot(&mut self, key: &EdgeKey) -> Result<&mut Slot<Edge>, Error> {
+        self.edges.get_mut(key).ok_or_else(|| unnamed("edge", key))
+    }
+
+    /// The node as the batch sees it.
+    pub(super) fn node(&mut self, id: &NodeId) -> Result<Option<&NodeRecord>, Error> {
+        Ok(self.node_slot(id)?.now.as_ref())
+    }
+
+    /// Registers an absent node.
+    pub(super) fn insert_node(&mut self, node: NodeRecord) -> Result<(), Error> {
+        let id = node.id.clone();
+        self.node_slot(&id)?.set(Some(node));
+        Ok(())
+    }
+
+    /// Deletes a node no edge touches.
+    pub(super) fn delete_node(&mut self, id: &NodeId) -> Result<(), Error> {
+        self.node_slot(id)?.set(None);
+        Ok(())
+    }
+
+    /// The node's record, which must be registered.
+    fn record_mut(&mut self, id: &NodeId) -> Result<&mut NodeRecord, Error> {
+        self.node_slot(id)?
+            .now
+            .as_mut()
+            .ok_or_else(|| Error::internal(format!("node {id} is not registered")))
+    }
+
+    /// Sets a registered node's last activity.
+    pub(super) fn set_last_active(&mut self, id: &NodeId, at: Timestamp) -> Result<(), Error> {
+        self.record_mut(id)?.last_active = Some(at);
+        Ok(())
+    }
+
+    /// Adds `delta` to a registered node's counters.
+    ///
+    /// # Errors
+    /// `internal` when a counter would go below zero: the stored counters
+    /// disagree with the edges.
+    pub(super) fn add_counts(&mut self, id: &NodeId, delta: CountDelta) -> Result<(), Error> {
+        let record = self.record_mut(id)?;
+        record.counts = record.counts.apply(delta)?;
+        Ok(())
+    }
+
+    /// The edge as the batch sees it.
+    pub(super) fn edge(&mut self, key: &EdgeKey) -> Result<Option<Edge>, Error> {
+        Ok(self.edge_slot(key)?.now)
+    }
+
+    /// Creates or replaces an edge.
+    pub(super) fn put_edge(&mut self, key: &EdgeKey, edge: Edge) -> Result<(), Error> {
+        self.edge_slot(key)?.set(Some(edge));
+        Ok(())
+    }
+
+    /// Deletes an edge.
+    pub(super) fn delete_edge(&mut self, key: &EdgeKey) -> Result<(), Error> {
+        self.edge_slot(key)?.set(None);
+        Ok(())
+    }
+
+    /// Appends an event; answers its index among the batch's events.
+    pub(super) fn append_event(&mut self, event: NewEvent) -> usize {
+        self.events.push(event);
+        self.events.len() - 1
+    }
+
+    /// The change set that takes the loaded rows to the working ones.
+    pub(super) fn into_changes(self, tenant: TenantId) -> ChangeSet {
+        let mut changes = ChangeSet::empty(tenant);
+        let mut nodes: Vec<(NodeId, Slot<NodeRecord>)> = self.nodes.into_iter().collect();
+        nodes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (id, slot) in nodes {
+            match (slot.before, slot.now) {
+                (Some(_), now) if slot.vanished => {
+                    changes.node_deletes.push(id);
+                    changes.node_inserts.extend(now);
+                }
+                (Some(_), None) => changes.node_deletes.push(id),
+                (None, Some(now)) => changes.node_inserts.push(now),
+                (Some(before), Some(now)) => {
+                    let update = NodeUpdate {
+                        counts: difference(before.counts, now.counts),
+                        last_active: now
+                            .last_active
+                            .filter(|_| now.last_active != before.last_active),
+                        id,
+                    };
+                    if !update.counts.is_zero() || update.last_active.is_some() {
+                        changes.node_updates.push(update);
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        let mut edges: Vec<(EdgeKey, Slot<Edge>)> = self.edges.into_iter().collect();
+        edges.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (key, slot) in edges {
+            if slot.vanished {
+                changes.edge_deletes.push(key.clone());
+            }
+            match slot.now {
+                Some(now) if slot.vanished || slot.before != Some(now) => {
+                    changes.edge_puts.push((key, now));
+                }
+                _ => {}
+            }
+        }
+        changes.events = self.events;
+        changes
+    }
+}
+
+/// `after - before`, counter by counter. Counters stay far below `i64::MAX`
+/// (they count edges), so the casts cannot wrap on any real graph; a
+/// saturated value would fail the store's own checks rather than wrap.
+fn difference(before: Counts, after: Counts) -> CountDelta {
+    let diff = |b: u64, a: u64| -> i64 {
+        let a = i64::try_from(a).unwrap_or(i64::MAX);
+        let b = i64::try_from(b).unwrap_or(i64::MAX);
+        a.saturating_sub(b)
+    };
+    CountDelta {
+        following: diff(before.following, after.following),
+        followers: diff(before.followers, after.followers),
+        mutual: diff(before.mutual, after.mutual),
+    }
+}

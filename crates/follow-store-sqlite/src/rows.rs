@@ -1,0 +1,90 @@
+//! Node and edge rows: reading one, and decoding its columns.
+
+use follow_core::{Edge, Error, NodeId, NodeRecord, TenantId};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::codec;
+use crate::error::map_sql;
+
+/// The columns of a node row after its id, as `NODE_COLUMNS` lists them.
+pub(crate) struct NodeRow {
+    registered_at: i64,
+    last_active: Option<i64>,
+    counts: (i64, i64, i64),
+}
+
+/// The columns [`NodeRow`] reads, in order.
+pub(crate) const NODE_COLUMNS: &str = "registered_at, last_active, following, followers, mutual";
+
+impl NodeRow {
+    /// Reads the node columns starting at column `first`.
+    pub(crate) fn read(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(NodeRow {
+            registered_at: row.get(first)?,
+            last_active: row.get(first + 1)?,
+            counts: (
+                row.get(first + 2)?,
+                row.get(first + 3)?,
+                row.get(first + 4)?,
+            ),
+        })
+    }
+
+    /// Decodes the row into the record of node `id`.
+    pub(crate) fn into_record(self, id: NodeId) -> Result<NodeRecord, Error> {
+        let (following, followers, mutual) = self.counts;
+        Ok(NodeRecord {
+            id,
+            registered_at: codec::timestamp(self.registered_at)?,
+            last_active: self.last_active.map(codec::timestamp).transpose()?,
+            counts: codec::counts(following, followers, mutual)?,
+        })
+    }
+}
+
+/// Reads one node with its counts.
+pub(crate) fn read_node(
+    conn: &Connection,
+    tenant: &TenantId,
+    id: &NodeId,
+) -> Result<Option<NodeRecord>, Error> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {NODE_COLUMNS} FROM nodes WHERE tenant = ?1 AND id = ?2"
+        ))
+        .and_then(|mut s| {
+            s.query_row(params![tenant.as_str(), id.as_str()], |r| {
+                NodeRow::read(r, 0)
+            })
+            .optional()
+        })
+        .map_err(map_sql)?;
+    row.map(|row| row.into_record(id.clone())).transpose()
+}
+
+/// Reads the edge follower → target.
+pub(crate) fn read_edge(
+    conn: &Connection,
+    tenant: &TenantId,
+    follower: &str,
+    target: &str,
+) -> Result<Option<Edge>, Error> {
+    let row = conn
+        .prepare_cached(
+            "SELECT since, muted, mutual_since FROM edges
+             WHERE tenant = ?1 AND follower = ?2 AND target = ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![tenant.as_str(), follower, target], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .optional()
+        })
+        .map_err(map_sql)?;
+    row.map(|(since, muted, mutual)| codec::edge(since, muted, mutual))
+        .transpose()
+}
