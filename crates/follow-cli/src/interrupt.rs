@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::failure::INTERRUPTED_EXIT;
-
 /// Whether Ctrl-C was pressed since [`Interrupt::watch`].
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt(Arc<AtomicBool>);
@@ -20,6 +18,8 @@ impl Interrupt {
         #[cfg(unix)]
         {
             use signal_hook::consts::SIGINT;
+
+            use crate::failure::INTERRUPTED_EXIT;
             // Registered first, so it runs first: on a second Ctrl-C the flag
             // is already set and the process exits right away.
             let _ = signal_hook::flag::register_conditional_shutdown(
