@@ -392,5 +392,10 @@ macro_rules! __cases {
                 model commands_applied_twice_are_idempotent,
             ],
         }
+        pub mod cursor_secret {
+            use super::*;
+            $case!(current cursor_secret cursor_secret_is_the_stores_own_and_signs_cursors_by_default);
+            $case!(factory cursor_secret each_store_has_its_own_cursor_secret);
+        }
     };
 }
