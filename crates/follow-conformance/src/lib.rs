@@ -387,15 +387,14 @@ macro_rules! __cases {
                 current events_after_answers_at_most_limit,
                 multi a_tailing_reader_never_skips_or_repeats_a_position,
             ],
+            cursor_secret: [
+                current cursor_secret_is_the_stores_own_and_signs_cursors_by_default,
+                factory each_store_has_its_own_cursor_secret,
+            ],
             model: [
                 model model_matches_reference,
                 model commands_applied_twice_are_idempotent,
             ],
-        }
-        pub mod cursor_secret {
-            use super::*;
-            $case!(current cursor_secret cursor_secret_is_the_stores_own_and_signs_cursors_by_default);
-            $case!(factory cursor_secret each_store_has_its_own_cursor_secret);
         }
     };
 }
