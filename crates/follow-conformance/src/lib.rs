@@ -265,7 +265,10 @@ pub fn cases<F: StoreFactory>() -> Vec<(CaseName, fn())> {
         (current $method:ident $rule:ident) => {
             (|| {
                 run::<F, _>(
-                    CaseName { method: stringify!($method), rule: stringify!($rule) },
+                    CaseName {
+                        method: stringify!($method),
+                        rule: stringify!($rule),
+                    },
                     false,
                     cases::$method::$rule,
                 )
@@ -274,7 +277,10 @@ pub fn cases<F: StoreFactory>() -> Vec<(CaseName, fn())> {
         (multi $method:ident $rule:ident) => {
             (|| {
                 run::<F, _>(
-                    CaseName { method: stringify!($method), rule: stringify!($rule) },
+                    CaseName {
+                        method: stringify!($method),
+                        rule: stringify!($rule),
+                    },
                     true,
                     cases::$method::$rule,
                 )
@@ -283,7 +289,10 @@ pub fn cases<F: StoreFactory>() -> Vec<(CaseName, fn())> {
         (factory $method:ident $rule:ident) => {
             (|| {
                 run_factory::<F, _>(
-                    CaseName { method: stringify!($method), rule: stringify!($rule) },
+                    CaseName {
+                        method: stringify!($method),
+                        rule: stringify!($rule),
+                    },
                     cases::$method::$rule::<F>,
                 )
             }) as fn()

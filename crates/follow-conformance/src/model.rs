@@ -323,10 +323,7 @@ pub fn initial_model() -> BoxedStrategy<Model> {
         (
             proptest::collection::vec(proptest::bool::weighted(0.85), NODES.len()),
             proptest::collection::vec(
-                (
-                    proptest::bool::weighted(0.5),
-                    proptest::bool::weighted(0.5),
-                ),
+                (proptest::bool::weighted(0.5), proptest::bool::weighted(0.5)),
                 CHANNEL_INDEX * NODES.len(),
             ),
         )
