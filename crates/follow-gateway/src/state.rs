@@ -152,7 +152,7 @@ impl AppState {
             Some(jwt) => {
                 let verifier = JwtVerifier::new(jwt)?;
                 if let Err(error) = verifier.refresh().await {
-                    tracing::warn!(%error, "the JWKS could not be fetched at start; retrying when a token arrives");
+                    tracing::warn!(%error, "the JWKS could not be fetched at start; retrying every jwks_refetch_seconds");
                 }
                 Some(verifier)
             }
