@@ -12,6 +12,7 @@ mkdir -p target
 if ! python3 -m venv "$VENV" 2>/dev/null; then
   # Debian's python3 ships venv separately.
   apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+  rm -rf "$VENV"
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
