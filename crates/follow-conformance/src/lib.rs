@@ -241,101 +241,169 @@ macro_rules! __suite {
                 };
             }
 
-            $crate::__cases!(__case);
+            macro_rules! __modules {
+                ($d($d method:ident : [$d($d kind:ident $d rule:ident),* $d(,)?]),* $d(,)?) => {
+                    $d(
+                        pub mod $d method {
+                            use super::*;
+                            $d(__case!($d kind $d method $d rule);)*
+                        }
+                    )*
+                };
+            }
+
+            $crate::__cases!(__modules);
         }
     };
 }
 
-/// The one list of cases: `kind method rule`, where `kind` says how a case
-/// runs (`current`: a current-thread runtime; `multi`: four worker
-/// threads; `factory`: the case makes its own stores; `model`: a property
-/// test) and `method` is the module of [`cases`] (the store method the rule
-/// is about). Calls `$case!(kind method rule)` for each, inside one module
-/// per method.
+/// Every case of the suite but the property tests, for the factory `F`, as
+/// its name and a function that runs it (panicking on failure): for
+/// measuring the suite against deliberately broken stores.
+pub fn cases<F: StoreFactory>() -> Vec<(CaseName, fn())> {
+    macro_rules! __one {
+        (current $method:ident $rule:ident) => {
+            (|| {
+                run::<F, _>(
+                    CaseName {
+                        method: stringify!($method),
+                        rule: stringify!($rule),
+                    },
+                    false,
+                    cases::$method::$rule,
+                )
+            }) as fn()
+        };
+        (multi $method:ident $rule:ident) => {
+            (|| {
+                run::<F, _>(
+                    CaseName {
+                        method: stringify!($method),
+                        rule: stringify!($rule),
+                    },
+                    true,
+                    cases::$method::$rule,
+                )
+            }) as fn()
+        };
+        (factory $method:ident $rule:ident) => {
+            (|| {
+                run_factory::<F, _>(
+                    CaseName {
+                        method: stringify!($method),
+                        rule: stringify!($rule),
+                    },
+                    cases::$method::$rule::<F>,
+                )
+            }) as fn()
+        };
+    }
+    macro_rules! __all {
+        ($($method:ident : [$($kind:ident $rule:ident),* $(,)?]),* $(,)?) => {{
+            let mut all: Vec<(CaseName, fn())> = Vec::new();
+            $($(__each!(all, $kind $method $rule);)*)*
+            all
+        }};
+    }
+    macro_rules! __each {
+        ($all:ident, model $method:ident $rule:ident) => {};
+        ($all:ident, $kind:ident $method:ident $rule:ident) => {
+            $all.push((
+                CaseName { method: stringify!($method), rule: stringify!($rule) },
+                __one!($kind $method $rule),
+            ));
+        };
+    }
+    crate::__cases!(__all)
+}
+
+/// The one list of cases, by store method: `kind rule`, where `kind` says
+/// how a case runs (`current`: a current-thread runtime; `multi`: four
+/// worker threads; `factory`: the case makes its own stores; `model`: a
+/// property test) and the method is the module of [`cases`] the rule is
+/// in. Hands the whole table to `$callback!`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __cases {
-    ($case:ident) => {
-        pub mod write {
-            use super::*;
-            $case!(current write follow_absent_creates_unmuted_edge);
-            $case!(current write follow_present_is_unchanged_and_keeps_mute);
-            $case!(current write unfollow_absent_is_unchanged);
-            $case!(current write unfollow_present_removes_edge);
-            $case!(current write set_mute_absent_is_not_following);
-            $case!(current write set_mute_same_value_is_unchanged);
-            $case!(current write unmute_clears_the_flag);
-            $case!(current write remove_follower_absent_is_unchanged);
-            $case!(current write remove_follower_present_removes_edge);
-            $case!(current write refollow_after_remove_follower_is_allowed);
-            $case!(current write refollow_after_unfollow_starts_a_new_edge);
-            $case!(current write second_application_is_unchanged_without_event);
-            $case!(current write register_and_remove_are_idempotent);
-            $case!(current write batch_duplicates_second_is_unchanged);
-            $case!(current write batch_mixed_item_errors_in_request_order);
-            $case!(current write batch_unknown_actor_is_not_found_and_changes_nothing);
-            $case!(current write unfollow_many_applies_per_target);
-            $case!(current write self_follow_is_invalid);
-            $case!(current write unknown_nodes_are_not_found);
-            $case!(current write other_tenants_node_is_not_found);
-            $case!(current write tenants_are_isolated);
-            $case!(current write node_removal_cascades_edges_counts_and_events);
-            $case!(current write removal_of_a_node_with_more_edges_than_a_chunk);
-            $case!(current write counts_equal_edges_after_operations);
-            $case!(current write mutual_since_is_the_later_follow);
-            $case!(current write import_registers_nodes_keeps_since_and_mute);
-            $case!(current write write_answers_one_result_per_command_in_order);
-            $case!(current write a_failing_decision_commits_nothing);
-            $case!(factory write a_failed_commit_leaves_nothing_visible);
-            $case!(multi write concurrent_follows_keep_counts_equal_to_edges);
-            $case!(multi write concurrent_follows_of_each_other_keep_mutual_marks);
-        }
-        pub mod node {
-            use super::*;
-            $case!(current node node_answers_registration_activity_and_counts);
-            $case!(current node node_of_another_tenant_or_unknown_is_none);
-        }
-        pub mod pairs {
-            use super::*;
-            $case!(current pairs relation_is_consistent_both_ways);
-            $case!(current pairs check_many_answers_relations_in_request_order);
-            $case!(current pairs interaction_guard_requires_following);
-            $case!(current pairs pairs_answer_each_other_in_order_with_duplicates);
-            $case!(current pairs pairs_of_an_unknown_subject_is_none);
-        }
-        pub mod list {
-            use super::*;
-            $case!(current list full_walk_returns_every_item_once_in_order);
-            $case!(current list cursor_is_exclusive);
-            $case!(current list walk_survives_changes_between_pages);
-            $case!(current list followers_carry_the_muted_flag_for_delivery);
-            $case!(current list unfollow_stops_delivery);
-            $case!(current list mutuals_carry_the_subjects_own_mute_flag);
-            $case!(current list list_answers_at_most_limit_items);
-            $case!(current list list_of_an_unknown_subject_is_none);
-        }
-        pub mod stale_following {
-            use super::*;
-            $case!(current stale_following touch_and_stale_following_audit);
-            $case!(current stale_following stale_following_pages_are_exclusive_and_limited);
-        }
-        pub mod nodes {
-            use super::*;
-            $case!(current nodes nodes_walk_lists_every_node_once_in_order);
-            $case!(current nodes nodes_answers_at_most_limit_in_id_order);
-        }
-        pub mod events_after {
-            use super::*;
-            $case!(current events_after events_read_back_in_order_equal_the_changes);
-            $case!(current events_after events_after_position_is_exclusive);
-            $case!(current events_after positions_start_at_one_and_are_global_to_the_store);
-            $case!(current events_after events_after_answers_at_most_limit);
-            $case!(multi events_after a_tailing_reader_never_skips_or_repeats_a_position);
-        }
-        pub mod model {
-            use super::*;
-            $case!(model model model_matches_reference);
-            $case!(model model commands_applied_twice_are_idempotent);
+    ($callback:ident) => {
+        $callback! {
+            write: [
+                current follow_absent_creates_unmuted_edge,
+                current follow_present_is_unchanged_and_keeps_mute,
+                current unfollow_absent_is_unchanged,
+                current unfollow_present_removes_edge,
+                current set_mute_absent_is_not_following,
+                current set_mute_same_value_is_unchanged,
+                current unmute_clears_the_flag,
+                current remove_follower_absent_is_unchanged,
+                current remove_follower_present_removes_edge,
+                current refollow_after_remove_follower_is_allowed,
+                current refollow_after_unfollow_starts_a_new_edge,
+                current second_application_is_unchanged_without_event,
+                current register_and_remove_are_idempotent,
+                current batch_duplicates_second_is_unchanged,
+                current batch_mixed_item_errors_in_request_order,
+                current batch_unknown_actor_is_not_found_and_changes_nothing,
+                current unfollow_many_applies_per_target,
+                current self_follow_is_invalid,
+                current unknown_nodes_are_not_found,
+                current other_tenants_node_is_not_found,
+                current tenants_are_isolated,
+                current node_removal_cascades_edges_counts_and_events,
+                current removal_of_a_node_with_more_edges_than_a_chunk,
+                current counts_equal_edges_after_operations,
+                current mutual_since_is_the_later_follow,
+                current import_registers_nodes_keeps_since_and_mute,
+                current write_answers_one_result_per_command_in_order,
+                current a_failing_decision_commits_nothing,
+                factory a_failed_commit_leaves_nothing_visible,
+                multi concurrent_follows_keep_counts_equal_to_edges,
+                multi concurrent_follows_of_each_other_keep_mutual_marks,
+            ],
+            node: [
+                current node_answers_registration_activity_and_counts,
+                current node_of_another_tenant_or_unknown_is_none,
+            ],
+            pairs: [
+                current relation_is_consistent_both_ways,
+                current check_many_answers_relations_in_request_order,
+                current interaction_guard_requires_following,
+                current pairs_answer_each_other_in_order_with_duplicates,
+                current pairs_of_an_unknown_subject_is_none,
+            ],
+            list: [
+                current full_walk_returns_every_item_once_in_order,
+                current cursor_is_exclusive,
+                current walk_survives_changes_between_pages,
+                current followers_carry_the_muted_flag_for_delivery,
+                current unfollow_stops_delivery,
+                current mutuals_carry_the_subjects_own_mute_flag,
+                current list_answers_at_most_limit_items,
+                current list_of_an_unknown_subject_is_none,
+            ],
+            stale_following: [
+                current touch_and_stale_following_audit,
+                current stale_following_pages_are_exclusive_and_limited,
+            ],
+            nodes: [
+                current nodes_walk_lists_every_node_once_in_order,
+                current nodes_answers_at_most_limit_in_id_order,
+            ],
+            events_after: [
+                current events_read_back_in_order_equal_the_changes,
+                current events_after_position_is_exclusive,
+                current positions_start_at_one_and_are_global_to_the_store,
+                current events_after_answers_at_most_limit,
+                multi a_tailing_reader_never_skips_or_repeats_a_position,
+            ],
+            cursor_secret: [
+                current cursor_secret_is_the_stores_own_and_signs_cursors_by_default,
+                factory each_store_has_its_own_cursor_secret,
+            ],
+            model: [
+                model model_matches_reference,
+                model commands_applied_twice_are_idempotent,
+            ],
         }
     };
 }

@@ -134,7 +134,7 @@ impl Error {
 
     /// `not_found` for a node, naming the field and the id asked for.
     pub fn node_not_found(field: &str, id: &str) -> Self {
-        Error::new(ErrorKind::NotFound, format!("{field} not found"))
+        Error::new(ErrorKind::NotFound, format!("{field} {id:?} not found"))
             .with_detail("field", field)
             .with_detail("id", id)
     }

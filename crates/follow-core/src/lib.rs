@@ -6,7 +6,7 @@
 //!
 //! - typed, validated ids ([`TenantId`], [`AccountId`], [`ChannelId`], [`NodeId`]);
 //! - the state machine ([`machine::transition`]) and the one place a batch
-//!   is decided ([`write`]: a store loads the rows a batch names, core
+//!   is decided ([`mod@write`]: a store loads the rows a batch names, core
 //!   decides, the store commits the change set);
 //! - principals and capabilities ([`Principal`]), per-tenant rate limits;
 //! - one error type ([`Error`]) with a stable code and HTTP status;
@@ -78,7 +78,7 @@ pub use error::{Error, ErrorKind};
 pub use event::{Event, EventKind, EventPosition, NewEvent};
 pub use graph::{
     DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, ImportEdge,
-    ItemResult, REMOVAL_CHUNK,
+    ItemResult, MAX_ACTIVITY_AHEAD, REMOVAL_CHUNK,
 };
 pub use id::{AccountId, ChannelId, MAX_ID_BYTES, NodeId, NodeKind, TenantId};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};

@@ -31,6 +31,12 @@ pub enum OpenError {
         /// The store (without password).
         store: String,
     },
+    /// The stored cursor secret is not 16 bytes.
+    #[error("{store}: the stored cursor secret is malformed")]
+    BadSecret {
+        /// The store (without password).
+        store: String,
+    },
     /// The server could not be reached, or refused the setup.
     #[error("{store}: {source}")]
     Postgres {

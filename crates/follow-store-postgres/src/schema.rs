@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::OpenError;
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Serialises concurrent migrations of one database (an advisory lock key:
 /// "FOLW" as a number).
@@ -106,12 +106,39 @@ INSERT INTO follow_event_clock (id, last) VALUES (1, 0);
     )
 }
 
+/// The step from version 1 to 2: the key the facade signs this store's
+/// cursors with, random, made once with the data (16 bytes of a version-4
+/// UUID from the server's generator: 122 random bits).
+const VERSION_2: &str = "
+CREATE TABLE follow_cursor_secret (
+    id     smallint PRIMARY KEY CHECK (id = 1),
+    secret bytea NOT NULL CHECK (length(secret) = 16)
+);
+INSERT INTO follow_cursor_secret (id, secret) VALUES (1, uuid_send(gen_random_uuid()));
+";
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 fn migration(version: i32, layout: Layout) -> Option<String> {
     match version {
         0 => Some(version_1(layout)),
+        1 => Some(VERSION_2.to_owned()),
         _ => None,
     }
+}
+
+/// Reads the cursor secret of a migrated schema.
+pub(crate) async fn cursor_secret(client: &Client, store: &str) -> Result<[u8; 16], OpenError> {
+    let row = client
+        .query_one("SELECT secret FROM follow_cursor_secret WHERE id = 1", &[])
+        .await
+        .map_err(|source| OpenError::Postgres {
+            store: store.to_owned(),
+            source,
+        })?;
+    let secret: Vec<u8> = row.get(0);
+    secret.try_into().map_err(|_| OpenError::BadSecret {
+        store: store.to_owned(),
+    })
 }
 
 /// Brings the connection's schema (its `search_path`) to

@@ -15,7 +15,7 @@ use tokio_postgres::config::Host;
 use crate::conn::Conn;
 use crate::error::{OpenError, timed_out};
 use crate::options::PostgresOptions;
-use crate::schema::{Layout, migrate, valid_schema_name};
+use crate::schema::{Layout, cursor_secret, migrate, valid_schema_name};
 use crate::verify::{RepairReport, VerifyReport};
 use crate::{reads, verify, write};
 
@@ -24,6 +24,7 @@ use crate::{reads, verify, write};
 /// connection for its duration.
 pub struct PostgresStore {
     pool: Pool,
+    cursor_secret: [u8; 16],
     options: PostgresOptions,
     name: String,
 }
@@ -107,11 +108,15 @@ impl PostgresStore {
                 &name,
             )
             .await;
+            let secret = match migrated {
+                Ok(_) => cursor_secret(&client, &name).await,
+                Err(error) => Err(error),
+            };
             drop(client);
             let _ = driver.await;
-            migrated
+            secret
         };
-        tokio::time::timeout(options.operation_timeout, setup)
+        let cursor_secret = tokio::time::timeout(options.operation_timeout, setup)
             .await
             .map_err(|_| OpenError::Timeout {
                 store: name.clone(),
@@ -133,6 +138,7 @@ impl PostgresStore {
             .map_err(|error| OpenError::Pool(error.to_string()))?;
         Ok(PostgresStore {
             pool,
+            cursor_secret,
             options,
             name,
         })
@@ -149,7 +155,10 @@ impl PostgresStore {
     /// # Errors
     /// A storage failure.
     pub async fn verify(&self) -> Result<VerifyReport, Error> {
-        self.call(on_connection(&self.pool, verify::verify)).await
+        self.call(on_connection(&self.pool, async |client| {
+            verify::verify(client, None).await
+        }))
+        .await
     }
 
     /// Rewrites wrong mutual marks, then wrong counts, from the edges, in
@@ -158,7 +167,32 @@ impl PostgresStore {
     /// # Errors
     /// A storage failure; then nothing changed.
     pub async fn repair(&self) -> Result<RepairReport, Error> {
-        self.call(on_connection(&self.pool, verify::repair)).await
+        self.call(on_connection(&self.pool, async |client| {
+            verify::repair(client, None).await
+        }))
+        .await
+    }
+
+    /// [`PostgresStore::verify`] for one tenant's rows.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn verify_tenant(&self, tenant: &TenantId) -> Result<VerifyReport, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            verify::verify(client, Some(tenant.as_str())).await
+        }))
+        .await
+    }
+
+    /// [`PostgresStore::repair`] for one tenant's rows.
+    ///
+    /// # Errors
+    /// A storage failure; then nothing changed.
+    pub async fn repair_tenant(&self, tenant: &TenantId) -> Result<RepairReport, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            verify::repair(client, Some(tenant.as_str())).await
+        }))
+        .await
     }
 
     /// Runs one call under the operation timeout.
@@ -305,6 +339,10 @@ impl FollowStore for PostgresStore {
             reads::events_after(client, tenant, after, limit).await
         }))
         .await
+    }
+
+    fn cursor_secret(&self) -> [u8; 16] {
+        self.cursor_secret
     }
 }
 

@@ -66,23 +66,25 @@ WITH out_edges AS (
          count(*) FILTER (WHERE EXISTS (
            SELECT 1 FROM follow_edges r WHERE r.tenant = e.tenant
              AND r.follower = e.target AND r.target = e.follower)) AS mutual
-  FROM follow_edges e GROUP BY e.tenant, e.follower),
+  FROM follow_edges e WHERE ($1::text IS NULL OR e.tenant = $1) GROUP BY e.tenant, e.follower),
 in_edges AS (
-  SELECT tenant, target AS id, count(*) AS followers FROM follow_edges GROUP BY tenant, target)
+  SELECT tenant, target AS id, count(*) AS followers FROM follow_edges
+  WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, target)
 SELECT n.tenant, n.id, n.following, n.followers, n.mutual,
        coalesce(o.following, 0), coalesce(i.followers, 0), coalesce(o.mutual, 0)
 FROM follow_nodes n
 LEFT JOIN out_edges o ON o.tenant = n.tenant AND o.id = n.id
 LEFT JOIN in_edges i ON i.tenant = n.tenant AND i.id = n.id
-WHERE n.following <> coalesce(o.following, 0)
+WHERE ($1::text IS NULL OR n.tenant = $1)
+  AND (n.following <> coalesce(o.following, 0)
    OR n.followers <> coalesce(i.followers, 0)
-   OR n.mutual <> coalesce(o.mutual, 0)
+   OR n.mutual <> coalesce(o.mutual, 0))
 ORDER BY n.tenant, n.id";
 
 const DANGLING: &str = "
 SELECT e.tenant, e.follower, e.target FROM follow_edges e
-WHERE NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.follower)
-   OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.target)
+WHERE ($1::text IS NULL OR e.tenant = $1) AND (NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.follower)
+   OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.target))
 ORDER BY 1, 2, 3";
 
 /// Each edge whose mark disagrees with the edge back, and the mark it
@@ -93,11 +95,14 @@ SELECT e.tenant, e.follower, e.target,
 FROM follow_edges e
 LEFT JOIN follow_edges r
   ON r.tenant = e.tenant AND r.follower = e.target AND r.target = e.follower
-WHERE (e.mutual_since IS NULL) <> (r.since IS NULL)
+WHERE ($1::text IS NULL OR e.tenant = $1) AND (e.mutual_since IS NULL) <> (r.since IS NULL)
 ORDER BY 1, 2, 3";
 
-async fn mismatches(client: &ClientWrapper) -> Result<Vec<CountMismatch>, Error> {
-    let rows = client.query(MISMATCHES, &[]).await.map_err(map_pg)?;
+async fn mismatches(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<Vec<CountMismatch>, Error> {
+    let rows = client.query(MISMATCHES, &[&tenant]).await.map_err(map_pg)?;
     rows.iter()
         .map(|r| {
             let get = |i| r.try_get::<_, i64>(i).map_err(map_pg);
@@ -119,28 +124,38 @@ fn edge_name(r: &tokio_postgres::Row) -> Result<EdgeName, Error> {
     ))
 }
 
-async fn wrong_marks(client: &ClientWrapper) -> Result<Vec<(EdgeName, Option<i64>)>, Error> {
-    let rows = client.query(WRONG_MARKS, &[]).await.map_err(map_pg)?;
+async fn wrong_marks(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<Vec<(EdgeName, Option<i64>)>, Error> {
+    let rows = client
+        .query(WRONG_MARKS, &[&tenant])
+        .await
+        .map_err(map_pg)?;
     rows.iter()
         .map(|r| Ok((edge_name(r)?, r.try_get(3).map_err(map_pg)?)))
         .collect()
 }
 
-/// Checks everything in one repeatable-read transaction (one snapshot).
-pub(crate) async fn verify(client: &ClientWrapper) -> Result<VerifyReport, Error> {
+/// Checks everything (of one tenant, if given) in one repeatable-read
+/// transaction (one snapshot).
+pub(crate) async fn verify(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<VerifyReport, Error> {
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(map_pg)?;
-    let count_mismatches = mismatches(client).await?;
+    let count_mismatches = mismatches(client, tenant).await?;
     let dangling_edges = client
-        .query(DANGLING, &[])
+        .query(DANGLING, &[&tenant])
         .await
         .map_err(map_pg)?
         .iter()
         .map(edge_name)
         .collect::<Result<_, _>>()?;
-    let wrong_mutual_marks = wrong_marks(client)
+    let wrong_mutual_marks = wrong_marks(client, tenant)
         .await?
         .into_iter()
         .map(|(edge, _)| edge)
@@ -148,10 +163,11 @@ pub(crate) async fn verify(client: &ClientWrapper) -> Result<VerifyReport, Error
     let event_order_errors = client
         .query(
             "SELECT tenant, position FROM follow_events
-             WHERE position IN (SELECT position FROM follow_events
+             WHERE ($1::text IS NULL OR tenant = $1)
+               AND position IN (SELECT position FROM follow_events
                                 GROUP BY position HAVING count(*) > 1)
              ORDER BY 1, 2",
-            &[],
+            &[&tenant],
         )
         .await
         .map_err(map_pg)?
@@ -167,9 +183,13 @@ pub(crate) async fn verify(client: &ClientWrapper) -> Result<VerifyReport, Error
     })
 }
 
-/// Rewrites every wrong mutual mark and then every wrong count from the
-/// edges, in one transaction that shuts out writers meanwhile.
-pub(crate) async fn repair(client: &ClientWrapper) -> Result<RepairReport, Error> {
+/// Rewrites every wrong mutual mark and then every wrong count (of one
+/// tenant, if given) from the edges, in one transaction that shuts out
+/// writers meanwhile.
+pub(crate) async fn repair(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<RepairReport, Error> {
     client
         .batch_execute(
             "BEGIN;
@@ -177,7 +197,7 @@ pub(crate) async fn repair(client: &ClientWrapper) -> Result<RepairReport, Error
         )
         .await
         .map_err(map_pg)?;
-    let marks = wrong_marks(client).await?;
+    let marks = wrong_marks(client, tenant).await?;
     for ((tenant, follower, target), mark) in &marks {
         client
             .execute(
@@ -188,7 +208,7 @@ pub(crate) async fn repair(client: &ClientWrapper) -> Result<RepairReport, Error
             .await
             .map_err(map_pg)?;
     }
-    let fixed = mismatches(client).await?;
+    let fixed = mismatches(client, tenant).await?;
     for m in &fixed {
         client
             .execute(

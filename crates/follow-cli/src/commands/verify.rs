@@ -1,155 +1,140 @@
-//! `verify` and `verify --repair`.
+//! `verify` and `verify --repair`, for the tenant of `--tenant`.
 
-use serde_json::json;
+use follow_store_sqlite::{CountMismatch, VerifyReport};
+use serde_json::{Value, json};
 
 use crate::failure::Failure;
-use crate::output::Output;
-use crate::session::{Backend, Session};
+use crate::output::{Output, Status, to_json};
+use crate::session::Session;
 
-/// What verify found, whatever the backend: problems by kind.
-struct Found {
-    lines: Vec<String>,
-    integrity_errors: usize,
-    count_mismatches: usize,
-    dangling_edges: usize,
-    wrong_mutual_marks: usize,
+fn edge_json((tenant, follower, target): &(String, String, String)) -> Value {
+    json!({"tenant": tenant, "follower": follower, "target": target})
 }
 
-fn edges(lines: &mut Vec<String>, what: &str, edges: &[(String, String, String)]) {
-    lines.extend(
-        edges
-            .iter()
-            .map(|(t, f, g)| format!("{what} {t}: {f} -> {g}")),
-    );
+fn mismatch_json(m: &CountMismatch) -> Result<Value, Failure> {
+    Ok(json!({"tenant": m.tenant, "node": m.node,
+              "stored": to_json(&m.stored)?, "actual": to_json(&m.actual)?}))
 }
 
-async fn found(s: &Session) -> Result<Found, Failure> {
-    let mut lines = Vec::new();
-    let found = match &s.backend {
-        Backend::Sqlite(store) => {
-            let report = store.verify().await?;
-            lines.extend(
-                report
-                    .integrity_errors
-                    .iter()
-                    .map(|e| format!("integrity: {e}")),
-            );
-            lines.extend(report.count_mismatches.iter().map(|m| {
-                format!(
-                    "count mismatch {}/{}: stored {:?} actual {:?}",
-                    m.tenant, m.node, m.stored, m.actual
-                )
-            }));
-            edges(&mut lines, "dangling edge", &report.dangling_edges);
-            edges(&mut lines, "wrong mutual mark", &report.wrong_mutual_marks);
-            Found {
-                lines,
-                integrity_errors: report.integrity_errors.len(),
-                count_mismatches: report.count_mismatches.len(),
-                dangling_edges: report.dangling_edges.len(),
-                wrong_mutual_marks: report.wrong_mutual_marks.len(),
-            }
-        }
-        Backend::Postgres(store) => {
-            let report = store.verify().await?;
-            lines.extend(report.count_mismatches.iter().map(|m| {
-                format!(
-                    "count mismatch {}/{}: stored {:?} actual {:?}",
-                    m.tenant, m.node, m.stored, m.actual
-                )
-            }));
-            edges(&mut lines, "dangling edge", &report.dangling_edges);
-            edges(&mut lines, "wrong mutual mark", &report.wrong_mutual_marks);
-            lines.extend(
-                report
-                    .event_order_errors
-                    .iter()
-                    .map(|(t, p)| format!("integrity: event position {p} repeated ({t})")),
-            );
-            Found {
-                lines,
-                integrity_errors: report.event_order_errors.len(),
-                count_mismatches: report.count_mismatches.len(),
-                dangling_edges: report.dangling_edges.len(),
-                wrong_mutual_marks: report.wrong_mutual_marks.len(),
-            }
-        }
-    };
-    Ok(found)
+fn counts_text(c: &follow_core::Counts) -> String {
+    format!(
+        "following={} followers={} mutual={}",
+        c.following, c.followers, c.mutual
+    )
 }
 
-/// Checks integrity and counts; problems are printed and make the command
-/// fail, so a script can gate on it.
+/// Every node a finding is about, once, in order.
+fn affected_nodes(report: &VerifyReport) -> Vec<String> {
+    let mut nodes: Vec<String> = report
+        .count_mismatches
+        .iter()
+        .map(|m| m.node.clone())
+        .chain(
+            report
+                .dangling_edges
+                .iter()
+                .chain(&report.wrong_mutual_marks)
+                .flat_map(|(_, f, t)| [f.clone(), t.clone()]),
+        )
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
+}
+
+/// Checks integrity and the tenant's counts, edges and mutual marks.
+/// Findings are not an error of the command: they are its answer, listed in
+/// both forms, with their own exit status so a script can gate on it.
 pub async fn verify(s: &Session) -> Result<Output, Failure> {
-    let Found {
-        mut lines,
-        integrity_errors,
-        count_mismatches,
-        dangling_edges,
-        wrong_mutual_marks,
-    } = found(s).await?;
-    if lines.is_empty() {
-        lines.push("verify: ok".to_owned());
-        return Ok(Output {
-            lines,
-            json: json!({"ok": true}),
-        });
+    let report = s.backend.verify_tenant(s.principal.tenant()).await?;
+    let mut lines: Vec<String> = report
+        .integrity_errors
+        .iter()
+        .map(|e| format!("integrity: {e}"))
+        .collect();
+    lines.extend(report.count_mismatches.iter().map(|m| {
+        format!(
+            "count mismatch {}: stored {} actual {}",
+            m.node,
+            counts_text(&m.stored),
+            counts_text(&m.actual)
+        )
+    }));
+    lines.extend(
+        report
+            .dangling_edges
+            .iter()
+            .map(|(_, f, g)| format!("dangling edge: {f} -> {g}")),
+    );
+    lines.extend(
+        report
+            .wrong_mutual_marks
+            .iter()
+            .map(|(_, f, g)| format!("wrong mutual mark: {f} -> {g}")),
+    );
+    let tenant = s.principal.tenant().as_str();
+    if report.is_ok() {
+        lines.push(format!("verify: ok (tenant {tenant})"));
+        return Ok(Output::new(lines, json!({"ok": true, "tenant": tenant})));
     }
-    for line in &lines {
-        eprintln!("{line}");
-    }
-    Err(follow_core::Error::internal("verify found problems")
-        .with_detail("integrity_errors", integrity_errors)
-        .with_detail("count_mismatches", count_mismatches)
-        .with_detail("dangling_edges", dangling_edges)
-        .with_detail("wrong_mutual_marks", wrong_mutual_marks)
-        .into())
+    let nodes = affected_nodes(&report);
+    lines.push(format!(
+        "verify: problems found (tenant {tenant}); affected nodes: {}; \
+         `followctl verify --repair` rewrites counts and mutual marks from the edges",
+        if nodes.is_empty() {
+            "none".to_owned()
+        } else {
+            nodes.join(", ")
+        }
+    ));
+    let mismatches = report
+        .count_mismatches
+        .iter()
+        .map(mismatch_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    let json = json!({
+        "ok": false,
+        "code": "verify_findings",
+        "tenant": tenant,
+        "affected_nodes": nodes,
+        "integrity_errors": report.integrity_errors,
+        "count_mismatches": mismatches,
+        "dangling_edges": report.dangling_edges.iter().map(edge_json).collect::<Vec<_>>(),
+        "wrong_mutual_marks": report.wrong_mutual_marks.iter().map(edge_json).collect::<Vec<_>>(),
+    });
+    Ok(Output::new(lines, json).with_status(Status::Findings))
 }
 
-/// Rewrites wrong mutual marks and counts from the edges.
+/// Rewrites the tenant's wrong mutual marks and counts from the edges.
 pub async fn repair(s: &Session) -> Result<Output, Failure> {
-    let (mut lines, counts, marks) = match &s.backend {
-        Backend::Sqlite(store) => {
-            let report = store.repair().await?;
-            let mut lines = Vec::new();
-            edges(&mut lines, "fixed mutual mark", &report.mutual_marks_fixed);
-            lines.extend(report.counts_fixed.iter().map(|m| {
-                format!(
-                    "fixed count {}/{}: stored {:?} actual {:?}",
-                    m.tenant, m.node, m.stored, m.actual
-                )
-            }));
-            (
-                lines,
-                report.counts_fixed.len(),
-                report.mutual_marks_fixed.len(),
-            )
-        }
-        Backend::Postgres(store) => {
-            let report = store.repair().await?;
-            let mut lines = Vec::new();
-            edges(&mut lines, "fixed mutual mark", &report.mutual_marks_fixed);
-            lines.extend(report.counts_fixed.iter().map(|m| {
-                format!(
-                    "fixed count {}/{}: stored {:?} actual {:?}",
-                    m.tenant, m.node, m.stored, m.actual
-                )
-            }));
-            (
-                lines,
-                report.counts_fixed.len(),
-                report.mutual_marks_fixed.len(),
-            )
-        }
-    };
+    let report = s.backend.repair_tenant(s.principal.tenant()).await?;
+    let mut lines: Vec<String> = report
+        .mutual_marks_fixed
+        .iter()
+        .map(|(_, f, g)| format!("fixed mutual mark: {f} -> {g}"))
+        .collect();
+    lines.extend(report.counts_fixed.iter().map(|m| {
+        format!(
+            "fixed count {}: stored {} actual {}",
+            m.node,
+            counts_text(&m.stored),
+            counts_text(&m.actual)
+        )
+    }));
+    let tenant = s.principal.tenant().as_str();
     lines.push(format!(
-        "repair: {counts} counts fixed, {marks} mutual marks fixed"
+        "repair: {} counts fixed, {} mutual marks fixed (tenant {tenant})",
+        report.counts_fixed.len(),
+        report.mutual_marks_fixed.len()
     ));
-    Ok(Output {
+    Ok(Output::new(
         lines,
-        json: json!({
-            "counts_fixed": counts,
-            "mutual_marks_fixed": marks,
+        json!({
+            "tenant": tenant,
+            "counts_fixed": report.counts_fixed.len(),
+            "mutual_marks_fixed": report.mutual_marks_fixed.len(),
+            "nodes_fixed": report.counts_fixed.iter().map(|m| m.node.clone()).collect::<Vec<_>>(),
+            "mutual_marks_fixed_edges": report.mutual_marks_fixed.iter().map(edge_json).collect::<Vec<_>>(),
         }),
-    })
+    ))
 }

@@ -90,8 +90,11 @@ pub async fn walk_survives_changes_between_pages(store: Store) {
         .collect();
     let mut seen: Vec<ListEntry> = Vec::new();
     let mut request = PageRequest::first().with_limit(3);
-    let mut step = 0usize;
-    loop {
+    for step in 0.. {
+        assert!(
+            step < crate::fixture::MAX_PAGES,
+            "list: a walk does not end"
+        );
         let page = f.graph.followers(&f.admin, "hub", &request).await.unwrap();
         seen.extend(page.items);
         // Between pages: add a new follower (old and new times), remove one.
@@ -103,7 +106,6 @@ pub async fn walk_survives_changes_between_pages(store: Store) {
         if let Some(name) = removed.get(step) {
             f.graph.unfollow(&f.admin, name, "hub").await.unwrap();
         }
-        step += 1;
         match page.next_cursor {
             Some(cursor) => request = PageRequest::after(cursor).with_limit(3),
             None => break,

@@ -17,7 +17,11 @@ pub async fn nodes_walk_lists_every_node_once_in_order(store: Store) {
     let mut seen = Vec::new();
     let mut request = PageRequest::first().with_limit(3);
     let mut removed = false;
-    loop {
+    for page_number in 0.. {
+        assert!(
+            page_number < crate::fixture::MAX_PAGES,
+            "nodes: a walk does not end"
+        );
         let page = f.graph.nodes(&f.admin, &request).await.unwrap();
         seen.extend(page.items);
         if !removed {

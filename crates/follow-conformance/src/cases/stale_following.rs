@@ -54,7 +54,11 @@ pub async fn touch_and_stale_following_audit(store: Store) {
     // Pages of one walk the same set.
     let mut walked = Vec::new();
     let mut page = PageRequest::first().with_limit(1);
-    loop {
+    for page_number in 0.. {
+        assert!(
+            page_number < crate::fixture::MAX_PAGES,
+            "stale_following: a walk does not end"
+        );
         let got = stale(100, page.clone()).await;
         walked.extend(got.items.into_iter().map(|e| e.node.to_string()));
         match got.next_cursor {
