@@ -12,6 +12,7 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use crate::{
     AccountId, CommandResult, Counts, Edge, Error, Event, EventPosition, NodeId, TenantId,
     Timestamp, WriteBatch,
@@ -299,4 +300,78 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// - Answered without I/O: a store reads it when it opens.
     /// - Never the facade's fallback constant, and never all zeros.
     fn cursor_secret(&self) -> [u8; 16];
+
+    /// Reads one consumer of the tenant's feed.
+    ///
+    /// # Behavior
+    /// - `None` when no consumer of that name was registered in `tenant`.
+    ///
+    /// # Errors
+    /// A storage failure only.
+    async fn consumer(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+    ) -> Result<Option<ConsumerState>, Error>;
+
+    /// Reads every consumer of the tenant's feed, in name order.
+    ///
+    /// # Errors
+    /// A storage failure only.
+    async fn consumers(&self, tenant: &TenantId) -> Result<Vec<ConsumerState>, Error>;
+
+    /// Acknowledges everything up to `position` for a consumer, registering
+    /// it when it is new; answers the consumer as stored.
+    ///
+    /// # Behavior
+    /// - Atomic, against concurrent acknowledgements and writes: the stored
+    ///   position becomes `max(stored, position)` (a new consumer starts at
+    ///   `position`), and `updated_at` becomes `at` when the position moved
+    ///   or the consumer is new. An older position changes nothing, so a
+    ///   retried acknowledgement is harmless.
+    /// - Kept until the data is gone (survives a restart).
+    ///
+    /// # Errors
+    /// `invalid_argument` when `position` is beyond the last position the
+    /// store handed out ([`crate::feed::check_acknowledgeable`], checked in
+    /// the same transaction); otherwise a storage failure. Either way
+    /// nothing changed.
+    async fn acknowledge(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+        position: EventPosition,
+        at: Timestamp,
+    ) -> Result<ConsumerState, Error>;
+
+    /// Reads the bounds of the tenant's feed.
+    ///
+    /// # Behavior
+    /// - `last_position`: the last event position the store handed out, to
+    ///   any tenant (0 when none); removed events still count.
+    /// - `pruned`: what [`Self::prune_events`] removed of this tenant, if
+    ///   anything, committed together with the removal.
+    ///
+    /// # Errors
+    /// A storage failure only.
+    async fn feed_state(&self, tenant: &TenantId) -> Result<FeedState, Error>;
+
+    /// Removes the oldest of the tenant's events, in one short transaction,
+    /// and answers how many it removed.
+    ///
+    /// # Behavior
+    /// - Walks the tenant's retained events in increasing position and
+    ///   removes them until it has removed `step.limit`, or reaches one
+    ///   above `step.through` or with `at` not before `step.before` (which
+    ///   it keeps, with everything after it): what is removed is always a
+    ///   prefix of the tenant's feed.
+    /// - Records, in the same transaction, the tenant's pruned range
+    ///   ([`FeedState::pruned`]): the highest removed position, its time,
+    ///   and the running count of removed events.
+    /// - Nothing else changes: no other tenant's events, no positions, no
+    ///   consumer, no edge; later events keep their positions.
+    ///
+    /// # Errors
+    /// A storage failure only; nothing changed.
+    async fn prune_events(&self, step: PruneStep) -> Result<u64, Error>;
 }
