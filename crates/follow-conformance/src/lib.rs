@@ -62,6 +62,7 @@ use follow_core::FollowStore;
 use futures::FutureExt;
 
 pub mod cases;
+mod feed_model;
 pub mod fixture;
 pub mod model;
 
@@ -414,6 +415,7 @@ macro_rules! __cases {
             model: [
                 model model_matches_reference,
                 model commands_applied_twice_are_idempotent,
+                model feed_matches_reference,
             ],
         }
     };
