@@ -2,6 +2,7 @@
 
 mod demo;
 mod edit;
+mod feed;
 mod read;
 mod verify;
 
@@ -42,7 +43,19 @@ pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
             read::list(s, List::Mutuals, actor, &page.request()).await?
         }
         Cmd::Counts { id } => read::counts(s, id).await?,
-        Cmd::Events { after, limit } => read::events(s, *after, *limit).await?,
+        Cmd::Events {
+            consumer: Some(command),
+            ..
+        } => feed::consumer(s, command).await?,
+        Cmd::Events { after, limit, .. } => read::events(s, *after, *limit).await?,
+        Cmd::LostFollowers { node, since, page } => {
+            let question = feed::History::LostFollowers;
+            feed::history(s, question, node, since, &page.request()).await?
+        }
+        Cmd::FollowChanges { actor, since, page } => {
+            let question = feed::History::FollowChanges;
+            feed::history(s, question, actor, since, &page.request()).await?
+        }
         Cmd::Stale { actor, since, page } => read::stale(s, actor, since, &page.request()).await?,
         Cmd::Verify { repair: false } => verify::verify(s).await?,
         Cmd::Verify { repair: true } => verify::repair(s).await?,
