@@ -43,6 +43,7 @@
 mod codec;
 mod conn;
 mod error;
+mod feed;
 mod options;
 mod pipeline;
 mod reads;

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::OpenError;
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Serialises concurrent migrations of one database (an advisory lock key:
 /// "FOLW" as a number).
@@ -117,11 +117,40 @@ CREATE TABLE follow_cursor_secret (
 INSERT INTO follow_cursor_secret (id, secret) VALUES (1, uuid_send(gen_random_uuid()));
 ";
 
+/// The step from version 2 to 3: the change feed's named consumers and
+/// what retention removed, per tenant.
+fn version_3(layout: Layout) -> String {
+    let part = layout.partition_clause();
+    format!(
+        r#"
+CREATE TABLE follow_consumers (
+    tenant     text COLLATE "C" NOT NULL,
+    name       text COLLATE "C" NOT NULL,
+    position   bigint NOT NULL CHECK (position >= 0),
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (tenant, name)
+){part};
+{consumers_parts}
+CREATE TABLE follow_pruned (
+    tenant  text COLLATE "C" NOT NULL,
+    through bigint NOT NULL,
+    last_at bigint NOT NULL,
+    events  bigint NOT NULL,
+    PRIMARY KEY (tenant)
+){part};
+{pruned_parts}
+"#,
+        consumers_parts = layout.partitions("follow_consumers"),
+        pruned_parts = layout.partitions("follow_pruned"),
+    )
+}
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 fn migration(version: i32, layout: Layout) -> Option<String> {
     match version {
         0 => Some(version_1(layout)),
         1 => Some(VERSION_2.to_owned()),
+        2 => Some(version_3(layout)),
         _ => None,
     }
 }

@@ -5,9 +5,10 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use follow_core::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use follow_core::{
     CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
-    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, Timestamp, WriteBatch,
 };
 use tokio_postgres::NoTls;
 use tokio_postgres::config::Host;
@@ -17,7 +18,7 @@ use crate::error::{OpenError, timed_out};
 use crate::options::PostgresOptions;
 use crate::schema::{Layout, cursor_secret, migrate, valid_schema_name};
 use crate::verify::{RepairReport, VerifyReport};
-use crate::{reads, verify, write};
+use crate::{feed, reads, verify, write};
 
 /// The follow graph in a PostgreSQL database, shared by any number of
 /// processes. Cheap to share behind an `Arc`; every call takes a pooled
@@ -343,6 +344,51 @@ impl FollowStore for PostgresStore {
 
     fn cursor_secret(&self) -> [u8; 16] {
         self.cursor_secret
+    }
+
+    async fn consumer(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+    ) -> Result<Option<ConsumerState>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            feed::consumer(client, tenant, name).await
+        }))
+        .await
+    }
+
+    async fn consumers(&self, tenant: &TenantId) -> Result<Vec<ConsumerState>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            feed::consumers(client, tenant).await
+        }))
+        .await
+    }
+
+    async fn acknowledge(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+        position: EventPosition,
+        at: Timestamp,
+    ) -> Result<ConsumerState, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            feed::acknowledge(client, tenant, name, position, at).await
+        }))
+        .await
+    }
+
+    async fn feed_state(&self, tenant: &TenantId) -> Result<FeedState, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            feed::feed_state(client, tenant).await
+        }))
+        .await
+    }
+
+    async fn prune_events(&self, step: PruneStep) -> Result<u64, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            feed::prune_events(client, &step).await
+        }))
+        .await
     }
 }
 
