@@ -177,8 +177,8 @@ impl EventLog {
                 position: EventPosition(position),
                 tenant: tenant_id.clone(),
                 kind: kind_of(step_kind & ((1 << KIND_BITS) - 1))?,
-                follower: AccountId::new(tenant.name(follower)).map_err(ids)?,
-                target: NodeId::new(tenant.name(target)).map_err(ids)?,
+                follower: AccountId::new(tenant.name(follower)?).map_err(ids)?,
+                target: NodeId::new(tenant.name(target)?).map_err(ids)?,
                 at: timestamp(u64::try_from(at).map_err(|_| corrupt())?),
             });
         }

@@ -32,22 +32,30 @@ fn tag(hash: u64) -> u32 {
 
 impl IdTable {
     /// The number whose tag matches `hash` and for whose arena offset
-    /// `eq` holds.
-    pub(crate) fn find(&self, hash: u64, eq: impl Fn(u32) -> bool) -> Option<u32> {
-        let mask = self.buckets.len().checked_sub(1)?;
+    /// `eq` holds; `eq`'s error (an offset that holds no id) ends the search.
+    pub(crate) fn find<E>(
+        &self,
+        hash: u64,
+        eq: impl Fn(u32) -> Result<bool, E>,
+    ) -> Result<Option<u32>, E> {
+        let Some(mask) = self.buckets.len().checked_sub(1) else {
+            return Ok(None);
+        };
         let tag = tag(hash);
         let mut at = tag as usize & mask;
         for _ in 0..self.buckets.len() {
-            let [bucket_tag, number, name_at] = *self.buckets.get(at)?;
+            let Some(&[bucket_tag, number, name_at]) = self.buckets.get(at) else {
+                return Ok(None);
+            };
             if number == 0 {
-                return None;
+                return Ok(None);
             }
-            if bucket_tag == tag && eq(name_at) {
-                return Some(number - 1);
+            if bucket_tag == tag && eq(name_at)? {
+                return Ok(Some(number - 1));
             }
             at = (at + 1) & mask;
         }
-        None
+        Ok(None)
     }
 
     /// Adds `node` (below `u32::MAX`, not present) whose id is at arena
@@ -108,7 +116,10 @@ mod tests {
     #[test]
     fn finds_every_number_through_growth_and_collisions() {
         let mut table = IdTable::default();
-        assert_eq!(table.find(7, |_| true), None);
+        let find = |table: &IdTable, hash: u64, eq: &dyn Fn(u32) -> bool| {
+            table.find(hash, |at| Ok::<_, ()>(eq(at)))
+        };
+        assert_eq!(find(&table, 7, &|_| true), Ok(None));
         let hash = |n: u32| -> u64 {
             let tag = if n.is_multiple_of(500) {
                 0xFFFF_FFFF
@@ -122,10 +133,14 @@ mod tests {
             table.insert(hash(n), n, n * 2);
         }
         for n in 0..50_000u32 {
-            assert_eq!(table.find(hash(n), |at| at == n * 2), Some(n));
+            assert_eq!(find(&table, hash(n), &|at| at == n * 2), Ok(Some(n)));
         }
-        assert_eq!(table.find(hash(50_001), |at| at == 100_002), None);
-        assert_eq!(table.find(hash(3), |_| false), None);
+        assert_eq!(find(&table, hash(50_001), &|at| at == 100_002), Ok(None));
+        assert_eq!(find(&table, hash(3), &|_| false), Ok(None));
+        assert_eq!(
+            table.find(hash(3), |_| Err("bad offset")),
+            Err("bad offset")
+        );
         assert!(table.bytes() <= 50_000 * 12 * 8 / 3);
     }
 }
