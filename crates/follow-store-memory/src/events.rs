@@ -12,7 +12,7 @@
 
 use follow_core::{AccountId, Error, Event, EventKind, EventPosition, NodeId, TenantId};
 
-use crate::tenant::{Tenant, timestamp};
+use crate::time::timestamp;
 
 /// Events a mark.
 const BLOCK: usize = 64;
@@ -140,11 +140,12 @@ impl EventLog {
         self.last = Cursor { position, at };
     }
 
-    /// At most `limit` events strictly after `after`, oldest first.
-    pub(crate) fn after(
+    /// At most `limit` events strictly after `after`, oldest first; `name`
+    /// gives the id of an interned number.
+    pub(crate) fn after<'n>(
         &self,
         tenant_id: &TenantId,
-        tenant: &Tenant,
+        name: impl Fn(u32) -> Result<&'n str, Error>,
         after: Option<EventPosition>,
         limit: usize,
     ) -> Result<Vec<Event>, Error> {
@@ -177,8 +178,8 @@ impl EventLog {
                 position: EventPosition(position),
                 tenant: tenant_id.clone(),
                 kind: kind_of(step_kind & ((1 << KIND_BITS) - 1))?,
-                follower: AccountId::new(tenant.name(follower)?).map_err(ids)?,
-                target: NodeId::new(tenant.name(target)?).map_err(ids)?,
+                follower: AccountId::new(name(follower)?).map_err(ids)?,
+                target: NodeId::new(name(target)?).map_err(ids)?,
                 at: timestamp(u64::try_from(at).map_err(|_| corrupt())?),
             });
         }
@@ -193,8 +194,13 @@ mod tests {
 
     #[test]
     fn events_survive_the_encoding_across_blocks_gaps_and_clock_steps() -> Result<(), Error> {
-        let mut tenant = Tenant::default();
-        let numbers = [tenant.intern("alice")?, tenant.intern("bob")?];
+        let ids = ["alice", "bob"];
+        let numbers = [0, 1];
+        let name = |node: u32| {
+            ids.get(node as usize)
+                .copied()
+                .ok_or_else(|| Error::internal("no such number"))
+        };
         let tenant_id = TenantId::new("acme")?;
         let kinds = [
             EventKind::Followed,
@@ -234,29 +240,52 @@ mod tests {
             log.push(&event, ends.0, ends.1);
             written.push(event);
         }
-        assert_eq!(log.after(&tenant_id, &tenant, None, usize::MAX)?, written);
+        assert_eq!(log.after(&tenant_id, name, None, usize::MAX)?, written);
         for cut in [0, 1, 62, 63, 64, 65, 500, 998, 999] {
             let after = Some(written[cut].position);
-            let tail = log.after(&tenant_id, &tenant, after, 3)?;
+            let tail = log.after(&tenant_id, name, after, 3)?;
             let end = (cut + 4).min(written.len());
             assert_eq!(tail, written[cut + 1..end], "after event {cut}");
         }
         // A position that names no event: inside the gap before event 99.
         let between = Some(EventPosition(written[98].position.0 + 1));
-        assert_eq!(
-            log.after(&tenant_id, &tenant, between, 1)?,
-            written[99..100]
-        );
+        assert_eq!(log.after(&tenant_id, name, between, 1)?, written[99..100]);
         log.truncate(marks[700]);
         assert_eq!(
-            log.after(&tenant_id, &tenant, None, usize::MAX)?,
+            log.after(&tenant_id, name, None, usize::MAX)?,
             written[..700]
         );
         let again = written[700].clone();
         log.push(&again, numbers[0], numbers[1]);
         assert_eq!(
-            log.after(&tenant_id, &tenant, Some(written[699].position), 5)?,
+            log.after(&tenant_id, name, Some(written[699].position), 5)?,
             [again]
+        );
+        Ok(())
+    }
+
+    /// A number the names cannot resolve fails the read, naming what broke.
+    #[test]
+    fn an_unresolvable_number_is_an_error() -> Result<(), Error> {
+        let tenant_id = TenantId::new("acme")?;
+        let event = Event {
+            position: EventPosition(1),
+            tenant: tenant_id.clone(),
+            kind: EventKind::Followed,
+            follower: AccountId::new("alice")?,
+            target: NodeId::new("bob")?,
+            at: Timestamp::EPOCH,
+        };
+        let mut log = EventLog::default();
+        log.push(&event, 0, 7);
+        let name = |node: u32| match node {
+            0 => Ok("alice"),
+            _ => Err(Error::internal(format!("number {node}"))),
+        };
+        let read = log.after(&tenant_id, name, None, 10);
+        assert_eq!(
+            read.map_err(|e| e.to_string()),
+            Err("internal: number 7".to_owned())
         );
         Ok(())
     }

@@ -34,6 +34,7 @@ mod paged;
 mod seq;
 mod state;
 mod tenant;
+mod time;
 mod txn;
 
 use std::fmt;
@@ -261,6 +262,6 @@ impl FollowStore for MemoryStore {
         };
         tenant_state
             .events
-            .after(tenant, tenant_state, after, limit)
+            .after(tenant, |node| tenant_state.name(node), after, limit)
     }
 }

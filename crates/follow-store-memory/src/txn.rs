@@ -317,7 +317,7 @@ mod tests {
         records.push(format!("order {order:?}"));
         let events = tenant
             .events
-            .after(tenant_id, tenant, None, usize::MAX)?
+            .after(tenant_id, |node| tenant.name(node), None, usize::MAX)?
             .iter()
             .map(|e| format!("{e:?}"))
             .collect();

@@ -13,8 +13,9 @@ use follow_core::{Edge, Error, ListKind, Timestamp};
 use crate::broken::broken;
 use crate::seq::{Entry, Pool, Seq};
 use crate::tenant::entries::{Back, FOLLOWER, Ordered, Out};
-use crate::tenant::slot::{Slot, micros, timestamp};
+use crate::tenant::slot::Slot;
 use crate::tenant::{Collation, Tenant};
+use crate::time::{micros, timestamp};
 
 /// One item of a list walk: `since`, the other node, the mute flag.
 pub(crate) type Item = (Timestamp, u32, bool);

@@ -9,7 +9,7 @@
 use follow_core::{Edge, Timestamp};
 
 use crate::seq::Entry;
-use crate::tenant::slot::{micros, timestamp};
+use crate::time::{micros, timestamp};
 
 /// A `u64` as two halves, so that entries pack at 4-byte alignment (an
 /// entry is 12 bytes instead of 16).

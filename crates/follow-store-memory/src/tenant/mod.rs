@@ -27,8 +27,8 @@ use crate::seq::{Pool, Seq};
 
 use entries::{Back, Out};
 use names::Names;
+pub(crate) use slot::NodeInfo;
 use slot::Slot;
-pub(crate) use slot::{NodeInfo, timestamp};
 
 /// A tenant's graph.
 #[derive(Debug, Default)]
