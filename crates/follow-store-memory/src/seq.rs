@@ -658,4 +658,178 @@ mod tests {
         }
         Ok(())
     }
+
+    fn insert(seq: &mut Seq<Keyed>, pool: &mut Pool<Keyed>, key: u32) -> Result<(), Error> {
+        seq.insert(pool, Keyed(key), |e| e.0.cmp(&key))
+    }
+
+    fn remove(
+        seq: &mut Seq<Keyed>,
+        pool: &mut Pool<Keyed>,
+        key: u32,
+    ) -> Result<Option<Keyed>, Error> {
+        seq.remove(pool, |e| e.0.cmp(&key))
+    }
+
+    fn chunks<'a>(seq: &Seq<Keyed>, pool: &'a Pool<Keyed>) -> &'a Chunks<Keyed> {
+        match seq.shape(pool) {
+            Ok(Shape::Big(big)) => big,
+            _ => panic!("not a long sequence"),
+        }
+    }
+
+    /// The keys 0..n in a scrambled order (n and the step are coprime).
+    fn scrambled(n: u32) -> impl Iterator<Item = u32> {
+        (0..n).map(move |k| (k * 7_919 + 13) % n)
+    }
+
+    /// The long shape as documented: chunks split in halves at [`CHUNK`],
+    /// none empty; a full chunk grows by a quarter (at least 4), so its
+    /// spare room stays within a quarter of its entries; a removal gives
+    /// room back only from a chunk more than half empty, down to a quarter
+    /// spare, and the shape goes back to one block at [`SMALL_MAX`] / 2.
+    #[test]
+    fn long_sequences_keep_chunks_and_room_in_bounds() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut seq = Seq::<Keyed>::default();
+        let n = 6 * CHUNK as u32 + 77;
+        for key in scrambled(n) {
+            insert(&mut seq, &mut pool, key)?;
+            if !seq.is_big() {
+                continue;
+            }
+            let big = chunks(&seq, &pool);
+            assert_eq!(big.len, big.chunks.iter().map(Vec::len).sum::<usize>());
+            for chunk in &big.chunks {
+                let len = chunk.len();
+                assert!((1..CHUNK).contains(&len), "a chunk of {len}");
+                let spare = chunk.capacity() - len;
+                assert!(spare <= (len / 4).max(4), "{spare} spare beside {len}");
+            }
+        }
+        let big = chunks(&seq, &pool);
+        assert_eq!(big.len, n as usize);
+        // Splits in halves: at least half full on average.
+        assert!(
+            big.chunks.len() <= 2 * big.len / CHUNK + 1,
+            "{} chunks",
+            big.chunks.len()
+        );
+        assert!(big.chunks.iter().all(|c| c.len() >= CHUNK / 4));
+
+        for key in scrambled(n) {
+            let big = chunks(&seq, &pool);
+            let (at, before) = big
+                .chunks
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.contains(&Keyed(key)))
+                .map(|(at, c)| (at, (c.len(), c.capacity())))
+                .ok_or_else(|| Error::internal(format!("{key} is missing")))?;
+            let count = big.chunks.len();
+            assert_eq!(remove(&mut seq, &mut pool, key)?, Some(Keyed(key)));
+            if !seq.is_big() {
+                break;
+            }
+            let big = chunks(&seq, &pool);
+            let Some(chunk) = big.chunks.get(at).filter(|_| big.chunks.len() == count) else {
+                assert_eq!(
+                    (before.0, big.chunks.len()),
+                    (1, count - 1),
+                    "only an empty chunk goes"
+                );
+                continue;
+            };
+            let (len, capacity) = (chunk.len(), chunk.capacity());
+            assert_eq!(len, before.0 - 1);
+            if before.1 > 2 * len + 8 {
+                assert!(
+                    (len + len / 4..=2 * len + 8).contains(&capacity),
+                    "{capacity} for {len} after shrinking from {}",
+                    before.1
+                );
+            } else {
+                assert_eq!(capacity, before.1, "no shrinking at {len}");
+            }
+        }
+        assert!(!seq.is_big());
+        assert_eq!(seq.len(&pool)?, SMALL_MAX / 2);
+        Ok(())
+    }
+
+    /// A length's first page starts at one block and doubles up to a whole
+    /// page; later pages are whole from the start; none outgrows a page.
+    #[test]
+    fn pages_of_blocks_grow_to_one_page_and_no_more() -> Result<(), Error> {
+        let mut pool = Pool::<Keyed>::default();
+        let len = 5;
+        let items: Vec<Keyed> = (0..len as u32).map(Keyed).collect();
+        let per_page = Blocks::<Keyed>::new(len).per_page();
+        let full = per_page * len;
+        assert!(per_page > 1 && full * std::mem::size_of::<Keyed>() <= PAGE_BYTES);
+        assert!(2 * full * std::mem::size_of::<Keyed>() > PAGE_BYTES);
+        assert_eq!(pool.store(&items)?, 0);
+        let blocks = pool
+            .by_len
+            .get(len - 1)
+            .ok_or_else(|| Error::internal("no blocks"))?;
+        assert_eq!(blocks.pages.first().map(Vec::capacity), Some(len));
+        assert_eq!(pool.by_len.len(), len);
+        for n in 1..2 * per_page + 1 {
+            assert_eq!(pool.store(&items)?, n as u32);
+            let blocks = pool
+                .by_len
+                .get(len - 1)
+                .ok_or_else(|| Error::internal("no blocks"))?;
+            assert_eq!(blocks.pages.len(), n / per_page + 1);
+            assert!(blocks.pages.iter().all(|p| p.capacity() <= full));
+            assert!(blocks.pages.iter().skip(1).all(|p| p.capacity() == full));
+        }
+        for n in [0, per_page - 1, per_page, 2 * per_page] {
+            assert_eq!(pool.block(len as u32, n as u32)?, items.as_slice());
+        }
+        assert!(pool.block(len as u32, 2 * per_page as u32 + 1).is_err());
+        Ok(())
+    }
+
+    /// A handle whose block or long list is not in the pool is an error
+    /// for every operation, never an empty sequence.
+    #[test]
+    fn a_handle_outside_its_pool_is_an_error() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut other = Seq::default();
+        insert(&mut other, &mut pool, 1)?;
+        let broken_handles = [
+            Seq::<Keyed>::small(3, 0),
+            Seq::small(1, 5),
+            Seq::small(BIG, 0),
+        ];
+        for mut seq in broken_handles {
+            assert!(seq.find(&pool, 1).is_err());
+            assert!(seq.after(&pool, |_| Ordering::Greater).is_err());
+            assert!(remove(&mut seq, &mut pool, 1).is_err());
+            assert!(insert(&mut seq, &mut pool, 2).is_err());
+        }
+        assert!(pool.release(7, 0).is_err());
+        pool.big_free.push(3);
+        assert!(pool.store_big(Chunks::default()).is_err());
+        // The good sequence is untouched.
+        assert_eq!(other.iter(&pool)?.copied().collect::<Vec<_>>(), [Keyed(1)]);
+        Ok(())
+    }
+
+    /// Entries a type does not index are never found by node, however
+    /// long the sequence.
+    #[test]
+    fn unindexed_entries_are_not_found_by_node() -> Result<(), Error> {
+        let mut pool = Pool::<u32>::default();
+        let mut seq = Seq::<u32>::default();
+        for n in 0..100u32 {
+            assert_eq!(seq.find(&pool, n)?, None);
+            seq.insert(&mut pool, n, |e| e.cmp(&n))?;
+            assert_eq!(seq.find(&pool, n)?, None);
+        }
+        assert_eq!(seq.iter(&pool)?.count(), 100);
+        Ok(())
+    }
 }
