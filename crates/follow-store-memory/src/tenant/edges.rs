@@ -12,7 +12,7 @@ use follow_core::{Edge, Error, ListKind, Timestamp};
 
 use crate::broken::broken;
 use crate::seq::{Entry, Pool, Seq};
-use crate::tenant::entries::{Back, FOLLOWER, Ordered, Out};
+use crate::tenant::entries::{Back, FOLLOWER, Ordered, Out, follower_key};
 use crate::tenant::slot::Slot;
 use crate::tenant::{Collation, Tenant};
 use crate::time::{micros, timestamp};
@@ -138,7 +138,7 @@ impl Tenant {
                 })?;
             }
             self.change_back(target, |names, seq, pool| {
-                let key = since | FOLLOWER;
+                let key = follower_key(since);
                 seq.remove(pool, probe(names, key, names.name(follower)))?
                     .map(drop)
                     .ok_or_else(|| unlisted(follower, target, "target's followers"))
@@ -158,7 +158,7 @@ impl Tenant {
             }
             let back = Back::follower(since, follower);
             self.change_back(target, |names, seq, pool| {
-                let key = since | FOLLOWER;
+                let key = follower_key(since);
                 seq.insert(pool, back, probe(names, key, names.name(follower)))
             })?;
         }
@@ -186,8 +186,8 @@ impl Tenant {
                 )
             }
             ListKind::Followers => {
-                let (since, name) =
-                    micros_after.map_or((u64::MAX, ""), |(since, name)| (since | FOLLOWER, name));
+                let (since, name) = micros_after
+                    .map_or((u64::MAX, ""), |(since, name)| (follower_key(since), name));
                 Box::new(
                     slot.back
                         .after(&self.back_pool, probe(&names, since, name))?

@@ -98,10 +98,15 @@ pub(crate) struct Back {
     pub(crate) node: u32,
 }
 
+/// The order key of a follower entry for an edge of `since` (µs).
+pub(crate) fn follower_key(since: u64) -> u64 {
+    since | FOLLOWER
+}
+
 impl Back {
     pub(crate) fn follower(since: u64, node: u32) -> Self {
         Back {
-            key: Split64::new(since | FOLLOWER),
+            key: Split64::new(follower_key(since)),
             node,
         }
     }

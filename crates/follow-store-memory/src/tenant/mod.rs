@@ -334,4 +334,38 @@ mod tests {
         assert!(tenant.registered_info(alice)?.is_registered());
         Ok(())
     }
+
+    /// The id order holds the registered nodes, whatever order they come
+    /// and go in; a number in it that names no id fails the walk.
+    #[test]
+    fn the_id_order_follows_registration() -> Result<(), Error> {
+        let mut tenant = Tenant::default();
+        let at = NodeInfo::new(follow_core::Timestamp::EPOCH);
+        let walk = |tenant: &Tenant, after| -> Result<Vec<String>, Error> {
+            tenant
+                .nodes_after(after)?
+                .map(|node| tenant.name(node).map(str::to_owned))
+                .collect()
+        };
+        let [carol, alice, bob] = ["carol", "alice", "bob"].map(|id| tenant.intern(id));
+        let (carol, alice, bob) = (carol?, alice?, bob?);
+        for node in [carol, alice, bob] {
+            assert_eq!(tenant.set_info(node, Some(at))?, None);
+        }
+        // Setting a record again changes nothing in the order.
+        assert_eq!(tenant.set_info(alice, Some(at))?, Some(at));
+        assert_eq!(walk(&tenant, None)?, ["alice", "bob", "carol"]);
+        assert_eq!(walk(&tenant, Some("alice"))?, ["bob", "carol"]);
+        assert_eq!(tenant.set_info(bob, None)?, Some(at));
+        assert_eq!(tenant.set_info(bob, None)?, None);
+        assert_eq!(walk(&tenant, None)?, ["alice", "carol"]);
+        let mut pool = std::mem::take(&mut tenant.order_pool);
+        let mut order = std::mem::take(&mut tenant.node_order);
+        order.insert(&mut pool, 99, |e| e.cmp(&99))?;
+        (tenant.order_pool, tenant.node_order) = (pool, order);
+        // The seek meets it; reading the order without a seek does not.
+        assert_eq!(tenant.nodes_after(None)?.count(), 3);
+        assert!(tenant.nodes_after(Some("d")).is_err());
+        Ok(())
+    }
 }

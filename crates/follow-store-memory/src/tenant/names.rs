@@ -103,3 +103,45 @@ fn is_at(arena: &str, at: u32, id: &str) -> Result<bool, Error> {
 pub(crate) fn full() -> Error {
     Error::unavailable("the memory store's id table for this tenant is full")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offsets resolve to the id stored there and nothing else; an offset
+    /// past the arena is absent for names and an error for lookups.
+    #[test]
+    fn offsets_resolve_to_their_own_id_only() -> Result<(), Error> {
+        let mut names = Names::default();
+        let alice = names.add("alice", 0)?;
+        let bob = names.add("bob", 1)?;
+        assert_eq!((alice, bob), (0, 6));
+        assert_eq!(
+            (names.at(alice), names.at(bob)),
+            (Some("alice"), Some("bob"))
+        );
+        assert_eq!(names.find_two("bob", "alice")?, (Some(1), Some(0)));
+        assert_eq!(names.find_two("carol", "bob")?, (None, Some(1)));
+        assert!(is_at(&names.arena, bob, "bob")?);
+        assert!(!is_at(&names.arena, alice, "bob")?);
+        assert!(!is_at(&names.arena, alice, "alic")?);
+        let past = names.arena.len() as u32;
+        assert_eq!(names.at(past), None);
+        assert!(is_at(&names.arena, past, "bob").is_err());
+        // A length byte whose id runs past the end.
+        names.arena.push(char::from(9));
+        names.arena.push_str("dan");
+        assert_eq!(names.at(past), None);
+        assert!(is_at(&names.arena, past, "dan").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn ids_longer_than_ids_may_be_are_refused() {
+        let mut names = Names::default();
+        let longest = "x".repeat(MAX_ID_BYTES);
+        assert!(names.add(&longest, 0).is_ok());
+        let longer = "x".repeat(MAX_ID_BYTES + 1);
+        assert!(names.add(&longer, 1).is_err());
+    }
+}

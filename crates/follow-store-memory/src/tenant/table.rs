@@ -143,4 +143,39 @@ mod tests {
         );
         assert!(table.bytes() <= 50_000 * 12 * 8 / 3);
     }
+
+    /// Numbers whose hashes differ are found reading one id each: the
+    /// tags tell them apart, so `eq` (an id comparison) runs once a lookup.
+    #[test]
+    fn a_lookup_compares_one_id_when_tags_differ() {
+        let mut table = IdTable::default();
+        let hash = |n: u32| u64::from(n.wrapping_mul(0x9E37_79B9) | 1) << 32;
+        for n in 0..5_000u32 {
+            table.insert(hash(n), n, n);
+        }
+        for n in 0..5_000u32 {
+            let compared = std::cell::Cell::new(0);
+            let found = table.find(hash(n), |at| {
+                compared.set(compared.get() + 1);
+                Ok::<_, ()>(at == n)
+            });
+            assert_eq!((found, compared.get()), (Ok(Some(n)), 1), "number {n}");
+        }
+    }
+
+    /// The table doubles when an insert would take it past 3/4 full, and
+    /// not before.
+    #[test]
+    fn the_table_doubles_past_three_quarters() {
+        let mut table = IdTable::default();
+        let mut buckets = Vec::new();
+        for n in 0..49u32 {
+            table.insert(u64::from(n) << 32, n, n);
+            buckets.push(table.bytes() / 12);
+        }
+        // 12 of 16, 24 of 32 and 48 of 64 fit; the 13th and 25th double.
+        assert_eq!(buckets.get(11..13), Some(&[16, 32][..]));
+        assert_eq!(buckets.get(23..25), Some(&[32, 64][..]));
+        assert_eq!(buckets.get(47..49), Some(&[64, 128][..]));
+    }
 }
