@@ -44,12 +44,18 @@ fn corrupt() -> Error {
     Error::internal("memory store: corrupt event log")
 }
 
-fn put(bytes: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        bytes.push((value as u8) | 0x80);
-        value >>= 7;
+/// Appends `value` as a varint: seven bits a byte, low bits first, the top
+/// bit set on every byte but the last. At most ten bytes, so the loop is
+/// bounded whatever the value.
+fn put(bytes: &mut Vec<u8>, value: u64) {
+    for shift in (0..64).step_by(7) {
+        let rest = value >> shift;
+        if rest < 0x80 {
+            bytes.push(rest as u8);
+            return;
+        }
+        bytes.push((rest as u8) | 0x80);
     }
-    bytes.push(value as u8);
 }
 
 fn get(bytes: &[u8], at: &mut usize) -> Result<u64, Error> {
@@ -261,6 +267,37 @@ mod tests {
             log.after(&tenant_id, name, Some(written[699].position), 5)?,
             [again]
         );
+        Ok(())
+    }
+
+    /// Varints take seven bits a byte and read back whole, at every length.
+    #[test]
+    fn varints_take_seven_bits_a_byte() -> Result<(), Error> {
+        let cases = [
+            (0, 1),
+            (127, 1),
+            (128, 2),
+            (16_383, 2),
+            (16_384, 3),
+            (1 << 56, 9),
+            ((1 << 63) - 1, 9),
+            (1 << 63, 10),
+            (u64::MAX, 10),
+        ];
+        let mut bytes = Vec::new();
+        for (value, len) in cases {
+            let start = bytes.len();
+            put(&mut bytes, value);
+            assert_eq!(bytes.len() - start, len, "{value}");
+        }
+        let mut at = 0;
+        for (value, _) in cases {
+            assert_eq!(get(&bytes, &mut at)?, value);
+        }
+        assert_eq!(at, bytes.len());
+        // Eleven continuation bytes are no varint; a cut one is corrupt.
+        assert!(get(&[0xff; 11], &mut 0).is_err());
+        assert!(get(&[0x80], &mut 0).is_err());
         Ok(())
     }
 

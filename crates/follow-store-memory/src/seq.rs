@@ -129,9 +129,8 @@ impl<T: Copy> Pool<T> {
     /// Stores `items` (1 to [`SMALL_MAX`] of them) in a block of their length.
     fn store(&mut self, items: &[T]) -> Result<u32, Error> {
         let len = items.len();
-        while self.by_len.len() < len {
-            self.by_len.push(Blocks::new(self.by_len.len() + 1));
-        }
+        let lengths = self.by_len.len() + 1..=len;
+        self.by_len.extend(lengths.map(Blocks::new));
         let blocks = len
             .checked_sub(1)
             .and_then(|c| self.by_len.get_mut(c))
