@@ -829,6 +829,8 @@ mod tests {
             assert_eq!(seq.find(&pool, n)?, None);
         }
         assert_eq!(seq.iter(&pool)?.count(), 100);
+        // An unindexed number still names its node.
+        assert_eq!((Entry::node(&7u32), Entry::node(&0u32)), (7, 0));
         Ok(())
     }
 }
