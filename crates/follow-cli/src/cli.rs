@@ -11,10 +11,11 @@ use follow_core::PageRequest;
 #[derive(Debug, Parser)]
 #[command(name = "followctl", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// The database file. Commands that write create it on first use;
-    /// commands that only read refuse a missing file.
-    #[arg(long, global = true, default_value = "follow.db")]
-    pub db: PathBuf,
+    /// The database file (default `follow.db`). Only `add-account`,
+    /// `add-channel` and `import` create a missing file; every other command
+    /// refuses it.
+    #[arg(long, global = true)]
+    pub db: Option<PathBuf>,
     /// The tenant to act in.
     #[arg(long, global = true, default_value = "default")]
     pub tenant: String,
@@ -88,15 +89,16 @@ pub struct ImportArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
-    /// Register accounts. Example: `followctl add-account alice bob`
+    /// Register accounts (no channel JIDs). Example: `followctl add-account alice bob`
     AddAccount {
-        /// Account ids.
+        /// Account ids; if one is not an account id, none is registered.
         #[arg(required = true)]
         ids: Vec<String>,
     },
-    /// Register channels. Example: `followctl add-channel 120363012345678901@newsletter`
+    /// Register channels (JIDs: digits then `@newsletter`). Example:
+    /// `followctl add-channel 120363012345678901@newsletter`
     AddChannel {
-        /// Channel JIDs.
+        /// Channel JIDs; if one is not a channel JID, none is registered.
         #[arg(required = true)]
         jids: Vec<String>,
     },
@@ -105,11 +107,15 @@ pub enum Cmd {
         /// The node.
         id: String,
     },
-    /// TARGET drops FOLLOWER from its followers. Example: `followctl remove-follower bob alice`
+    /// ACTOR drops FOLLOWER from its followers: FOLLOWER's follow of ACTOR
+    /// ends. Both are named flags, so the order cannot be mixed up. Example:
+    /// `followctl remove-follower --actor alice --follower erin` (alice drops erin)
     RemoveFollower {
-        /// The followed node.
-        target: String,
+        /// The followed account or channel, who drops the follower.
+        #[arg(long)]
+        actor: String,
         /// The follower to drop.
+        #[arg(long)]
         follower: String,
     },
     /// ACTOR follows each TARGET. Example: `followctl follow alice bob carol`
@@ -218,37 +224,48 @@ pub enum Cmd {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Build a sample graph and walk through the main scenarios. Example: `followctl --db demo.db demo`
+    /// Build a sample graph and walk through the main scenarios, under a
+    /// heading per scenario. Runs on a fresh in-memory database unless
+    /// `--db` is given, so it never touches `follow.db`. Example: `followctl demo`
     Demo,
+}
+
+/// The database used when `--db` is not given.
+pub const DEFAULT_DB: &str = "follow.db";
+
+impl Cli {
+    /// The database file: `--db`, or [`DEFAULT_DB`].
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
 }
 
 /// What a command needs of the database file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Writes: the file is created on first use.
-    Write,
-    /// Only reads: a missing file is an error, never created.
-    Read,
+    /// Can succeed on an empty database: a missing file is created.
+    Create,
+    /// Needs what is in the database: a missing file is an error, never
+    /// created (a mistyped path must not leave an empty database behind).
+    Existing,
     /// Only reads, and a missing file reads as an empty graph (a dry run
     /// into a database that does not exist yet).
     ReadOrEmpty,
+    /// A fresh database in memory (the demo without `--db`).
+    Scratch,
 }
 
 impl Cmd {
-    /// What the command needs of the database file.
-    pub fn access(&self) -> Access {
+    /// What the command needs of the database file; `db_given` says whether
+    /// `--db` was on the command line.
+    pub fn access(&self, db_given: bool) -> Access {
         match self {
-            Cmd::Relation { .. }
-            | Cmd::Followers { .. }
-            | Cmd::Following { .. }
-            | Cmd::Mutuals { .. }
-            | Cmd::Counts { .. }
-            | Cmd::Events { .. }
-            | Cmd::Stale { .. }
-            | Cmd::Export { .. }
-            | Cmd::Verify { repair: false } => Access::Read,
+            Cmd::AddAccount { .. } | Cmd::AddChannel { .. } => Access::Create,
             Cmd::Import(args) if args.dry_run => Access::ReadOrEmpty,
-            _ => Access::Write,
+            Cmd::Import(_) => Access::Create,
+            Cmd::Demo if db_given => Access::Create,
+            Cmd::Demo => Access::Scratch,
+            _ => Access::Existing,
         }
     }
 }

@@ -1,11 +1,18 @@
 //! Why a command failed: the library's error, or one of the tool's own
-//! (the database file), each with a stable code.
+//! (the database file, an interrupted import), each with a stable code and
+//! an exit status.
 
 use std::path::Path;
 
 use follow_core::Error;
 use follow_store_sqlite::OpenError;
 use serde_json::{Value, json};
+
+/// The exit status of a command stopped by Ctrl-C (128 + SIGINT).
+pub const INTERRUPTED_EXIT: u8 = 130;
+/// The exit status when standard output is closed (128 + SIGPIPE), as a
+/// Unix tool killed by SIGPIPE reports.
+pub const CLOSED_PIPE_EXIT: u8 = 141;
 
 /// A failed command: a stable code, a message, details, as the library's
 /// `{"error":{"code","message","details"}}`.
@@ -27,21 +34,91 @@ impl Failure {
         &self.message
     }
 
+    /// The process exit status: 130 for an interrupted command, 1 for
+    /// every other failure.
+    pub fn exit_code(&self) -> u8 {
+        if self.code == "interrupted" {
+            INTERRUPTED_EXIT
+        } else {
+            1
+        }
+    }
+
+    /// Whether standard output was closed under the command.
+    pub fn is_closed_pipe(&self) -> bool {
+        self.code == "closed_pipe"
+    }
+
     /// `{"error":{"code","message","details"}}`.
     pub fn to_json(&self) -> Value {
         json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
     }
 
-    /// A read-only command named a database that does not exist.
+    /// A command that needs an existing database named one that does not
+    /// exist.
     pub fn database_missing(path: &Path) -> Self {
         Failure {
             code: "database_missing",
             message: format!(
-                "{}: no such database (commands that only read never create one)",
+                "{}: no such database (only add-account, add-channel and import create one)",
                 path.display()
             ),
             details: json!({"path": path.display().to_string()}),
         }
+    }
+
+    /// Standard output was closed by its reader.
+    pub fn closed_pipe() -> Self {
+        Failure {
+            code: "closed_pipe",
+            message: "standard output was closed".to_owned(),
+            details: Value::Object(Default::default()),
+        }
+    }
+
+    /// The command was stopped by Ctrl-C; `message` says what was done and
+    /// how to go on.
+    pub fn interrupted(message: String, details: Value) -> Self {
+        Failure {
+            code: "interrupted",
+            message,
+            details,
+        }
+    }
+
+    /// An import file whose header is not one the format knows; nothing
+    /// was written.
+    pub fn bad_header(message: String, details: Value) -> Self {
+        Failure {
+            code: "invalid_argument",
+            message,
+            details,
+        }
+    }
+
+    /// An I/O error writing standard output or a file: a closed pipe, or
+    /// a `file_error` on `path`.
+    pub fn write(path: &Path, error: &std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::closed_pipe()
+        } else {
+            Failure::file(path, error)
+        }
+    }
+
+    /// A `file_error` on `path` with a message of its own.
+    pub fn file_message(path: &Path, message: String) -> Self {
+        Failure {
+            code: "file_error",
+            message,
+            details: json!({"path": path.display().to_string()}),
+        }
+    }
+
+    /// The same failure, its message preceded by `context`.
+    pub fn prefixed(mut self, context: &str) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
     }
 
     /// A file the tool cannot read or write (an import or export file).

@@ -4,46 +4,71 @@
 //! The layout: [`cli`] declares the command line, [`commands`] runs each
 //! command through the library's facade, [`transfer`] moves graphs in and
 //! out as CSV, [`output`] prints tables or JSON, [`failure`] gives every
-//! error a stable code.
+//! error a stable code and exit status.
 #![forbid(unsafe_code)]
 
 mod cli;
 mod commands;
 mod failure;
+mod interrupt;
 mod output;
 mod progress;
 mod session;
 mod transfer;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use cli::Cli;
+use failure::{CLOSED_PIPE_EXIT, Failure};
+use output::Output;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Progress bars are for people; JSON callers are scripts.
     let interactive = !cli.json;
-    match futures::executor::block_on(commands::run(&cli, interactive)) {
+    let result = futures::executor::block_on(commands::run(&cli, interactive));
+    match print(&cli, result) {
+        Ok(code) => ExitCode::from(code),
+        // The reader went away (`followctl events | head -1`): stop quietly
+        // with the status a Unix tool killed by SIGPIPE reports.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(CLOSED_PIPE_EXIT)
+        }
+        Err(error) => {
+            eprintln!("error: file_error: standard output: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the result and answers the exit status.
+fn print(cli: &Cli, result: Result<Output, Failure>) -> std::io::Result<u8> {
+    let mut stdout = std::io::stdout().lock();
+    match result {
         Ok(output) => {
             if cli.json {
                 if !output.json.is_null() {
-                    println!("{}", output.json);
+                    writeln!(stdout, "{}", output.json)?;
                 }
             } else {
-                for line in output.lines {
-                    println!("{line}");
+                for line in &output.lines {
+                    writeln!(stdout, "{line}")?;
                 }
             }
-            ExitCode::SUCCESS
+            stdout.flush()?;
+            Ok(output.status.exit_code())
         }
+        Err(failure) if failure.is_closed_pipe() => Err(std::io::ErrorKind::BrokenPipe.into()),
         Err(failure) => {
             if cli.json {
-                println!("{}", failure.to_json());
+                writeln!(stdout, "{}", failure.to_json())?;
+                stdout.flush()?;
             }
             eprintln!("error: {}: {}", failure.code(), failure.message());
-            ExitCode::FAILURE
+            Ok(failure.exit_code())
         }
     }
 }

@@ -20,13 +20,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens `db` for `tenant` as `access` says; a command that only
-    /// reads never creates the file.
+    /// Opens `db` for `tenant` as `access` says; only a command that can
+    /// succeed on an empty database creates the file.
     pub fn open(db: &Path, tenant: &str, access: Access) -> Result<Self, Failure> {
         let tenant = TenantId::new(tenant)?;
         let store = match access {
-            Access::Read if !db.exists() => return Err(Failure::database_missing(db)),
+            Access::Existing if !db.exists() => return Err(Failure::database_missing(db)),
             Access::ReadOrEmpty if !db.exists() => SqliteStore::open_in_memory()?,
+            Access::Scratch => SqliteStore::open_in_memory()?,
             _ => SqliteStore::open(db)?,
         };
         let store = Arc::new(store);

@@ -76,11 +76,14 @@ fn mastodon_following_export_is_followed_by_the_named_account() {
         "Account address,Show boosts,Notify on new posts,Languages\n\
          Gargron@mastodon.social,true,false,\n\
          someone@fosstodon.org,false,true,\"en,de\"\n\
-         has space@example.org,true,false,\n",
+         has space@example.org,true,false,\n\
+         !V,true,false,\n\
+         #,true,false,\n\
+         localfriend,true,false,\n",
     )
     .unwrap();
-    let out = stdout(
-        followctl(&db)
+    let import = |db: &std::path::Path| {
+        let output = followctl(db)
             .args([
                 "import",
                 "--format",
@@ -88,32 +91,60 @@ fn mastodon_following_export_is_followed_by_the_named_account() {
                 "--as",
                 "me@example.social",
             ])
-            .arg(&file),
+            .arg(&file)
+            .assert()
+            // Rejected rows make the exit status say so.
+            .code(3)
+            .get_output()
+            .clone();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let out = import(&db);
+    for line in [4, 5, 6] {
+        assert!(out.contains(&format!("line {line}: rejected: ")), "{out}");
+    }
+    assert!(
+        out.contains("account address \"!V\" is not user@domain"),
+        "{out}"
     );
-    assert!(out.contains("line 4: rejected: "), "{out}");
-    assert!(out.contains("3 rows read; 2 edges created"), "{out}");
-    let out = stdout(followctl(&db).args(["--json", "following", "me@example.social"]));
-    let page: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let mut items: Vec<(String, bool)> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["node"].as_str().unwrap().to_owned(),
-                i["muted"].as_bool().unwrap(),
-            )
-        })
-        .collect();
-    items.sort();
-    // No bell on new posts is a mute: delivered without notification.
+    assert!(
+        out.contains("6 rows read; 3 edges created; 0 already present; 0 mute changes"),
+        "{out}"
+    );
+    let following = |db: &std::path::Path| {
+        let out = stdout(followctl(db).args(["--json", "following", "me@example.social"]));
+        let page: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut items: Vec<(String, bool)> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["node"].as_str().unwrap().to_owned(),
+                    i["muted"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        items.sort();
+        items
+    };
+    // The bell is off by default in Mastodon: no follow is imported muted.
     assert_eq!(
-        items,
+        following(&db),
         [
-            ("Gargron@mastodon.social".to_owned(), true),
-            ("someone@fosstodon.org".to_owned(), false)
+            ("Gargron@mastodon.social".to_owned(), false),
+            ("localfriend".to_owned(), false),
+            ("someone@fosstodon.org".to_owned(), false),
         ]
     );
+    // A mute set since is kept by a re-import.
+    stdout(followctl(&db).args(["mute", "me@example.social", "localfriend"]));
+    let out = import(&db);
+    assert!(
+        out.contains("0 edges created; 3 already present; 0 mute changes"),
+        "{out}"
+    );
+    assert!(following(&db).contains(&("localfriend".to_owned(), true)));
     // --as is required for this format.
     followctl(&db)
         .args(["import", "--format", "mastodon"])
@@ -130,16 +161,23 @@ fn dry_run_reports_without_writing() {
     stdout(followctl(&db).args(["add-account", "alice", "bob"]));
     stdout(followctl(&db).args(["follow", "alice", "bob"]));
     let before = graph_state(&db);
-    let rows = "alice,bob,,true\n\
+    let rows = "follower,target,since,muted\n\
+                alice,bob,,true\n\
                 alice,carol\n\
                 alice,carol\n\
                 dave,alice\n\
                 bad id,alice\n";
-    let out = stdout(
-        followctl(&db)
+    let dry_run = |db: &std::path::Path| {
+        let output = followctl(db)
             .args(["import", "--dry-run", "-"])
-            .write_stdin(rows),
-    );
+            .write_stdin(rows)
+            .assert()
+            .code(3)
+            .get_output()
+            .clone();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let out = dry_run(&db);
     assert!(
         out.contains(
             "dry run, nothing written: 5 rows read; would create 2 edges and 2 nodes; \
@@ -151,7 +189,14 @@ fn dry_run_reports_without_writing() {
     let out = stdout(followctl(&db).args(["counts", "alice"]));
     assert_eq!(out.trim(), "alice: following=1 followers=0 mutual=0");
     // The real import does what the dry run said.
-    let out = stdout(followctl(&db).args(["import", "-"]).write_stdin(rows));
+    let output = followctl(&db)
+        .args(["import", "-"])
+        .write_stdin(rows)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let out = String::from_utf8(output.stdout).unwrap();
     assert!(
         out.contains(
             "5 rows read; 2 edges created; 2 already present; 1 mute changes; 1 rows rejected"
@@ -161,11 +206,7 @@ fn dry_run_reports_without_writing() {
     // A dry run into a database that does not exist reads it as empty and
     // does not create it.
     let missing = temp_db("dry-run-missing");
-    let out = stdout(
-        followctl(&missing)
-            .args(["import", "--dry-run", "-"])
-            .write_stdin(rows),
-    );
+    let out = dry_run(&missing);
     assert!(
         out.contains("would create 3 edges and 4 nodes; 1 edges already present"),
         "{out}"

@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use follow_core::{
     AccountId, Capabilities, Error, ErrorKind, Event, FollowGraph, FollowStore, ListEntry,
-    ListKind, ManualClock, PageRequest, Principal, TenantId, Timestamp,
+    ListKind, ManualClock, NodeId, NodeRecord, PageRequest, Principal, TenantId, Timestamp,
 };
+
+/// The most pages any walk of the suite reads before it fails: a store that
+/// never advances must fail a case, not hang it.
+pub const MAX_PAGES: usize = 10_000;
 
 /// The tenant most cases use.
 pub const TENANT: &str = "acme";
@@ -21,6 +25,11 @@ pub const START_SECONDS: i64 = 1_800_000_000;
 /// The time `seconds` after [`START_SECONDS`].
 pub fn at(seconds: i64) -> Timestamp {
     Timestamp::from_unix_seconds(START_SECONDS + seconds).unwrap()
+}
+
+/// A node id, for ids the suite writes itself.
+pub fn node(id: &str) -> NodeId {
+    NodeId::new(id).unwrap()
 }
 
 /// The error kind of a result, if it failed.
@@ -175,7 +184,10 @@ pub async fn walk(
             Some(cursor) => request = PageRequest::after(cursor).with_limit(limit),
             None => return items,
         }
-        assert!(items.len() <= 10_000, "a walk of {subject} does not end");
+        assert!(
+            items.len() <= MAX_PAGES,
+            "list: a walk of {list:?} of {subject} does not end"
+        );
     }
 }
 
@@ -185,13 +197,88 @@ pub async fn events_of_after(
     principal: &Principal,
     mut after: Option<follow_core::EventPosition>,
 ) -> Vec<Event> {
-    let mut all = Vec::new();
-    loop {
+    let mut all: Vec<Event> = Vec::new();
+    for _ in 0..MAX_PAGES {
         let page = graph.events(principal, after, Some(1000)).await.unwrap();
         let Some(last) = page.last() else {
             return all;
         };
+        for event in &page {
+            let previous = all.last().map(|e| e.position).or(after);
+            assert!(
+                previous.is_none_or(|p| event.position > p),
+                "events_after: position {} does not follow {previous:?}",
+                event.position
+            );
+            all.push(event.clone());
+        }
         after = Some(last.position);
-        all.extend(page);
     }
+    panic!("events_after: a walk of the events does not end");
+}
+
+/// Everything a read can see of some nodes of [`TENANT`]: the nodes walk,
+/// each node's record and lists, and the tenant's events. Two snapshots are
+/// equal exactly when no read could tell the states apart.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    nodes: Vec<NodeRecord>,
+    records: Vec<Option<NodeRecord>>,
+    lists: Vec<Vec<ListEntry>>,
+    events: Vec<Event>,
+}
+
+impl Fixture {
+    /// A [`Snapshot`] of `ids` (and every registered node of the tenant).
+    pub async fn snapshot(&self, ids: &[&str]) -> Snapshot {
+        let tenant = self.tenant();
+        let nodes = self.store.nodes(&tenant, None, 10_000).await.unwrap();
+        let mut records = Vec::new();
+        let mut lists = Vec::new();
+        for id in ids {
+            let record = self.store.node(&tenant, &node(id)).await.unwrap();
+            if record.is_some() {
+                for list in [ListKind::Following, ListKind::Followers, ListKind::Mutuals] {
+                    lists.push(self.list(list, id).await);
+                }
+            }
+            records.push(record);
+        }
+        Snapshot {
+            nodes,
+            records,
+            lists,
+            events: self.events().await,
+        }
+    }
+}
+
+/// Builds a hub with 7 followers, 7 followees and 7 mutuals whose `since`
+/// values tie in groups; answers the expected order (since desc, id asc).
+pub async fn paging_graph(f: &Fixture) -> Vec<(String, Timestamp)> {
+    f.register(&["hub"]).await;
+    // Registered out of id order; times tie in groups of 3, 2 and 2.
+    let plan = [
+        ("p2", 0),
+        ("p0", 0),
+        ("p1", 0),
+        ("p4", 1),
+        ("p3", 1),
+        ("p6", 2),
+        ("p5", 2),
+    ];
+    for (id, _) in plan {
+        f.register(&[id]).await;
+    }
+    for (id, seconds) in plan {
+        f.clock.set(at(seconds));
+        f.follow(id, "hub").await;
+        f.follow("hub", id).await;
+    }
+    let mut expected: Vec<(String, Timestamp)> = plan
+        .iter()
+        .map(|(id, s)| ((*id).to_owned(), at(*s)))
+        .collect();
+    expected.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    expected
 }

@@ -264,29 +264,90 @@ fn index() -> std::ops::Range<usize> {
     0..NODES.len()
 }
 
-fn op_strategy() -> BoxedStrategy<Op> {
-    let tenant = prop_oneof![4 => Just(0usize), 1 => Just(1usize)];
-    let account = 0..CHANNEL_INDEX;
-    let targets = proptest::collection::vec(index(), 0..5);
+/// Nodes the strategies pick from: mostly the tenant's registered nodes (so
+/// that most commands reach the store and build a graph), sometimes any.
+fn pick(registered: &[usize], any: impl Strategy<Value = usize> + 'static) -> BoxedStrategy<usize> {
+    if registered.is_empty() {
+        return any.boxed();
+    }
+    prop_oneof![4 => proptest::sample::select(registered.to_vec()), 1 => any].boxed()
+}
+
+/// The operations of one tenant, picking nodes from `registered`.
+fn tenant_ops(tenant: usize, registered: &[usize]) -> BoxedStrategy<Op> {
+    let accounts: Vec<usize> = registered
+        .iter()
+        .copied()
+        .filter(|n| *n != CHANNEL_INDEX)
+        .collect();
+    let node = || pick(registered, index());
+    let account = || pick(&accounts, 0..CHANNEL_INDEX);
+    let targets = proptest::collection::vec(node(), 0..5);
     prop_oneof![
-        3 => (tenant.clone(), index()).prop_map(|(tenant, node)| Op::Register { tenant, node }),
-        1 => (tenant.clone(), index()).prop_map(|(tenant, node)| Op::Remove { tenant, node }),
-        6 => (tenant.clone(), account.clone(), index())
-            .prop_map(|(tenant, actor, target)| Op::Follow { tenant, actor, target }),
-        3 => (tenant.clone(), index(), index())
-            .prop_map(|(tenant, actor, target)| Op::Unfollow { tenant, actor, target }),
-        3 => (tenant.clone(), account.clone(), index(), any::<bool>())
-            .prop_map(|(tenant, actor, target, muted)| Op::SetMute { tenant, actor, target, muted }),
-        2 => (tenant.clone(), index(), index())
-            .prop_map(|(tenant, actor, follower)| Op::RemoveFollower { tenant, actor, follower }),
-        2 => (tenant.clone(), index(), targets.clone())
-            .prop_map(|(tenant, actor, targets)| Op::FollowMany { tenant, actor, targets }),
-        1 => (tenant.clone(), account, targets)
-            .prop_map(|(tenant, actor, targets)| Op::UnfollowMany { tenant, actor, targets }),
-        1 => (tenant, index(), 0i64..8).prop_map(|(tenant, node, at)| Op::Touch { tenant, node, at }),
-        2 => Just(Op::Tick),
+        2 => index().prop_map(move |node| Op::Register { tenant, node }),
+        3 => node().prop_map(move |node| Op::Remove { tenant, node }),
+        6 => (account(), node())
+            .prop_map(move |(actor, target)| Op::Follow { tenant, actor, target }),
+        3 => (node(), node())
+            .prop_map(move |(actor, target)| Op::Unfollow { tenant, actor, target }),
+        4 => (account(), node(), any::<bool>())
+            .prop_map(move |(actor, target, muted)| Op::SetMute { tenant, actor, target, muted }),
+        2 => (node(), node())
+            .prop_map(move |(actor, follower)| Op::RemoveFollower { tenant, actor, follower }),
+        2 => (node(), targets.clone())
+            .prop_map(move |(actor, targets)| Op::FollowMany { tenant, actor, targets }),
+        1 => (account(), targets)
+            .prop_map(move |(actor, targets)| Op::UnfollowMany { tenant, actor, targets }),
+        1 => (node(), 0i64..8).prop_map(move |(node, at)| Op::Touch { tenant, node, at }),
     ]
     .boxed()
+}
+
+/// Any operation on `model`: tenant 0 four times as often as tenant 1.
+fn op_strategy(model: &Model) -> BoxedStrategy<Op> {
+    let registered = |t: usize| -> Vec<usize> { model.tenants[t].nodes.keys().copied().collect() };
+    prop_oneof![
+        16 => tenant_ops(0, &registered(0)),
+        4 => tenant_ops(1, &registered(1)),
+        1 => Just(Op::Tick),
+    ]
+    .boxed()
+}
+
+/// A random starting graph: most nodes registered in both tenants, about
+/// half of the possible edges present, half of those muted, all begun at
+/// the fixture's start. Mutual pairs, and mutual pairs whose sides differ in
+/// their mute flag, are then common from the first step.
+pub fn initial_model() -> BoxedStrategy<Model> {
+    let tenant = || {
+        (
+            proptest::collection::vec(proptest::bool::weighted(0.85), NODES.len()),
+            proptest::collection::vec(
+                (proptest::bool::weighted(0.5), proptest::bool::weighted(0.5)),
+                CHANNEL_INDEX * NODES.len(),
+            ),
+        )
+            .prop_map(|(registered, edges)| {
+                let mut t = TenantModel::default();
+                for (node, _) in registered.iter().enumerate().filter(|(_, r)| **r) {
+                    t.nodes.insert(node, None);
+                }
+                for (i, (present, muted)) in edges.into_iter().enumerate() {
+                    let (follower, target) = (i / NODES.len(), i % NODES.len());
+                    let ends = t.nodes.contains_key(&follower) && t.nodes.contains_key(&target);
+                    if present && ends && follower != target {
+                        t.edges.insert((follower, target), (muted, 0));
+                    }
+                }
+                t
+            })
+    };
+    (tenant(), tenant())
+        .prop_map(|(t0, t1)| Model {
+            tenants: [t0, t1],
+            now: 0,
+        })
+        .boxed()
 }
 
 /// The reference state machine.
@@ -298,11 +359,11 @@ impl ReferenceStateMachine for Reference {
     type Transition = Op;
 
     fn init_state() -> BoxedStrategy<Model> {
-        Just(Model::default()).boxed()
+        initial_model()
     }
 
-    fn transitions(_: &Model) -> BoxedStrategy<Op> {
-        op_strategy()
+    fn transitions(state: &Model) -> BoxedStrategy<Op> {
+        op_strategy(state)
     }
 
     fn apply(mut state: Model, op: &Op) -> Model {
@@ -311,10 +372,12 @@ impl ReferenceStateMachine for Reference {
     }
 }
 
-/// The system under test: a facade over a fresh store, with its own runtime.
-pub struct System {
+/// The system under test: a facade over a fresh store from `F`, with its
+/// own runtime; the store is disposed of when the system is dropped.
+pub struct System<F: StoreFactory> {
     runtime: tokio::runtime::Runtime,
-    graph: FollowGraph,
+    factory: F,
+    graph: Option<FollowGraph>,
     clock: Arc<ManualClock>,
     store: Arc<dyn FollowStore>,
     principals: [Principal; 2],
@@ -322,34 +385,66 @@ pub struct System {
     last_event: [Option<EventPosition>; 2],
 }
 
-impl System {
-    /// A system over `store`.
-    pub fn new(store: Arc<dyn FollowStore>) -> Self {
+impl<F: StoreFactory> System<F> {
+    /// A system over a fresh store holding the graph of `initial` (built
+    /// through the facade; its events are read past).
+    pub fn start(initial: &Model) -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
+        let factory = F::default();
+        let store = runtime.block_on(factory.create());
         let clock = Arc::new(ManualClock::new(at(0)));
         let graph = FollowGraph::builder(store.clone())
             .clock(clock.clone())
             .build();
         let principals =
             TENANTS.map(|t| Principal::new(TenantId::new(t).unwrap(), Capabilities::ALL));
-        System {
+        let mut system = System {
             runtime,
-            graph,
+            factory,
+            graph: Some(graph),
             clock,
             store,
             principals,
-            model: Model::default(),
+            model: initial.clone(),
             last_event: [None; 2],
-        }
+        };
+        system.build(initial);
+        system
+    }
+
+    fn graph(&self) -> &FollowGraph {
+        self.graph.as_ref().unwrap()
+    }
+
+    /// Registers the nodes and follows (and mutes) the edges of `initial`.
+    fn build(&mut self, initial: &Model) {
+        let g = self.graph.as_ref().unwrap();
+        self.runtime.block_on(async {
+            for (ti, t) in initial.tenants.iter().enumerate() {
+                let p = &self.principals[ti];
+                for node in t.nodes.keys() {
+                    g.register(p, NODES[*node]).await.unwrap();
+                }
+                for ((follower, target), (muted, _)) in &t.edges {
+                    let (follower, target) = (NODES[*follower], NODES[*target]);
+                    g.follow(p, follower, target).await.unwrap();
+                    if *muted {
+                        g.mute(p, follower, target).await.unwrap();
+                    }
+                }
+            }
+        });
+        let _ = self.new_events(0);
+        let _ = self.new_events(1);
     }
 
     /// Runs `op` through the facade: the whole-request result and per-item
     /// results, as in [`Expected`].
     pub fn run(&self, op: &Op) -> (usize, Expected) {
-        let g = &self.graph;
+        let g = self.graph();
         let id = |i: usize| NODES[i];
         let one = |r: Result<follow_core::Applied, follow_core::Error>| match r {
             Ok(applied) => {
@@ -487,7 +582,7 @@ impl System {
     fn new_events(&mut self, tenant: usize) -> Vec<ExpectedEvent> {
         let index = |id: &str| NODES.iter().position(|n| *n == id).unwrap();
         let events = self.runtime.block_on(crate::fixture::events_of_after(
-            &self.graph,
+            self.graph(),
             &self.principals[tenant],
             self.last_event[tenant],
         ));
@@ -543,14 +638,14 @@ impl System {
                     let mutuals = expect_list(
                         mutual.iter().map(|b| (*b, out[b].0, out[b].1.max(inc[b].1))).collect(),
                     );
-                    assert_eq!(got(walk(&self.graph, p, ListKind::Following, name, 2).await), following, "following of {name}");
-                    assert_eq!(got(walk(&self.graph, p, ListKind::Followers, name, 2).await), followers, "followers of {name}");
-                    assert_eq!(got(walk(&self.graph, p, ListKind::Mutuals, name, 2).await), mutuals, "mutuals of {name}");
+                    assert_eq!(got(walk(self.graph(), p, ListKind::Following, name, 2).await), following, "following of {name}");
+                    assert_eq!(got(walk(self.graph(), p, ListKind::Followers, name, 2).await), followers, "followers of {name}");
+                    assert_eq!(got(walk(self.graph(), p, ListKind::Mutuals, name, 2).await), mutuals, "mutuals of {name}");
                     for (oi, other) in NODES.iter().enumerate() {
                         if oi == ni || !t.nodes.contains_key(&oi) {
                             continue;
                         }
-                        let relation = self.graph.relation(p, name, other).await.unwrap();
+                        let relation = self.graph().relation(p, name, other).await.unwrap();
                         let expected = Relation::from_edges(out.contains_key(&oi), inc.contains_key(&oi));
                         assert_eq!(relation, expected, "relation {name} to {other} in {tenant}");
                     }
@@ -560,7 +655,16 @@ impl System {
     }
 }
 
-impl std::fmt::Debug for System {
+impl<F: StoreFactory> Drop for System<F> {
+    fn drop(&mut self) {
+        // The store is disposed of with no other handle to it alive.
+        self.graph = None;
+        let store = self.store.clone();
+        self.runtime.block_on(self.factory.dispose(store));
+    }
+}
+
+impl<F: StoreFactory> std::fmt::Debug for System<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("System")
             .field("store", &self.store.to_string())
@@ -572,14 +676,14 @@ impl std::fmt::Debug for System {
 pub struct ModelTest<F>(PhantomData<F>);
 
 impl<F: StoreFactory> StateMachineTest for ModelTest<F> {
-    type SystemUnderTest = System;
+    type SystemUnderTest = System<F>;
     type Reference = Reference;
 
-    fn init_test(_: &Model) -> System {
-        System::new(F::default().create())
+    fn init_test(initial: &Model) -> System<F> {
+        System::start(initial)
     }
 
-    fn apply(mut system: System, _after: &Model, op: Op) -> System {
+    fn apply(mut system: System<F>, _after: &Model, op: Op) -> System<F> {
         let mut model = system.model.clone();
         let (tenant, expected, mut expected_events) = model.step(&op);
         let (_, got) = system.run(&op);
@@ -598,7 +702,7 @@ impl<F: StoreFactory> StateMachineTest for ModelTest<F> {
         system
     }
 
-    fn check_invariants(system: &System, model: &Model) {
+    fn check_invariants(system: &System<F>, model: &Model) {
         assert_eq!(&system.model, model, "the harness lost track of the model");
         system.check_state(model);
     }
@@ -639,13 +743,17 @@ pub fn model_matches_reference<F: StoreFactory>(regressions: &'static str) {
 pub fn commands_applied_twice_are_idempotent<F: StoreFactory>(regressions: &'static str) {
     let config = config(regressions, 64);
     let mut runner = TestRunner::new(config);
-    let strategy = (
-        proptest::collection::vec(op_strategy(), 0..20),
-        op_strategy(),
-    );
-    let result = runner.run(&strategy, |(setup, op)| {
-        let mut system = System::new(F::default().create());
-        let mut model = Model::default();
+    let strategy = initial_model().prop_flat_map(|initial| {
+        let ops = op_strategy(&initial);
+        (
+            Just(initial),
+            proptest::collection::vec(ops.clone(), 0..10),
+            ops,
+        )
+    });
+    let result = runner.run(&strategy, |(initial, setup, op)| {
+        let mut system = System::<F>::start(&initial);
+        let mut model = initial;
         for step in &setup {
             let _ = model.step(step);
             let _ = system.run(step);

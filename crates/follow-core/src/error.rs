@@ -30,15 +30,22 @@ pub enum ErrorKind {
     NotFollowing,
     /// The tenant is over its configured rate; see [`Error::retry_after`].
     RateLimited,
-    /// Storage is busy or timed out. Retryable; nothing was half-applied.
+    /// Storage is busy or timed out, or its connection was lost. Retryable;
+    /// nothing was half-applied.
     Unavailable,
-    /// Anything else; the cause is kept as the error's source.
+    /// Storage failed for a reason that is nobody's bug and that waiting
+    /// alone does not cure: the disk is full, the file is read-only, an I/O
+    /// error, a corrupt page. Nothing was half-applied; an operator must
+    /// act. The engine's error is the source.
+    StorageFailure,
+    /// A broken invariant or any other failure; the cause is kept as the
+    /// error's source.
     Internal,
 }
 
 impl ErrorKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Unauthenticated,
         ErrorKind::Forbidden,
@@ -46,6 +53,7 @@ impl ErrorKind {
         ErrorKind::NotFollowing,
         ErrorKind::RateLimited,
         ErrorKind::Unavailable,
+        ErrorKind::StorageFailure,
         ErrorKind::Internal,
     ];
 
@@ -59,6 +67,7 @@ impl ErrorKind {
             ErrorKind::NotFollowing => "not_following",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::StorageFailure => "storage_failure",
             ErrorKind::Internal => "internal",
         }
     }
@@ -73,6 +82,7 @@ impl ErrorKind {
             ErrorKind::NotFollowing => 409,
             ErrorKind::RateLimited => 429,
             ErrorKind::Unavailable => 503,
+            ErrorKind::StorageFailure => 500,
             ErrorKind::Internal => 500,
         }
     }
@@ -124,7 +134,7 @@ impl Error {
 
     /// `not_found` for a node, naming the field and the id asked for.
     pub fn node_not_found(field: &str, id: &str) -> Self {
-        Error::new(ErrorKind::NotFound, format!("{field} not found"))
+        Error::new(ErrorKind::NotFound, format!("{field} {id:?} not found"))
             .with_detail("field", field)
             .with_detail("id", id)
     }
@@ -137,6 +147,11 @@ impl Error {
     /// `unavailable`: storage busy or timed out.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Unavailable, message)
+    }
+
+    /// `storage_failure`: the storage medium or the database failed.
+    pub fn storage_failure(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::StorageFailure, message)
     }
 
     /// `internal`: a failure that is nobody's input.
@@ -273,6 +288,7 @@ mod tests {
                 ("not_following", 409),
                 ("rate_limited", 429),
                 ("unavailable", 503),
+                ("storage_failure", 500),
                 ("internal", 500),
             ]
         );
@@ -300,6 +316,7 @@ mod tests {
         assert_eq!(limited.retry_after(), Some(Duration::from_millis(5)));
         assert_eq!(limited.details()["retry_after_ms"], 5);
         assert!(!Error::internal("x").is_retryable());
+        assert!(!Error::storage_failure("disk full").is_retryable());
     }
 
     #[test]

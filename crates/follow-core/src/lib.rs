@@ -78,7 +78,7 @@ pub use error::{Error, ErrorKind};
 pub use event::{Event, EventKind, EventPosition, NewEvent};
 pub use graph::{
     DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, ImportEdge,
-    ItemResult, REMOVAL_CHUNK,
+    ItemResult, MAX_ACTIVITY_AHEAD, REMOVAL_CHUNK,
 };
 pub use id::{AccountId, ChannelId, MAX_ID_BYTES, NodeId, NodeKind, TenantId};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};

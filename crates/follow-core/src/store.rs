@@ -287,4 +287,16 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
         after: Option<EventPosition>,
         limit: usize,
     ) -> Result<Vec<Event>, Error>;
+
+    /// The secret key the facade signs this store's cursors with, unless
+    /// the host sets one ([`crate::FollowGraphBuilder::cursor_key`]).
+    ///
+    /// # Behavior
+    /// - Random, from the operating system's generator, made when the
+    ///   store's data is created and kept with it: the same on every call and
+    ///   after a restart for as long as the data lives (a database file keeps
+    ///   it in the file), and different for every other store's data.
+    /// - Answered without I/O: a store reads it when it opens.
+    /// - Never the facade's fallback constant, and never all zeros.
+    fn cursor_secret(&self) -> [u8; 16];
 }

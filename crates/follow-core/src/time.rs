@@ -58,15 +58,35 @@ impl Timestamp {
         UNIX_EPOCH + Duration::from_micros(self.0.unsigned_abs())
     }
 
-    /// Parses RFC 3339 in UTC (`2026-11-23T10:00:00Z`, fractions allowed);
-    /// anything else is `invalid_argument` naming `field`.
+    /// Parses an RFC 3339 time with any offset (`2026-11-23T10:00:00Z`,
+    /// `2026-11-23T12:00:00+02:00`, lowercase `t` and `z` too, fractions of
+    /// a second allowed) and normalises it to UTC. Anything else, a space
+    /// for the `T` included, is `invalid_argument` naming `field`, the
+    /// expected form and the value.
     pub fn parse_rfc3339(field: &str, text: &str) -> Result<Self, Error> {
-        humantime::parse_rfc3339_weak(text)
-            .map(Self::from_system_time)
-            .map_err(|cause| {
-                Error::invalid_argument(field, format!("{field} is not an RFC 3339 time"))
-                    .with_source(cause)
-            })
+        let refused = || {
+            Error::invalid_argument(
+                field,
+                format!(
+                    "{field} must be an RFC 3339 time such as 2026-11-23T10:00:00Z or \
+                     2026-11-23T12:00:00+02:00, not {text:?}"
+                ),
+            )
+            .with_detail("value", text)
+        };
+        let upper = text.to_ascii_uppercase();
+        let (local, offset_seconds) = split_offset(&upper).ok_or_else(refused)?;
+        // humantime's strict parser takes exactly `YYYY-MM-DDTHH:MM:SS[.f]Z`.
+        let utc_form = format!("{local}Z");
+        let local_time =
+            humantime::parse_rfc3339(&utc_form).map_err(|cause| refused().with_source(cause))?;
+        let micros = local_time
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_micros()).ok())
+            .and_then(|m| m.checked_sub(offset_seconds * 1_000_000))
+            .ok_or_else(refused)?;
+        Self::from_unix_micros(micros).map_err(|_| refused())
     }
 
     /// This time moved forward by `duration`, saturating at [`Timestamp::MAX`].
@@ -102,6 +122,34 @@ impl<'de> Deserialize<'de> for Timestamp {
         let text = String::deserialize(deserializer)?;
         Timestamp::parse_rfc3339("time", &text).map_err(serde::de::Error::custom)
     }
+}
+
+/// Splits an upper-cased RFC 3339 time into its local part and its offset
+/// east of UTC in seconds; `None` when there is no valid offset.
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    if let Some(local) = text.strip_suffix('Z') {
+        return Some((local, 0));
+    }
+    // `+HH:MM` or `-HH:MM` closes the text.
+    let at = text.len().checked_sub(6)?;
+    let (local, offset) = (text.get(..at)?, text.get(at..)?);
+    let sign = match offset.as_bytes() {
+        [b'+', _, _, b':', _, _] => 1,
+        [b'-', _, _, b':', _, _] => -1,
+        _ => return None,
+    };
+    let two = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = offset.get(range)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (hours, minutes) = (two(1..3)?, two(4..6)?);
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    Some((local, sign * (hours * 3600 + minutes * 60)))
 }
 
 /// Where the facade reads the time. Injected so tests control it.
@@ -170,6 +218,54 @@ mod tests {
                 .ok(),
             Some(1_795_428_000_000_000)
         );
+    }
+
+    #[test]
+    fn any_offset_is_normalised_to_utc() {
+        let utc = |text: &str| {
+            Timestamp::parse_rfc3339("at", text)
+                .map(|t| t.to_string())
+                .map_err(|e| e.message().to_owned())
+        };
+        let want = Ok("2024-01-01T00:00:00.000000Z".to_owned());
+        assert_eq!(utc("2024-01-01T00:00:00Z"), want);
+        assert_eq!(utc("2024-01-01T02:00:00+02:00"), want);
+        assert_eq!(utc("2023-12-31T19:30:00-04:30"), want);
+        assert_eq!(utc("2024-01-01t00:00:00z"), want);
+        assert_eq!(utc("2024-01-01T00:00:00+00:00"), want);
+        assert_eq!(utc("2024-01-01T00:00:00-00:00"), want);
+        assert_eq!(
+            utc("2024-01-01T05:30:00.25+05:30"),
+            Ok("2024-01-01T00:00:00.250000Z".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_refused_time_names_the_form_and_the_value() {
+        for bad in [
+            "2024-01-01 00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00+2:00",
+            "2024-01-01T00:00:00+24:00",
+            "2024-01-01T00:00:00+02:60",
+            "2024-01-01T00:00:00+0200",
+            "1970-01-01T00:00:00+01:00",
+            "2024-13-01T00:00:00Z",
+            "yesterday",
+        ] {
+            let error = Timestamp::parse_rfc3339("at", bad).err();
+            let message = error.as_ref().map(|e| e.message().to_owned());
+            assert!(
+                message.as_deref().is_some_and(|m| m.contains(bad)
+                    && m.contains("2026-11-23T10:00:00Z")
+                    && m.starts_with("at ")),
+                "{bad}: {message:?}"
+            );
+            assert_eq!(
+                error.map(|e| e.details()["field"].clone()),
+                Some("at".into())
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! cargo run --release -p follow-store-memory --example footprint -- [EDGES]
 //! ```
 //!
-//! The graph has the benchmark's shape (issue 6): one celebrity (`u0`)
+//! The graph has the benchmark's shape: one celebrity (`u0`)
 //! followed by half of the edges, one account per celebrity follower, one
 //! channel per hundred accounts, the other half of the edges from a uniform
 //! account to a target drawn with Zipf (exponent 1) fan-in, `since` spread over

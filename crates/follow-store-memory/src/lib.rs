@@ -31,6 +31,7 @@
 mod broken;
 mod events;
 mod paged;
+mod secret;
 mod seq;
 mod state;
 mod tenant;
@@ -57,17 +58,28 @@ use txn::MemoryTxn;
 /// About 85–90 bytes an edge at a million edges (peak), events included; every event
 /// is kept for the life of the store, and so is every id ever registered
 /// (docs/storage-memory.md).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    cursor_secret: secret::Secret,
     /// Rows a commit writes before failing; see [`Self::failing_commits_after`].
     fail_after: Option<usize>,
 }
 
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new()
+    }
+}
+
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store, with a random cursor secret of its own.
     pub fn new() -> Self {
-        MemoryStore::default()
+        MemoryStore {
+            state: RwLock::default(),
+            cursor_secret: secret::Secret::random(),
+            fail_after: None,
+        }
     }
 
     /// An empty store whose every commit fails with `unavailable` after
@@ -263,5 +275,9 @@ impl FollowStore for MemoryStore {
         tenant_state
             .events
             .after(tenant, |node| tenant_state.name(node), after, limit)
+    }
+
+    fn cursor_secret(&self) -> [u8; 16] {
+        self.cursor_secret.bytes()
     }
 }

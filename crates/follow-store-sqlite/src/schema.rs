@@ -12,10 +12,11 @@ use crate::error::OpenError;
 pub const APPLICATION_ID: i64 = 0x464F_4C57;
 
 /// The newest schema version this code knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations: entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE nodes (
     tenant        TEXT    NOT NULL,
     id            TEXT    NOT NULL,
@@ -52,7 +53,18 @@ CREATE TABLE events (
 );
 
 CREATE INDEX events_tenant ON events (tenant, position);
-"];
+",
+    // The cursor secret, made once with the data by SQLite's own generator
+    // (seeded from the operating system), so cursors outlive a restart and
+    // cannot be forged by anyone without the file.
+    r"
+CREATE TABLE cursor_secret (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    secret BLOB    NOT NULL CHECK (length(secret) = 16)
+);
+INSERT INTO cursor_secret (id, secret) VALUES (1, randomblob(16));
+",
+];
 
 const HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -185,7 +197,64 @@ pub fn check_connection(conn: &Connection, path: &Path) -> Result<(), OpenError>
             supported: SCHEMA_VERSION,
         });
     }
+    let corrupt = |detail: String| OpenError::Corrupt {
+        path: path.to_owned(),
+        detail,
+    };
+    // Our migrations only ever count up from 0: anything below was written
+    // by something else, and would make every call fail on missing tables.
+    if version < 0 {
+        return Err(corrupt(format!(
+            "schema version {version} is not one this adapter writes"
+        )));
+    }
+    for (table, since) in TABLES {
+        if version < *since {
+            continue;
+        }
+        let present: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .map_err(&err)?;
+        if present == 0 {
+            return Err(corrupt(format!(
+                "schema version {version} but its table {table} is missing"
+            )));
+        }
+    }
     Ok(())
+}
+
+/// Each table and the schema version that creates it.
+const TABLES: &[(&str, i64)] = &[
+    ("nodes", 1),
+    ("edges", 1),
+    ("events", 1),
+    ("cursor_secret", 2),
+];
+
+/// Reads the cursor secret of a migrated database; a missing or malformed
+/// one is a damaged database.
+pub fn cursor_secret(conn: &Connection, path: &Path) -> Result<[u8; 16], OpenError> {
+    let secret: Option<Vec<u8>> = conn
+        .query_row("SELECT secret FROM cursor_secret WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            other => Err(other),
+        })
+        .map_err(sqlite_err(path))?;
+    secret
+        .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+        .ok_or_else(|| OpenError::Corrupt {
+            path: path.to_owned(),
+            detail: "the cursor secret is missing or not 16 bytes".to_owned(),
+        })
 }
 
 #[cfg(test)]

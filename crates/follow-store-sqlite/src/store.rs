@@ -74,6 +74,35 @@ impl Default for SqliteOptions {
     }
 }
 
+/// Which of a database's files were there before an open: a refused open
+/// removes the ones it created (SQLite makes `-wal` and `-shm` files for a
+/// WAL-mode database even to read it, and cannot remove them from a
+/// read-only connection), so it leaves the directory as it found it.
+struct Sidecars(Vec<(PathBuf, bool)>);
+
+impl Sidecars {
+    fn note(path: &Path) -> Self {
+        let files = ["", "-wal", "-shm", "-journal"].map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = PathBuf::from(name);
+            let existed = file.exists();
+            (file, existed)
+        });
+        Sidecars(files.into())
+    }
+
+    /// Removes the files that did not exist when [`Sidecars::note`] ran.
+    /// They hold nothing: the open that made them failed before writing.
+    fn remove_new(&self) {
+        for (file, existed) in &self.0 {
+            if !existed {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
+}
+
 /// Where a store lives.
 #[derive(Debug, Clone)]
 enum Location {
@@ -87,6 +116,8 @@ enum Location {
 /// joins its threads.
 pub struct SqliteStore {
     location: Location,
+    /// Read from the file when it opens ([`FollowStore::cursor_secret`]).
+    cursor_secret: [u8; 16],
     writer: Option<Sender<WriterJob>>,
     readers: Option<Sender<Job>>,
     /// Connections for reads on the caller's thread, empty in memory.
@@ -159,6 +190,13 @@ impl SqliteStore {
     /// then left byte-identical.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
         let path = path.as_ref().to_owned();
+        let found = Sidecars::note(&path);
+        // Every connection of a failed open is closed when `open_file`
+        // returns; only then may what they left behind go.
+        Self::open_file(path, options).inspect_err(|_| found.remove_new())
+    }
+
+    fn open_file(path: PathBuf, options: SqliteOptions) -> Result<Self, OpenError> {
         schema::inspect_file(&path)?;
         let sqlite = |source| OpenError::Sqlite {
             path: path.clone(),
@@ -172,6 +210,7 @@ impl SqliteStore {
             .map_err(sqlite)?;
         schema::migrate(&mut conn).map_err(sqlite)?;
         schema::check_connection(&conn, &path)?;
+        let cursor_secret = schema::cursor_secret(&conn, &path)?;
 
         let open_reader = || -> Result<Connection, OpenError> {
             let reader = Connection::open_with_flags(
@@ -198,7 +237,7 @@ impl SqliteStore {
             inline.push(Mutex::new(conn));
         }
         let (read_tx, read_rx) = crossbeam_channel::unbounded::<Job>();
-        let mut store = Self::start(Location::File(path.clone()), conn, &options)?;
+        let mut store = Self::start(Location::File(path.clone()), conn, cursor_secret, &options)?;
         for (i, mut conn) in readers.into_iter().enumerate() {
             let jobs = read_rx.clone();
             store.threads.push(spawn(
@@ -239,12 +278,14 @@ impl SqliteStore {
         configure(&conn, &path, &options)?;
         configure_writer(&conn, &path)?;
         schema::migrate(&mut conn).map_err(sqlite)?;
-        Self::start(Location::Memory, conn, &options)
+        let cursor_secret = schema::cursor_secret(&conn, &path)?;
+        Self::start(Location::Memory, conn, cursor_secret, &options)
     }
 
     fn start(
         location: Location,
         conn: Connection,
+        cursor_secret: [u8; 16],
         options: &SqliteOptions,
     ) -> Result<Self, OpenError> {
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -258,6 +299,7 @@ impl SqliteStore {
         })?;
         Ok(SqliteStore {
             location,
+            cursor_secret,
             writer: Some(tx),
             readers: None,
             inline: Vec::new(),
@@ -330,7 +372,18 @@ impl SqliteStore {
     /// # Errors
     /// A storage failure (`unavailable` or `internal`).
     pub async fn verify(&self) -> Result<VerifyReport, Error> {
-        self.read(|conn| verify::verify(conn)).await
+        self.read(|conn| verify::verify(conn, None)).await
+    }
+
+    /// [`SqliteStore::verify`] for one tenant: the integrity check covers
+    /// the whole file, the rest only `tenant`'s nodes and edges.
+    ///
+    /// # Errors
+    /// A storage failure (`unavailable` or `internal`).
+    pub async fn verify_tenant(&self, tenant: &TenantId) -> Result<VerifyReport, Error> {
+        let tenant = tenant.clone();
+        self.read(move |conn| verify::verify(conn, Some(tenant.as_str())))
+            .await
     }
 
     /// Rewrites every count that disagrees with the edges, in one write
@@ -339,9 +392,21 @@ impl SqliteStore {
     /// # Errors
     /// A storage failure (`unavailable` or `internal`).
     pub async fn repair(&self) -> Result<RepairReport, Error> {
+        self.repair_in(None).await
+    }
+
+    /// [`SqliteStore::repair`] of one tenant's counts and marks only.
+    ///
+    /// # Errors
+    /// A storage failure (`unavailable` or `internal`).
+    pub async fn repair_tenant(&self, tenant: &TenantId) -> Result<RepairReport, Error> {
+        self.repair_in(Some(tenant.clone())).await
+    }
+
+    async fn repair_in(&self, tenant: Option<TenantId>) -> Result<RepairReport, Error> {
         let (tx, rx) = oneshot::channel();
         self.exclusive(Box::new(move |conn| {
-            let _ = tx.send(verify::repair(conn));
+            let _ = tx.send(verify::repair(conn, tenant.as_ref().map(TenantId::as_str)));
         }))?;
         rx.await.map_err(|_| closed())?
     }
@@ -454,6 +519,10 @@ impl FollowStore for SqliteStore {
         let tenant = tenant.clone();
         self.read(move |conn| queries::events_after(conn, &tenant, after, limit))
             .await
+    }
+
+    fn cursor_secret(&self) -> [u8; 16] {
+        self.cursor_secret
     }
 }
 

@@ -64,13 +64,16 @@ SELECT tenant, id, following, followers, mutual, f_actual, fr_actual, m_actual F
     (SELECT count(*) FROM edges e WHERE e.tenant = n.tenant AND e.follower = n.id
        AND EXISTS (SELECT 1 FROM edges r WHERE r.tenant = e.tenant
                    AND r.follower = e.target AND r.target = e.follower)) AS m_actual
-  FROM nodes n)
+  FROM nodes n WHERE ?1 IS NULL OR n.tenant = ?1)
 WHERE following != f_actual OR followers != fr_actual OR mutual != m_actual";
 
-pub(crate) fn mismatches(conn: &Connection) -> Result<Vec<CountMismatch>, Error> {
+pub(crate) fn mismatches(
+    conn: &Connection,
+    tenant: Option<&str>,
+) -> Result<Vec<CountMismatch>, Error> {
     let mut stmt = conn.prepare(MISMATCHES).map_err(map_sql)?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map([tenant], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -92,6 +95,9 @@ pub(crate) fn mismatches(conn: &Connection) -> Result<Vec<CountMismatch>, Error>
     Ok(out)
 }
 
+/// An edge by (tenant, follower, target).
+type EdgeName = (String, String, String);
+
 fn integrity(conn: &Connection) -> Result<Vec<String>, Error> {
     let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(map_sql)?;
     let rows = stmt
@@ -107,16 +113,17 @@ fn integrity(conn: &Connection) -> Result<Vec<String>, Error> {
     Ok(out)
 }
 
-fn dangling(conn: &Connection) -> Result<Vec<(String, String, String)>, Error> {
+fn dangling(conn: &Connection, tenant: Option<&str>) -> Result<Vec<EdgeName>, Error> {
     let mut stmt = conn
         .prepare(
             "SELECT e.tenant, e.follower, e.target FROM edges e
-             WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.tenant = e.tenant AND n.id = e.follower)
-                OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.tenant = e.tenant AND n.id = e.target)",
+             WHERE (?1 IS NULL OR e.tenant = ?1)
+               AND (NOT EXISTS (SELECT 1 FROM nodes n WHERE n.tenant = e.tenant AND n.id = e.follower)
+                OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.tenant = e.tenant AND n.id = e.target))",
         )
         .map_err(map_sql)?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .map_err(map_sql)?;
     rows.map(|r| r.map_err(map_sql)).collect()
 }
@@ -127,30 +134,33 @@ SELECT tenant, follower, target, right_mark FROM (
   SELECT e.tenant, e.follower, e.target, e.mutual_since,
     (SELECT max(e.since, r.since) FROM edges r WHERE r.tenant = e.tenant
        AND r.follower = e.target AND r.target = e.follower) AS right_mark
-  FROM edges e)
+  FROM edges e WHERE ?1 IS NULL OR e.tenant = ?1)
 WHERE (mutual_since IS NULL) != (right_mark IS NULL)";
-
-/// An edge by (tenant, follower, target).
-type EdgeName = (String, String, String);
 
 /// Edges whose mutual mark is set without an edge back, or missing with one,
 /// with the mark each should have.
-fn wrong_marks(conn: &Connection) -> Result<Vec<(EdgeName, Option<i64>)>, Error> {
+fn wrong_marks(
+    conn: &Connection,
+    tenant: Option<&str>,
+) -> Result<Vec<(EdgeName, Option<i64>)>, Error> {
     let mut stmt = conn.prepare(MUTUAL_MARKS).map_err(map_sql)?;
     let rows = stmt
-        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+        .query_map([tenant], |r| {
+            Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
+        })
         .map_err(map_sql)?;
     rows.map(|r| r.map_err(map_sql)).collect()
 }
 
-/// Checks everything in one read transaction.
-pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Error> {
+/// Checks everything in one read transaction: the whole file's integrity,
+/// and the counts, edges and marks of one tenant (every tenant for `None`).
+pub(crate) fn verify(conn: &Connection, tenant: Option<&str>) -> Result<VerifyReport, Error> {
     crate::queries::snapshot(conn, |conn| {
         Ok(VerifyReport {
             integrity_errors: integrity(conn)?,
-            count_mismatches: mismatches(conn)?,
-            dangling_edges: dangling(conn)?,
-            wrong_mutual_marks: wrong_marks(conn)?
+            count_mismatches: mismatches(conn, tenant)?,
+            dangling_edges: dangling(conn, tenant)?,
+            wrong_mutual_marks: wrong_marks(conn, tenant)?
                 .into_iter()
                 .map(|(edge, _)| edge)
                 .collect(),
@@ -159,12 +169,12 @@ pub(crate) fn verify(conn: &Connection) -> Result<VerifyReport, Error> {
 }
 
 /// Rewrites every wrong mutual mark and then every wrong count from the
-/// edges, in one write transaction.
-pub(crate) fn repair(conn: &mut Connection) -> Result<RepairReport, Error> {
+/// edges, of one tenant (every tenant for `None`), in one write transaction.
+pub(crate) fn repair(conn: &mut Connection, tenant: Option<&str>) -> Result<RepairReport, Error> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(map_sql)?;
-    let marks = wrong_marks(&tx)?;
+    let marks = wrong_marks(&tx, tenant)?;
     for ((tenant, follower, target), mark) in &marks {
         tx.execute(
             "UPDATE edges SET mutual_since = ?4
@@ -173,7 +183,7 @@ pub(crate) fn repair(conn: &mut Connection) -> Result<RepairReport, Error> {
         )
         .map_err(map_sql)?;
     }
-    let fixed = mismatches(&tx)?;
+    let fixed = mismatches(&tx, tenant)?;
     for m in &fixed {
         tx.execute(
             "UPDATE nodes SET following = ?3, followers = ?4, mutual = ?5

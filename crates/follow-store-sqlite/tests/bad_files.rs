@@ -116,6 +116,84 @@ fn foreign_database_is_refused() {
     );
 }
 
+/// The names in a directory, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_refused_wal_file_leaves_the_directory_as_it_was() {
+    let dir = TempDir::new("wal-refused");
+    // Ours, in WAL mode, with a newer schema.
+    let newer = dir.file("newer.db");
+    drop(SqliteStore::open(&newer).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&newer).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99;").unwrap();
+    }
+    // Another application's, in WAL mode.
+    let foreign = dir.file("foreign.db");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE notes (body TEXT);
+             INSERT INTO notes VALUES ('hi');",
+        )
+        .unwrap();
+    }
+    let before = listing(&dir.0);
+    assert_eq!(before, ["foreign.db", "newer.db"]);
+    for path in [&newer, &foreign] {
+        let error = open_fails_untouched(path);
+        assert!(
+            matches!(
+                error,
+                OpenError::NewerSchema { .. } | OpenError::ForeignDatabase { .. }
+            ),
+            "{error}"
+        );
+        assert_eq!(listing(&dir.0), before, "{error}");
+    }
+}
+
+#[test]
+fn a_negative_schema_version_is_refused_at_open() {
+    let dir = TempDir::new("negative");
+    let path = dir.file("graph.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {}; PRAGMA user_version = -3;",
+            follow_store_sqlite::APPLICATION_ID
+        ))
+        .unwrap();
+    }
+    let error = open_fails_untouched(&path);
+    assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
+    assert!(error.to_string().contains("-3"), "{error}");
+}
+
+#[test]
+fn a_schema_version_without_its_tables_is_refused_at_open() {
+    let dir = TempDir::new("no-tables");
+    let path = dir.file("graph.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {}; PRAGMA user_version = 1;",
+            follow_store_sqlite::APPLICATION_ID
+        ))
+        .unwrap();
+    }
+    let error = open_fails_untouched(&path);
+    assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
+}
+
 #[test]
 fn a_sqlite_header_over_garbage_is_not_a_database() {
     let dir = TempDir::new("header");

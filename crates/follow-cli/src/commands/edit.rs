@@ -1,13 +1,37 @@
 //! Commands that change the graph one request at a time.
 
-use follow_core::{Applied, Error, ItemResult, Timestamp};
+use follow_core::{AccountId, Applied, ChannelId, Error, ItemResult, NodeKind, Timestamp};
 use serde_json::{Value, json};
 
-use crate::output::{Output, outcome, to_json};
+use crate::output::{Output, Status, outcome, to_json};
 use crate::session::Session;
 
-/// Registers each id (accounts or channels: the kind follows from the id).
-pub async fn register_all(s: &Session, ids: &[String]) -> Result<Output, Error> {
+/// Checks `id` is of `kind`; otherwise `invalid_argument` naming the id
+/// and the kind it is.
+fn check_kind(id: &str, kind: NodeKind) -> Result<(), Error> {
+    let refused = |error: Error, expected: &str| {
+        Error::invalid_argument(
+            "id",
+            format!("{id:?} is not {expected}: {}", error.message()),
+        )
+        .with_detail("id", id)
+    };
+    match kind {
+        NodeKind::Account => AccountId::parse_field("id", id)
+            .map(drop)
+            .map_err(|e| refused(e, "an account id (a channel JID belongs to add-channel)")),
+        NodeKind::Channel => ChannelId::parse_field("id", id)
+            .map(drop)
+            .map_err(|e| refused(e, "a channel JID (digits followed by @newsletter)")),
+    }
+}
+
+/// Registers each id as a node of `kind`. Every id is checked first: a
+/// call with one id of the wrong kind registers none.
+pub async fn register_all(s: &Session, ids: &[String], kind: NodeKind) -> Result<Output, Error> {
+    for id in ids {
+        check_kind(id, kind)?;
+    }
     let mut lines = Vec::new();
     let mut items = Vec::new();
     for id in ids {
@@ -15,10 +39,7 @@ pub async fn register_all(s: &Session, ids: &[String]) -> Result<Output, Error> 
         lines.push(format!("register {id}: {}", outcome(&applied)));
         items.push(json!({"id": id, "result": to_json(&applied)?}));
     }
-    Ok(Output {
-        lines,
-        json: Value::Array(items),
-    })
+    Ok(Output::new(lines, Value::Array(items)))
 }
 
 /// Per-target lines of a batch: its outcome or its own error.
@@ -63,10 +84,17 @@ pub async fn follow_or_unfollow(
     } else {
         graph.unfollow_many(p, actor, &refs).await?
     };
-    Ok(Output {
-        lines: batch_lines(&format!("{label} {actor} ->"), &items),
-        json: to_json(&items)?,
-    })
+    // Partial failure is not success: a script must be able to tell.
+    let status = if items.iter().any(|item| item.result.is_err()) {
+        Status::Partial
+    } else {
+        Status::Done
+    };
+    Ok(Output::new(
+        batch_lines(&format!("{label} {actor} ->"), &items),
+        to_json(&items)?,
+    )
+    .with_status(status))
 }
 
 /// Sets the mute flag of an existing follow.
@@ -88,15 +116,15 @@ pub async fn remove(s: &Session, id: &str) -> Result<Output, Error> {
     ))
 }
 
-/// The target drops one follower.
-pub async fn remove_follower(s: &Session, target: &str, follower: &str) -> Result<Output, Error> {
+/// `actor` drops `follower`: the edge follower -> actor goes.
+pub async fn remove_follower(s: &Session, actor: &str, follower: &str) -> Result<Output, Error> {
     let applied = s
         .graph
-        .remove_follower(&s.principal, target, follower)
+        .remove_follower(&s.principal, actor, follower)
         .await?;
     Ok(Output::line(
         format!(
-            "remove-follower {target} <- {follower}: {}",
+            "remove-follower: {actor} dropped follower {follower} ({follower} -> {actor}): {}",
             outcome(&applied)
         ),
         to_json(&applied)?,

@@ -5,6 +5,8 @@ mod edit;
 mod read;
 mod verify;
 
+use follow_core::NodeKind;
+
 use crate::cli::{Cli, Cmd};
 use crate::failure::Failure;
 use crate::output::Output;
@@ -14,13 +16,14 @@ use read::List;
 
 /// Opens the database as the command needs and runs it.
 pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
-    let s = &Session::open(&cli.db, &cli.tenant, cli.command.access())?;
+    let access = cli.command.access(cli.db.is_some());
+    let s = &Session::open(&cli.db_path(), &cli.tenant, access)?;
     Ok(match &cli.command {
-        Cmd::AddAccount { ids } => edit::register_all(s, ids).await?,
-        Cmd::AddChannel { jids } => edit::register_all(s, jids).await?,
+        Cmd::AddAccount { ids } => edit::register_all(s, ids, NodeKind::Account).await?,
+        Cmd::AddChannel { jids } => edit::register_all(s, jids, NodeKind::Channel).await?,
         Cmd::Remove { id } => edit::remove(s, id).await?,
-        Cmd::RemoveFollower { target, follower } => {
-            edit::remove_follower(s, target, follower).await?
+        Cmd::RemoveFollower { actor, follower } => {
+            edit::remove_follower(s, actor, follower).await?
         }
         Cmd::Follow { actor, targets } => edit::follow_or_unfollow(s, actor, targets, true).await?,
         Cmd::Unfollow { actor, targets } => {

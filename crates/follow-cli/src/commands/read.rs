@@ -3,7 +3,7 @@
 use follow_core::{Error, EventPosition, Page, PageRequest, Timestamp};
 use serde_json::json;
 
-use crate::output::{Output, table, to_json, yes_no};
+use crate::output::{Output, table, to_json, word, yes_no};
 use crate::session::Session;
 
 /// Which list of a node.
@@ -21,12 +21,12 @@ pub enum List {
 pub async fn relation(s: &Session, a: &str, b: &str) -> Result<Output, Error> {
     let relation = s.graph.relation(&s.principal, a, b).await?;
     Ok(Output::line(
-        format!("relation {a} {b}: {relation:?}"),
+        format!("relation {a} {b}: {}", word(&relation)),
         json!({"a": a, "b": b, "relation": to_json(&relation)?}),
     ))
 }
 
-/// One page of a list, as a table, and the next cursor.
+/// One page of a list, as a table, and how to get the next page.
 pub async fn list(
     s: &Session,
     list: List,
@@ -47,18 +47,17 @@ pub async fn list(
     paged(table(["NODE", "SINCE", "MUTED"], &rows), &page)
 }
 
-/// A table followed by the cursor of the next page, if any.
+/// A table followed by the cursor of the next page and the option that
+/// fetches it, if there is more.
 fn paged<T: serde::Serialize>(mut lines: Vec<String>, page: &Page<T>) -> Result<Output, Error> {
     if page.items.is_empty() {
         lines = vec!["(none)".to_owned()];
     }
     if let Some(cursor) = &page.next_cursor {
         lines.push(format!("next cursor: {cursor}"));
+        lines.push(format!("more: repeat the command with --cursor {cursor}"));
     }
-    Ok(Output {
-        lines,
-        json: to_json(page)?,
-    })
+    Ok(Output::new(lines, to_json(page)?))
 }
 
 /// A node's counts.
@@ -73,33 +72,49 @@ pub async fn counts(s: &Session, id: &str) -> Result<Output, Error> {
     ))
 }
 
-/// The change feed after a position.
+/// The change feed after a position, and the `--after` that goes on
+/// from the last event shown when there are more.
 pub async fn events(s: &Session, after: Option<u64>, limit: Option<u32>) -> Result<Output, Error> {
-    let events = s
+    let asked = limit.unwrap_or(follow_core::DEFAULT_PAGE_LIMIT);
+    // One more than shown tells whether there are more; at the largest page
+    // a full page counts as "maybe more".
+    let fetch = limit.map_or(asked + 1, |l| {
+        if (1..follow_core::MAX_EVENT_LIMIT).contains(&l) {
+            l + 1
+        } else {
+            l
+        }
+    });
+    let mut events = s
         .graph
-        .events(&s.principal, after.map(EventPosition), limit)
+        .events(&s.principal, after.map(EventPosition), Some(fetch))
         .await?;
+    let more = events.len() >= asked as usize && (fetch == asked || events.len() > asked as usize);
+    events.truncate(asked as usize);
     let rows: Vec<[String; 5]> = events
         .iter()
         .map(|e| {
             [
                 e.position.to_string(),
-                format!("{:?}", e.kind),
+                word(&e.kind),
                 e.follower.to_string(),
                 e.target.to_string(),
                 e.at.to_string(),
             ]
         })
         .collect();
-    let lines = if events.is_empty() {
+    let mut lines = if events.is_empty() {
         vec!["(none)".to_owned()]
     } else {
         table(["POSITION", "KIND", "FOLLOWER", "TARGET", "AT"], &rows)
     };
-    Ok(Output {
-        lines,
-        json: to_json(&events)?,
-    })
+    if let Some(last) = events.last().filter(|_| more) {
+        lines.push(format!(
+            "more: repeat the command with --after {}",
+            last.position
+        ));
+    }
+    Ok(Output::new(lines, to_json(&events)?))
 }
 
 /// The inactive-follows audit.

@@ -1,15 +1,52 @@
-//! `verify` and `verify --repair`.
+//! `verify` and `verify --repair`, for the tenant of `--tenant`.
 
-use serde_json::json;
+use follow_store_sqlite::{CountMismatch, VerifyReport};
+use serde_json::{Value, json};
 
 use crate::failure::Failure;
-use crate::output::Output;
+use crate::output::{Output, Status, to_json};
 use crate::session::Session;
 
-/// Checks integrity and counts; problems are printed and make the command
-/// fail, so a script can gate on it.
+fn edge_json((tenant, follower, target): &(String, String, String)) -> Value {
+    json!({"tenant": tenant, "follower": follower, "target": target})
+}
+
+fn mismatch_json(m: &CountMismatch) -> Result<Value, Failure> {
+    Ok(json!({"tenant": m.tenant, "node": m.node,
+              "stored": to_json(&m.stored)?, "actual": to_json(&m.actual)?}))
+}
+
+fn counts_text(c: &follow_core::Counts) -> String {
+    format!(
+        "following={} followers={} mutual={}",
+        c.following, c.followers, c.mutual
+    )
+}
+
+/// Every node a finding is about, once, in order.
+fn affected_nodes(report: &VerifyReport) -> Vec<String> {
+    let mut nodes: Vec<String> = report
+        .count_mismatches
+        .iter()
+        .map(|m| m.node.clone())
+        .chain(
+            report
+                .dangling_edges
+                .iter()
+                .chain(&report.wrong_mutual_marks)
+                .flat_map(|(_, f, t)| [f.clone(), t.clone()]),
+        )
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
+}
+
+/// Checks integrity and the tenant's counts, edges and mutual marks.
+/// Findings are not an error of the command: they are its answer, listed in
+/// both forms, with their own exit status so a script can gate on it.
 pub async fn verify(s: &Session) -> Result<Output, Failure> {
-    let report = s.store.verify().await?;
+    let report = s.store.verify_tenant(s.principal.tenant()).await?;
     let mut lines: Vec<String> = report
         .integrity_errors
         .iter()
@@ -17,64 +54,87 @@ pub async fn verify(s: &Session) -> Result<Output, Failure> {
         .collect();
     lines.extend(report.count_mismatches.iter().map(|m| {
         format!(
-            "count mismatch {}/{}: stored {:?} actual {:?}",
-            m.tenant, m.node, m.stored, m.actual
+            "count mismatch {}: stored {} actual {}",
+            m.node,
+            counts_text(&m.stored),
+            counts_text(&m.actual)
         )
     }));
     lines.extend(
         report
             .dangling_edges
             .iter()
-            .map(|(t, f, g)| format!("dangling edge {t}: {f} -> {g}")),
+            .map(|(_, f, g)| format!("dangling edge: {f} -> {g}")),
     );
     lines.extend(
         report
             .wrong_mutual_marks
             .iter()
-            .map(|(t, f, g)| format!("wrong mutual mark {t}: {f} -> {g}")),
+            .map(|(_, f, g)| format!("wrong mutual mark: {f} -> {g}")),
     );
+    let tenant = s.principal.tenant().as_str();
     if report.is_ok() {
-        lines.push("verify: ok".to_owned());
-        return Ok(Output {
-            lines,
-            json: json!({"ok": true}),
-        });
+        lines.push(format!("verify: ok (tenant {tenant})"));
+        return Ok(Output::new(lines, json!({"ok": true, "tenant": tenant})));
     }
-    for line in &lines {
-        eprintln!("{line}");
-    }
-    Err(follow_core::Error::internal("verify found problems")
-        .with_detail("integrity_errors", report.integrity_errors.len())
-        .with_detail("count_mismatches", report.count_mismatches.len())
-        .with_detail("dangling_edges", report.dangling_edges.len())
-        .with_detail("wrong_mutual_marks", report.wrong_mutual_marks.len())
-        .into())
+    let nodes = affected_nodes(&report);
+    lines.push(format!(
+        "verify: problems found (tenant {tenant}); affected nodes: {}; \
+         `followctl verify --repair` rewrites counts and mutual marks from the edges",
+        if nodes.is_empty() {
+            "none".to_owned()
+        } else {
+            nodes.join(", ")
+        }
+    ));
+    let mismatches = report
+        .count_mismatches
+        .iter()
+        .map(mismatch_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    let json = json!({
+        "ok": false,
+        "code": "verify_findings",
+        "tenant": tenant,
+        "affected_nodes": nodes,
+        "integrity_errors": report.integrity_errors,
+        "count_mismatches": mismatches,
+        "dangling_edges": report.dangling_edges.iter().map(edge_json).collect::<Vec<_>>(),
+        "wrong_mutual_marks": report.wrong_mutual_marks.iter().map(edge_json).collect::<Vec<_>>(),
+    });
+    Ok(Output::new(lines, json).with_status(Status::Findings))
 }
 
-/// Rewrites wrong mutual marks and counts from the edges.
+/// Rewrites the tenant's wrong mutual marks and counts from the edges.
 pub async fn repair(s: &Session) -> Result<Output, Failure> {
-    let report = s.store.repair().await?;
+    let report = s.store.repair_tenant(s.principal.tenant()).await?;
     let mut lines: Vec<String> = report
         .mutual_marks_fixed
         .iter()
-        .map(|(t, f, g)| format!("fixed mutual mark {t}: {f} -> {g}"))
+        .map(|(_, f, g)| format!("fixed mutual mark: {f} -> {g}"))
         .collect();
     lines.extend(report.counts_fixed.iter().map(|m| {
         format!(
-            "fixed count {}/{}: stored {:?} actual {:?}",
-            m.tenant, m.node, m.stored, m.actual
+            "fixed count {}: stored {} actual {}",
+            m.node,
+            counts_text(&m.stored),
+            counts_text(&m.actual)
         )
     }));
+    let tenant = s.principal.tenant().as_str();
     lines.push(format!(
-        "repair: {} counts fixed, {} mutual marks fixed",
+        "repair: {} counts fixed, {} mutual marks fixed (tenant {tenant})",
         report.counts_fixed.len(),
         report.mutual_marks_fixed.len()
     ));
-    Ok(Output {
+    Ok(Output::new(
         lines,
-        json: json!({
+        json!({
+            "tenant": tenant,
             "counts_fixed": report.counts_fixed.len(),
             "mutual_marks_fixed": report.mutual_marks_fixed.len(),
+            "nodes_fixed": report.counts_fixed.iter().map(|m| m.node.clone()).collect::<Vec<_>>(),
+            "mutual_marks_fixed_edges": report.mutual_marks_fixed.iter().map(edge_json).collect::<Vec<_>>(),
         }),
-    })
+    ))
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::rows::CSV_HEADER;
 use crate::failure::Failure;
+use crate::interrupt::Interrupt;
 use crate::output::Output;
 use crate::progress;
 use crate::session::Session;
@@ -22,7 +23,7 @@ struct Written {
 
 /// Writes every edge as `follower,target,since,muted` and every node
 /// without edges as `id,,,`; to `output` through a temporary file renamed
-/// at the end, so a failed export leaves no partial file.
+/// at the end, so a failed or interrupted export leaves no partial file.
 pub async fn export(
     s: &Session,
     output: Option<&Path>,
@@ -30,17 +31,15 @@ pub async fn export(
 ) -> Result<Output, Failure> {
     let Some(path) = output else {
         let stdout = std::io::stdout().lock();
-        let written = write_all(s, stdout, false).await?;
+        let written = write_all(s, stdout, Path::new("standard output"), false, None).await?;
         // The CSV is the output; the summary goes to standard error.
         eprintln!("{}", summary_line(&written));
-        return Ok(Output {
-            lines: Vec::new(),
-            json: json!(null),
-        });
+        return Ok(Output::new(Vec::new(), json!(null)));
     };
     let partial = partial_path(path);
+    let interrupt = Interrupt::watch();
     let file = std::fs::File::create(&partial).map_err(|e| Failure::file(&partial, &e))?;
-    let written = match write_all(s, file, interactive).await {
+    let written = match write_all(s, file, &partial, interactive, Some(&interrupt)).await {
         Ok(written) => written,
         Err(failure) => {
             let _ = std::fs::remove_file(&partial);
@@ -68,19 +67,44 @@ fn summary_line(written: &Written) -> String {
     )
 }
 
-/// Walks the nodes in id order and each one's following list.
-async fn write_all(s: &Session, sink: impl Write, interactive: bool) -> Result<Written, Failure> {
+/// A write error on `path` (a closed pipe on standard output).
+fn write_failure(path: &Path, error: csv::Error) -> Failure {
+    match error.kind() {
+        csv::ErrorKind::Io(io) => Failure::write(path, io),
+        _ => Failure::file_message(path, format!("{}: {error}", path.display())),
+    }
+}
+
+/// Walks the nodes in id order and each one's following list; stops with
+/// `interrupted` when Ctrl-C is pressed.
+async fn write_all(
+    s: &Session,
+    sink: impl Write,
+    path: &Path,
+    interactive: bool,
+    interrupt: Option<&Interrupt>,
+) -> Result<Written, Failure> {
     let (graph, p) = (&s.graph, &s.principal);
     let mut csv = csv::Writer::from_writer(sink);
-    let io = |e: csv::Error| follow_core::Error::unavailable(format!("export: {e}"));
-    csv.write_record(CSV_HEADER).map_err(io)?;
+    csv.write_record(CSV_HEADER)
+        .map_err(|e| write_failure(path, e))?;
     let bar = progress::bar(None, interactive);
     let mut written = Written::default();
     let mut nodes = PageRequest::first().with_limit(MAX_PAGE_LIMIT);
     loop {
         let page = graph.nodes(p, &nodes).await?;
         for node in &page.items {
-            write_node(s, &mut csv, node, &mut written).await?;
+            if interrupt.is_some_and(Interrupt::requested) {
+                bar.finish_and_clear();
+                return Err(Failure::interrupted(
+                    format!(
+                        "export stopped after {} edges; nothing was kept",
+                        written.edges
+                    ),
+                    json!({"edges_written": written.edges}),
+                ));
+            }
+            write_node(s, &mut csv, path, node, &mut written).await?;
         }
         bar.set_message(format!("{} edges", written.edges));
         match page.next_cursor {
@@ -88,8 +112,7 @@ async fn write_all(s: &Session, sink: impl Write, interactive: bool) -> Result<W
             None => break,
         }
     }
-    csv.flush()
-        .map_err(|e| follow_core::Error::unavailable(format!("export: {e}")))?;
+    csv.flush().map_err(|e| Failure::write(path, &e))?;
     bar.finish_and_clear();
     Ok(written)
 }
@@ -97,10 +120,11 @@ async fn write_all(s: &Session, sink: impl Write, interactive: bool) -> Result<W
 async fn write_node<W: Write>(
     s: &Session,
     csv: &mut csv::Writer<W>,
+    path: &Path,
     node: &NodeRecord,
     written: &mut Written,
 ) -> Result<(), Failure> {
-    let io = |e: csv::Error| follow_core::Error::unavailable(format!("export: {e}"));
+    let io = |e: csv::Error| write_failure(path, e);
     let id = node.id.as_str();
     if node.counts.following == 0 {
         if node.counts.followers == 0 {

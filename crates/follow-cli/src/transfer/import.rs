@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::io::Read;
+use std::path::Path;
 
 use follow_core::{AccountId, EventKind, FollowStore, ImportEdge, NodeId};
 use serde_json::{Value, json};
@@ -10,7 +11,8 @@ use serde_json::{Value, json};
 use super::rows::{self, Row};
 use crate::cli::{Format, ImportArgs};
 use crate::failure::Failure;
-use crate::output::Output;
+use crate::interrupt::Interrupt;
+use crate::output::{Output, Status};
 use crate::progress;
 use crate::session::Session;
 
@@ -29,6 +31,12 @@ struct Tally {
     nodes_new: u64,
     rejected: u64,
     listed: Vec<(u64, String)>,
+    /// Batches committed (or, in a dry run, compared).
+    batches: u64,
+    /// Rows read up to the end of the last committed batch.
+    committed_rows: u64,
+    /// The file's last line inside the last committed batch.
+    committed_line: u64,
 }
 
 impl Tally {
@@ -53,6 +61,9 @@ enum Mode {
     },
 }
 
+/// How often (in rows) the progress bar is moved while a batch is read.
+const PROGRESS_EVERY: u64 = 1000;
+
 /// Runs `import`.
 pub async fn import(s: &Session, args: &ImportArgs, interactive: bool) -> Result<Output, Failure> {
     let follower = match (args.format, &args.as_account) {
@@ -66,17 +77,12 @@ pub async fn import(s: &Session, args: &ImportArgs, interactive: bool) -> Result
         }
         (Format::Csv, _) => None,
     };
-    let (input, size): (Box<dyn Read>, Option<u64>) = if args.file.as_os_str() == "-" {
-        (Box::new(std::io::stdin().lock()), None)
-    } else {
-        let file = std::fs::File::open(&args.file).map_err(|e| Failure::file(&args.file, &e))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
-    };
+    let (input, size) = open_input(&args.file)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
+    let interrupt = Interrupt::watch();
     let bar = progress::bar(size, interactive);
     let mut mode = if args.dry_run {
         Mode::DryRun {
@@ -92,18 +98,32 @@ pub async fn import(s: &Session, args: &ImportArgs, interactive: bool) -> Result
     let mut record = csv::StringRecord::new();
     let mut first = true;
     loop {
+        if interrupt.requested() {
+            bar.finish_and_clear();
+            return Err(interrupted(&tally, args));
+        }
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map_or(0, csv::Position::line);
-                if std::mem::take(&mut first) && rows::is_header(&record) {
+                if std::mem::take(&mut first) {
+                    // The header decides how to read every row: a file
+                    // without the expected one is refused before anything
+                    // is written.
+                    rows::check_header(&record, follower.is_some()).map_err(|why| {
+                        bar.finish_and_clear();
+                        Failure::bad_header(
+                            format!("{}: {why}", args.file.display()),
+                            json!({"file": args.file.display().to_string(), "line": line}),
+                        )
+                    })?;
                     continue;
                 }
                 tally.rows += 1;
-                let row = match &follower {
+                let row = rows::check_quotes(&record).and_then(|()| match &follower {
                     Some(follower) => rows::parse_mastodon(&record, follower),
                     None => rows::parse_csv(&record),
-                };
+                });
                 match row {
                     Ok(row) => chunk.push((line, row)),
                     Err(reason) => tally.reject(line, reason),
@@ -112,41 +132,115 @@ pub async fn import(s: &Session, args: &ImportArgs, interactive: bool) -> Result
             // A row that is not UTF-8 is one bad row; anything else (an
             // unreadable file) ends the import after what is committed.
             Err(error) if matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) => {
-                first = false;
                 tally.rows += 1;
                 let line = error.position().map_or(0, csv::Position::line);
+                if std::mem::take(&mut first) {
+                    bar.finish_and_clear();
+                    return Err(Failure::bad_header(
+                        format!("{}: the header row is not UTF-8", args.file.display()),
+                        json!({"file": args.file.display().to_string(), "line": line}),
+                    ));
+                }
                 tally.reject(line, error.to_string());
             }
             Err(error) => {
-                flush(s, &mut mode, &mut chunk, &mut tally).await?;
                 bar.finish_and_clear();
-                return Err(stopped(&tally, error.to_string()));
+                return Err(stopped(&tally, &args.file, &error));
             }
         }
+        if tally.rows % PROGRESS_EVERY == 0 {
+            bar.set_position(reader.position().byte());
+            bar.set_message(progress::rows_message(tally.rows, false));
+        }
         if chunk.len() >= batch_size {
+            if interrupt.requested() {
+                bar.finish_and_clear();
+                return Err(interrupted(&tally, args));
+            }
+            bar.set_message(progress::rows_message(tally.rows, true));
             if let Err(failure) = flush(s, &mut mode, &mut chunk, &mut tally).await {
                 bar.finish_and_clear();
-                return Err(stopped(&tally, failure.message().to_owned()));
+                return Err(failed(&tally, failure));
             }
-            bar.set_position(reader.position().byte());
-            bar.set_message(format!("{} rows", tally.rows));
+            tally.committed_rows = tally.rows;
+            tally.committed_line = reader.position().line().saturating_sub(1);
         }
     }
     if let Err(failure) = flush(s, &mut mode, &mut chunk, &mut tally).await {
         bar.finish_and_clear();
-        return Err(stopped(&tally, failure.message().to_owned()));
+        return Err(failed(&tally, failure));
     }
+    tally.committed_rows = tally.rows;
     bar.finish_and_clear();
-    Ok(summary(&tally, args.dry_run))
+    let output = summary(&tally, args.dry_run);
+    Ok(if tally.rejected > 0 {
+        output.with_status(Status::Partial)
+    } else {
+        output
+    })
 }
 
-/// A failure mid-file: what was committed before it stays, and says so.
-fn stopped(tally: &Tally, why: String) -> Failure {
-    follow_core::Error::unavailable(format!(
-        "import stopped after {} rows ({} edges created, each committed batch complete): {why}",
-        tally.rows, tally.edges_new
+/// The file (or standard input) and its size; a directory or unreadable
+/// file is a `file_error`.
+fn open_input(path: &Path) -> Result<(Box<dyn Read>, Option<u64>), Failure> {
+    if path.as_os_str() == "-" {
+        return Ok((Box::new(std::io::stdin().lock()), None));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Failure::file(path, &e))?;
+    let metadata = file.metadata().map_err(|e| Failure::file(path, &e))?;
+    if metadata.is_dir() {
+        let error = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+        return Err(Failure::file(path, &error));
+    }
+    Ok((Box::new(file), Some(metadata.len())))
+}
+
+/// Ctrl-C: what is committed stays; say how much, and how to go on.
+fn interrupted(tally: &Tally, args: &ImportArgs) -> Failure {
+    let details = json!({
+        "dry_run": args.dry_run,
+        "rows_committed": tally.committed_rows,
+        "batches_committed": tally.batches,
+        "edges_created": tally.edges_new,
+        "last_committed_line": tally.committed_line,
+    });
+    if args.dry_run {
+        return Failure::interrupted("dry run stopped, nothing written".to_owned(), details);
+    }
+    Failure::interrupted(
+        format!(
+            "{} rows committed in {} batches (through line {}, {} edges created); \
+             the rows after them were not written. To resume, run the same import again: \
+             rows already committed count as already present",
+            tally.committed_rows, tally.batches, tally.committed_line, tally.edges_new
+        ),
+        details,
+    )
+}
+
+/// The file could not be read on: what was committed before stays.
+fn stopped(tally: &Tally, path: &Path, error: &csv::Error) -> Failure {
+    Failure::file_message(
+        path,
+        format!(
+            "{}: import stopped after {} rows ({} committed in {} batches, {} edges created): {error}",
+            path.display(),
+            tally.rows,
+            tally.committed_rows,
+            tally.batches,
+            tally.edges_new
+        ),
+    )
+}
+
+/// The database refused a batch: what was committed before stays, and
+/// the code is the database's.
+fn failed(tally: &Tally, failure: Failure) -> Failure {
+    failure.prefixed(&format!(
+        "import stopped after {} rows committed in {} batches ({} edges created, each \
+         committed batch complete)",
+        tally.committed_rows, tally.batches, tally.edges_new
     ))
-    .into()
 }
 
 async fn flush(
@@ -165,6 +259,7 @@ async fn flush(
             seen_nodes,
         } => compare(s, chunk, tally, new_edges, seen_nodes).await?,
     }
+    tally.batches += 1;
     chunk.clear();
     Ok(())
 }
@@ -288,9 +383,9 @@ fn summary(tally: &Tally, dry_run: bool) -> Output {
         .iter()
         .map(|(line, reason)| json!({"line": line, "reason": reason}))
         .collect();
-    Output {
+    Output::new(
         lines,
-        json: json!({
+        json!({
             "dry_run": dry_run,
             "rows": tally.rows,
             "edges_created": tally.edges_new,
@@ -300,5 +395,5 @@ fn summary(tally: &Tally, dry_run: bool) -> Output {
             "rejected": tally.rejected,
             "rejected_rows": rejected,
         }),
-    }
+    )
 }

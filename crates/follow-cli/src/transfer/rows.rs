@@ -11,19 +11,66 @@ pub enum Row {
     Node(NodeId),
 }
 
-/// The header `export` writes; a first row starting with `follower` is
-/// skipped.
+/// The header `export` writes. An import file in the tool's format starts
+/// with it (its first two, three or four columns).
 pub const CSV_HEADER: [&str; 4] = ["follower", "target", "since", "muted"];
 
 /// The first column of the header Mastodon writes.
 const MASTODON_HEADER: &str = "Account address";
 
-/// Whether a file's first row is a header rather than data.
-pub fn is_header(record: &csv::StringRecord) -> bool {
-    record
-        .get(0)
-        .map(str::trim)
-        .is_some_and(|first| first.eq_ignore_ascii_case(CSV_HEADER[0]) || first == MASTODON_HEADER)
+fn is_csv_header(record: &csv::StringRecord) -> bool {
+    (2..=CSV_HEADER.len()).contains(&record.len())
+        && record
+            .iter()
+            .zip(CSV_HEADER)
+            .all(|(got, want)| got.trim().eq_ignore_ascii_case(want))
+}
+
+fn is_mastodon_header(record: &csv::StringRecord) -> bool {
+    record.get(0).map(str::trim) == Some(MASTODON_HEADER)
+}
+
+/// Checks a file's first row is the header of `mastodon`'s format (or the
+/// tool's own); otherwise says what was expected, what was found, and the
+/// likely fix. Without the check a wrong file (another tool's header, a
+/// semicolon-separated file) loads as garbage edges.
+pub fn check_header(record: &csv::StringRecord, mastodon: bool) -> Result<(), String> {
+    if mastodon && is_mastodon_header(record) || !mastodon && is_csv_header(record) {
+        return Ok(());
+    }
+    let found = record.iter().collect::<Vec<_>>().join(",");
+    let expected = if mastodon {
+        format!("a Mastodon following export, whose first row starts with {MASTODON_HEADER:?}")
+    } else {
+        "the header follower,target[,since[,muted]] as its first row (as export writes it)"
+            .to_owned()
+    };
+    let hint = if !mastodon && is_mastodon_header(record) {
+        "; this is a Mastodon export: use --format mastodon --as ACCOUNT"
+    } else if mastodon && is_csv_header(record) {
+        "; this is followctl's own format: leave out --format mastodon"
+    } else if record.len() == 1 && (found.contains(';') || found.contains('\t')) {
+        "; fields must be separated by commas"
+    } else {
+        ""
+    };
+    Err(format!(
+        "expected {expected}, found {found:?}{hint}; nothing was imported"
+    ))
+}
+
+/// Why a record is refused before its fields are read: a field that runs
+/// over several lines can only come from an unbalanced quote, which makes
+/// the reader take the rest of the file as one field.
+pub fn check_quotes(record: &csv::StringRecord) -> Result<(), String> {
+    match record.iter().find(|f| f.contains(['\n', '\r'])) {
+        Some(field) => Err(format!(
+            "a quoted field runs over {} lines: an unterminated quote (\"); \
+             the lines after it were read into this field and not imported",
+            field.lines().count()
+        )),
+        None => Ok(()),
+    }
 }
 
 fn field(record: &csv::StringRecord, index: usize) -> &str {
@@ -73,19 +120,57 @@ pub fn parse_csv(record: &csv::StringRecord) -> Result<Row, String> {
     Ok(Row::Edge(edge))
 }
 
+/// Whether `address` is a Mastodon account address: `user@domain`, or a
+/// bare local `user`. A user name is letters, digits and `_` (with `.` or
+/// `-` inside); a domain is dot-separated labels of letters, digits and
+/// `-`, with an optional `:port`.
+pub fn is_mastodon_address(address: &str) -> bool {
+    let (user, domain) = match address.split_once('@') {
+        Some((user, domain)) => (user, Some(domain)),
+        None => (address, None),
+    };
+    let user_ok = !user.is_empty()
+        && user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && user.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && user.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    let domain_ok = domain.is_none_or(|domain| {
+        let (host, port) = match domain.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (domain, None),
+        };
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        host.split('.').all(label_ok)
+            && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    });
+    user_ok && domain_ok
+}
+
 /// A row of Mastodon's `following_accounts.csv`, followed by `follower`.
 ///
-/// "Notify on new posts" is the per-follow bell: without it posts arrive
-/// without notification, which is this library's mute. "Show boosts" and
-/// "Languages" have no counterpart and are ignored.
+/// The follow is imported unmuted, and an existing follow's mute flag is
+/// left alone: "Notify on new posts" is the bell, off by default, so it says
+/// nothing about muting; it, "Show boosts" and "Languages" have no
+/// counterpart in the library and are not carried.
 pub fn parse_mastodon(record: &csv::StringRecord, follower: &AccountId) -> Result<Row, String> {
     if record.len() > 4 {
         return Err(format!("expected at most 4 fields, found {}", record.len()));
     }
-    let target = NodeId::parse_field("account address", field(record, 0))
-        .map_err(|e| e.message().to_owned())?;
-    let mut edge = edge(follower.clone(), target)?;
-    edge.muted = flag("notify on new posts", field(record, 2))?.map(|notify| !notify);
+    let address = field(record, 0);
+    if !is_mastodon_address(address) {
+        return Err(format!(
+            "account address {address:?} is not user@domain or a local user name"
+        ));
+    }
+    let target =
+        NodeId::parse_field("account address", address).map_err(|e| e.message().to_owned())?;
+    let edge = edge(follower.clone(), target)?;
     Ok(Row::Edge(edge))
 }
 
@@ -126,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn mastodon_rows_map_the_bell_to_mute() {
+    fn mastodon_rows_never_carry_a_mute() {
         let me = AccountId::new("me").unwrap();
         let row = |notify: &str| match parse_mastodon(
             &record(&["x@example.social", "true", notify, ""]),
@@ -135,10 +220,66 @@ mod tests {
             Ok(Row::Edge(e)) => e.muted,
             other => panic!("{other:?}"),
         };
-        assert_eq!(row("false"), Some(true));
-        assert_eq!(row("true"), Some(false));
+        // The bell is off by default: it is not a mute.
+        assert_eq!(row("false"), None);
+        assert_eq!(row("true"), None);
         assert_eq!(row(""), None);
         assert!(parse_mastodon(&record(&["me", "true", "false", ""]), &me).is_err());
         assert!(parse_mastodon(&record(&["", "true", "false", ""]), &me).is_err());
+    }
+
+    #[test]
+    fn mastodon_addresses_are_user_at_domain_or_a_local_user() {
+        for good in [
+            "Gargron@mastodon.social",
+            "local_user",
+            "a.b-c@sub.example.org",
+            "me@localhost:3000",
+            "_x@xn--bcher-kva.example",
+        ] {
+            assert!(is_mastodon_address(good), "{good} was refused");
+        }
+        for bad in [
+            "!V",
+            "#",
+            "",
+            "@user@example.org",
+            "user@",
+            "user@exa mple.org",
+            "user@example..org",
+            "user@-example.org",
+            "us!er@example.org",
+            ".user",
+            "user@example.org:",
+            "user@example.org:http",
+            "a@b@c",
+        ] {
+            assert!(!is_mastodon_address(bad), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn headers_are_checked_with_a_hint() {
+        assert!(check_header(&record(&["follower", "target"]), false).is_ok());
+        assert!(check_header(&record(&["Follower", "target", "since", "muted"]), false).is_ok());
+        let mastodon = record(&["Account address", "Show boosts", "Notify on new posts"]);
+        assert!(check_header(&mastodon, true).is_ok());
+        assert!(check_header(&record(&["src", "dst"]), false).is_err());
+        assert!(check_header(&record(&["alice", "bob"]), false).is_err());
+        assert!(check_header(&record(&["follower"]), false).is_err());
+        assert!(check_header(&record(&["target", "follower"]), false).is_err());
+        let wrong = check_header(&mastodon, false).unwrap_err();
+        assert!(wrong.contains("--format mastodon"), "{wrong}");
+        let wrong = check_header(&record(&["follower", "target"]), true).unwrap_err();
+        assert!(wrong.contains("leave out --format mastodon"), "{wrong}");
+        let wrong = check_header(&record(&["follower;target"]), false).unwrap_err();
+        assert!(wrong.contains("commas"), "{wrong}");
+    }
+
+    #[test]
+    fn a_field_over_several_lines_is_an_unterminated_quote() {
+        assert!(check_quotes(&record(&["a", "b"])).is_ok());
+        let error = check_quotes(&record(&["a", "b\nc,d\ne,f"])).unwrap_err();
+        assert!(error.contains("unterminated quote"), "{error}");
     }
 }

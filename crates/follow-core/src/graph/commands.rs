@@ -2,6 +2,7 @@
 //! touch, the batch commands and import.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use super::FollowGraph;
 use super::batch::{BatchPlan, ImportEdge, ItemResult, slots};
@@ -12,10 +13,11 @@ use crate::{
 
 impl FollowGraph {
     /// Registers a node (idempotent upsert); its kind follows from the id.
-    /// Needs `admin`.
+    /// Needs `admin`; a bound principal may register only its own account.
     ///
     /// # Errors
-    /// `invalid_argument` for a bad id (field `id`).
+    /// `invalid_argument` for a bad id (field `id`); `forbidden` when a
+    /// bound principal names another node.
     pub async fn register<'p>(
         &self,
         principal: impl Into<Option<&'p Principal>>,
@@ -115,6 +117,11 @@ impl FollowGraph {
     /// Records `target`'s activity at `at` (default: now), for the
     /// inactive-follows audit. A later activity already stored is kept.
     /// Needs `send`; a bound principal may touch only its own account.
+    ///
+    /// # Errors
+    /// `invalid_argument` (field `at`) for a time more than
+    /// [`MAX_ACTIVITY_AHEAD`] after the clock's now: a node active in the far
+    /// future would never show in the audit, and the later time is kept.
     pub async fn touch<'p>(
         &self,
         principal: impl Into<Option<&'p Principal>>,
@@ -123,6 +130,17 @@ impl FollowGraph {
     ) -> Result<Applied, Error> {
         let (principal, now) = self.admit(principal.into(), Capability::Send)?;
         let node = NodeId::parse_field("target", target)?;
+        let latest = now.saturating_add(MAX_ACTIVITY_AHEAD);
+        if let Some(at) = at.filter(|at| *at > latest) {
+            return Err(Error::invalid_argument(
+                "at",
+                format!(
+                    "at {at} is in the future: activity may be recorded at most \
+                     24 hours after now ({now})"
+                ),
+            )
+            .with_detail("latest", latest.to_string()));
+        }
         principal.require_acting_as(&node)?;
         let batch = WriteBatch::new(principal.tenant().clone(), now);
         let at = at.unwrap_or(now);
@@ -170,10 +188,13 @@ impl FollowGraph {
     /// Loads edges in one atomic store batch, registering nodes as needed
     /// and keeping each edge's imported `since` and, where given, its mute
     /// flag. One result per edge, in order: `changed` when the edge or its
-    /// flag changed, `unchanged` when it was already so. Needs `admin`.
+    /// flag changed, `unchanged` when it was already so. Needs `admin`; a
+    /// bound principal may import only its own account's follows.
     ///
     /// # Errors
-    /// `invalid_argument` for an empty call or one over the import limit.
+    /// `invalid_argument` for an empty call or one over the import limit;
+    /// `forbidden` for the whole call, nothing written, when a bound
+    /// principal's call holds an edge of another follower.
     pub async fn import<'p>(
         &self,
         principal: impl Into<Option<&'p Principal>>,
@@ -181,6 +202,11 @@ impl FollowGraph {
     ) -> Result<Vec<CommandResult>, Error> {
         let (principal, now) = self.admit(principal.into(), Capability::Admin)?;
         check_batch_len("edges", edges.len(), self.import_limit)?;
+        if principal.account().is_some() {
+            for edge in edges {
+                principal.require_acting_as(&NodeId::from(edge.follower.clone()))?;
+            }
+        }
         let mut batch = WriteBatch::new(principal.tenant().clone(), now);
         let mut registered: HashSet<NodeId> = HashSet::new();
         // Per edge: the index of its follow, and of its mute if any.
@@ -234,6 +260,8 @@ impl FollowGraph {
     ) -> Result<Applied, Error> {
         let (principal, now) = self.admit(principal, Capability::Admin)?;
         let node = NodeId::parse_field("id", id)?;
+        // A bound principal acts only as its account, `admin` or not.
+        principal.require_acting_as(&node)?;
         let batch = WriteBatch::new(principal.tenant().clone(), now);
         self.write_one(batch.command(command(node))).await
     }
@@ -277,6 +305,10 @@ impl FollowGraph {
         Ok(plan.merge(slots(results)))
     }
 }
+
+/// How far after the clock's now `touch` may record activity: room for the
+/// clocks of the hosts reporting it to disagree, not for a date years ahead.
+pub const MAX_ACTIVITY_AHEAD: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A batch of 0 or more than `limit` items is refused as a whole.
 pub(super) fn check_batch_len(field: &str, len: usize, limit: usize) -> Result<(), Error> {

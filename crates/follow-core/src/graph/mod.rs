@@ -19,6 +19,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 pub use batch::{ImportEdge, ItemResult};
+pub use commands::MAX_ACTIVITY_AHEAD;
 pub use removal::REMOVAL_CHUNK;
 
 use crate::auth::authenticated;
@@ -65,7 +66,8 @@ impl fmt::Debug for FollowGraph {
 
 impl FollowGraph {
     /// A graph over `store` with every default: the system clock, batches of
-    /// 20, no rate limit, the built-in cursor key.
+    /// 20, no rate limit, cursors signed with the store's own secret
+    /// ([`FollowStore::cursor_secret`]).
     pub fn new(store: Arc<dyn FollowStore>) -> Self {
         FollowGraph::builder(store).build()
     }
@@ -77,7 +79,7 @@ impl FollowGraph {
             clock: Arc::new(SystemClock),
             batch_limit: NonZeroUsize::new(DEFAULT_BATCH_LIMIT).unwrap_or(NonZeroUsize::MIN),
             import_limit: NonZeroUsize::new(DEFAULT_IMPORT_LIMIT).unwrap_or(NonZeroUsize::MIN),
-            cursor_key: DEFAULT_CURSOR_KEY,
+            cursor_key: None,
             rate_limit: None,
             tenant_rate_limits: HashMap::new(),
         }
@@ -160,18 +162,13 @@ impl FollowGraph {
     }
 }
 
-/// The built-in cursor key. Cursors are tamper-evident with any key; set a
-/// secret one with [`FollowGraphBuilder::cursor_key`] so that clients cannot
-/// forge positions either.
-const DEFAULT_CURSOR_KEY: [u8; 16] = *b"follow-cursor-v1";
-
 /// Settings of a [`FollowGraph`].
 pub struct FollowGraphBuilder {
     store: Arc<dyn FollowStore>,
     clock: Arc<dyn Clock>,
     batch_limit: NonZeroUsize,
     import_limit: NonZeroUsize,
-    cursor_key: [u8; 16],
+    cursor_key: Option<[u8; 16]>,
     rate_limit: Option<RateLimit>,
     tenant_rate_limits: HashMap<TenantId, Option<RateLimit>>,
 }
@@ -195,10 +192,12 @@ impl FollowGraphBuilder {
         self
     }
 
-    /// The secret key that signs cursors. Every instance serving the same
-    /// clients must share it, or their cursors are refused.
+    /// The secret key that signs cursors (default: the store's own random
+    /// secret, [`FollowStore::cursor_secret`], which every instance over the
+    /// same data shares). Every instance serving the same clients must use
+    /// the same key, or their cursors are refused.
     pub fn cursor_key(mut self, key: [u8; 16]) -> Self {
-        self.cursor_key = key;
+        self.cursor_key = Some(key);
         self
     }
 
@@ -216,11 +215,14 @@ impl FollowGraphBuilder {
 
     /// The graph.
     pub fn build(self) -> FollowGraph {
+        let key = self
+            .cursor_key
+            .unwrap_or_else(|| self.store.cursor_secret());
         FollowGraph {
             store: self.store,
             clock: self.clock,
             limiter: RateLimiter::new(self.rate_limit, self.tenant_rate_limits),
-            cursors: CursorCodec::new(self.cursor_key),
+            cursors: CursorCodec::new(key),
             batch_limit: self.batch_limit.get(),
             import_limit: self.import_limit.get(),
         }

@@ -143,7 +143,7 @@ impl FollowGraph {
 
     /// The interaction guard: `Ok` only if `actor` follows `target`. Reacting
     /// or sending to a channel the account does not follow is `forbidden`
-    /// (the seeds' "zombie state"). Needs `send`; a bound principal must be
+    /// (the channels API's "zombie state"). Needs `send`; a bound principal must be
     /// `actor`.
     pub async fn ensure_can_interact<'p>(
         &self,

@@ -27,7 +27,7 @@ const RACE_ROUNDS: usize = 16;
 impl FollowGraph {
     /// Removes a node and every edge touching it, emitting an `unfollowed`
     /// event for each edge. Removing an absent node is `unchanged`. Needs
-    /// `admin`.
+    /// `admin`; a bound principal may remove only its own account.
     ///
     /// A node with fewer than [`REMOVAL_CHUNK`] edges each way is removed
     /// in one atomic batch. A larger one is removed in several batches,
@@ -36,7 +36,8 @@ impl FollowGraph {
     /// finishes the job.
     ///
     /// # Errors
-    /// `invalid_argument` for a bad id (field `id`); `unavailable` when
+    /// `invalid_argument` for a bad id (field `id`); `forbidden` when a
+    /// bound principal names another node; `unavailable` when
     /// storage fails, or when new followers keep arriving faster than the
     /// removal cuts them.
     pub async fn remove<'p>(
@@ -46,6 +47,7 @@ impl FollowGraph {
     ) -> Result<Applied, Error> {
         let (principal, now) = self.admit(principal.into(), Capability::Admin)?;
         let node = NodeId::parse_field("id", id)?;
+        principal.require_acting_as(&node)?;
         let tenant = principal.tenant();
         let mut races = 0;
         loop {

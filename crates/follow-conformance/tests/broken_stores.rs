@@ -1,0 +1,360 @@
+//! The suite is measured by the bugs it catches: each store here is the
+//! in-memory store with one plausible bug injected, and the suite must fail
+//! on every one of them, without hanging. Run with `--nocapture` to see
+//! which cases catch which bug.
+
+#![allow(clippy::unwrap_used)]
+
+use std::panic::catch_unwind;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use follow_conformance::StoreFactory;
+use follow_core::{
+    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListKind, ListQuery,
+    NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+};
+use follow_store_memory::MemoryStore;
+
+/// The bugs, one per broken store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bug {
+    /// `list`, `nodes`, `stale_following` and `events_after` ignore `limit`.
+    IgnoresLimit,
+    /// The mutuals list carries the other account's mute flag.
+    MutualsShowTheOthersFlag,
+    /// Event positions are counted per tenant instead of per store.
+    PositionsPerTenant,
+    /// Event positions start at 0.
+    PositionsFromZero,
+    /// `events_after` includes the event at `after`.
+    InclusiveEventsAfter,
+    /// `stale_following` includes the follow at `after`.
+    InclusiveStaleCursor,
+    /// `list` includes the item at `after`.
+    InclusiveListCursor,
+    /// `pairs` never reports the follow back.
+    PairsMissTheWayBack,
+    /// `pairs` answers a repeated other once.
+    PairsDropDuplicates,
+    /// `nodes` answers newest-registered first instead of by id.
+    NodesOutOfOrder,
+    /// `node` answers counts of zero.
+    NodeForgetsCounts,
+    /// `write` answers no event with a changed outcome.
+    WriteDropsEvents,
+}
+
+const BUGS: [Bug; 12] = [
+    Bug::IgnoresLimit,
+    Bug::MutualsShowTheOthersFlag,
+    Bug::PositionsPerTenant,
+    Bug::PositionsFromZero,
+    Bug::InclusiveEventsAfter,
+    Bug::InclusiveStaleCursor,
+    Bug::InclusiveListCursor,
+    Bug::PairsMissTheWayBack,
+    Bug::PairsDropDuplicates,
+    Bug::NodesOutOfOrder,
+    Bug::NodeForgetsCounts,
+    Bug::WriteDropsEvents,
+];
+
+/// A memory store with one bug.
+#[derive(Debug)]
+struct Broken {
+    inner: MemoryStore,
+    bug: Bug,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "memory with {:?}", self.bug)
+    }
+}
+
+impl Broken {
+    fn limit(&self, limit: usize) -> usize {
+        if self.bug == Bug::IgnoresLimit {
+            1_000_000
+        } else {
+            limit
+        }
+    }
+
+    /// The tenant's events, all of them, as the inner store numbers them.
+    async fn all_events(&self, tenant: &TenantId) -> Vec<Event> {
+        self.inner
+            .events_after(tenant, None, usize::MAX)
+            .await
+            .unwrap()
+    }
+
+    /// A position as the broken store shows it.
+    async fn shown(&self, tenant: &TenantId, position: EventPosition) -> EventPosition {
+        match self.bug {
+            Bug::PositionsFromZero => EventPosition(position.0 - 1),
+            Bug::PositionsPerTenant => {
+                let all = self.all_events(tenant).await;
+                let index = all.iter().position(|e| e.position == position).unwrap_or(0);
+                EventPosition(index as u64 + 1)
+            }
+            _ => position,
+        }
+    }
+
+    /// A shown position as the inner store numbers it.
+    async fn stored(&self, tenant: &TenantId, position: EventPosition) -> EventPosition {
+        match self.bug {
+            Bug::PositionsFromZero => EventPosition(position.0 + 1),
+            Bug::PositionsPerTenant => {
+                let all = self.all_events(tenant).await;
+                let index = usize::try_from(position.0).unwrap_or(usize::MAX);
+                index
+                    .checked_sub(1)
+                    .and_then(|i| all.get(i))
+                    .map_or(EventPosition(u64::MAX), |e| e.position)
+            }
+            Bug::InclusiveEventsAfter => EventPosition(position.0.saturating_sub(1)),
+            _ => position,
+        }
+    }
+
+    /// Entries of `list` from `after` on, `after` included.
+    async fn inclusive_list(&self, query: ListQuery) -> Option<Vec<ListEntry>> {
+        let mut all = self
+            .inner
+            .list(ListQuery {
+                after: None,
+                limit: usize::MAX,
+                ..query.clone()
+            })
+            .await
+            .unwrap()?;
+        if let Some(after) = &query.after {
+            all.retain(|e| e.position() >= *after);
+        }
+        all.truncate(query.limit);
+        Some(all)
+    }
+}
+
+#[async_trait]
+impl FollowStore for Broken {
+    async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error> {
+        let tenant = batch.tenant.clone();
+        let mut results = self.inner.write(batch).await?;
+        for applied in results.iter_mut().flatten() {
+            if self.bug == Bug::WriteDropsEvents {
+                applied.event = None;
+            }
+            if let Some(event) = &mut applied.event {
+                event.position = self.shown(&tenant, event.position).await;
+            }
+        }
+        Ok(results)
+    }
+
+    async fn node(&self, tenant: &TenantId, id: &NodeId) -> Result<Option<NodeRecord>, Error> {
+        let mut node = self.inner.node(tenant, id).await?;
+        if self.bug == Bug::NodeForgetsCounts
+            && let Some(node) = &mut node
+        {
+            node.counts = follow_core::Counts::default();
+        }
+        Ok(node)
+    }
+
+    async fn pairs(
+        &self,
+        tenant: &TenantId,
+        subject: &NodeId,
+        others: &[NodeId],
+    ) -> Result<Option<Vec<PairFacts>>, Error> {
+        let mut asked = others.to_vec();
+        if self.bug == Bug::PairsDropDuplicates {
+            asked.dedup();
+            let mut seen = std::collections::HashSet::new();
+            asked.retain(|o| seen.insert(o.clone()));
+        }
+        let mut facts = self.inner.pairs(tenant, subject, &asked).await?;
+        if self.bug == Bug::PairsMissTheWayBack
+            && let Some(facts) = &mut facts
+        {
+            facts.iter_mut().for_each(|f| f.incoming = false);
+        }
+        Ok(facts)
+    }
+
+    async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error> {
+        let (tenant, list, subject) = (query.tenant.clone(), query.list, query.subject.clone());
+        let mut entries = if self.bug == Bug::InclusiveListCursor {
+            self.inclusive_list(query).await
+        } else {
+            let limit = self.limit(query.limit);
+            self.inner.list(ListQuery { limit, ..query }).await?
+        };
+        if self.bug == Bug::MutualsShowTheOthersFlag
+            && list == ListKind::Mutuals
+            && let Some(entries) = &mut entries
+        {
+            for entry in entries.iter_mut() {
+                let back = self
+                    .inner
+                    .pairs(&tenant, &entry.node, &[subject.clone()])
+                    .await?;
+                if let Some(edge) = back.and_then(|f| f.first().and_then(|f| f.outgoing)) {
+                    entry.muted = edge.muted;
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error> {
+        if self.bug == Bug::InclusiveStaleCursor {
+            let all = StaleQuery {
+                after: None,
+                limit: usize::MAX,
+                ..query.clone()
+            };
+            let Some(mut entries) = self.inner.stale_following(all).await? else {
+                return Ok(None);
+            };
+            if let Some(after) = &query.after {
+                entries.retain(|e| e.position() >= *after);
+            }
+            entries.truncate(query.limit);
+            return Ok(Some(entries));
+        }
+        let limit = self.limit(query.limit);
+        self.inner
+            .stale_following(StaleQuery { limit, ..query })
+            .await
+    }
+
+    async fn nodes(
+        &self,
+        tenant: &TenantId,
+        after: Option<&NodeId>,
+        limit: usize,
+    ) -> Result<Vec<NodeRecord>, Error> {
+        let mut nodes = self.inner.nodes(tenant, after, self.limit(limit)).await?;
+        if self.bug == Bug::NodesOutOfOrder {
+            nodes.sort_by(|a, b| b.registered_at.cmp(&a.registered_at).then(b.id.cmp(&a.id)));
+        }
+        Ok(nodes)
+    }
+
+    fn cursor_secret(&self) -> [u8; 16] {
+        self.inner.cursor_secret()
+    }
+
+    async fn events_after(
+        &self,
+        tenant: &TenantId,
+        after: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Vec<Event>, Error> {
+        let after = match after {
+            Some(position) => Some(self.stored(tenant, position).await),
+            None => None,
+        };
+        let mut events = self
+            .inner
+            .events_after(tenant, after, self.limit(limit))
+            .await?;
+        for event in &mut events {
+            event.position = self.shown(tenant, event.position).await;
+        }
+        Ok(events)
+    }
+}
+
+macro_rules! factory {
+    ($name:ident, $bug:expr) => {
+        #[derive(Default)]
+        struct $name;
+
+        #[async_trait]
+        impl StoreFactory for $name {
+            async fn create(&self) -> Arc<dyn FollowStore> {
+                Arc::new(Broken {
+                    inner: MemoryStore::new(),
+                    bug: $bug,
+                })
+            }
+            async fn create_failing_after(&self, rows: usize) -> Option<Arc<dyn FollowStore>> {
+                let inner = MemoryStore::failing_commits_after(rows);
+                Some(Arc::new(Broken { inner, bug: $bug }))
+            }
+            async fn dispose(&self, _: Arc<dyn FollowStore>) {}
+        }
+    };
+}
+
+factory!(IgnoresLimit, Bug::IgnoresLimit);
+factory!(MutualsShowTheOthersFlag, Bug::MutualsShowTheOthersFlag);
+factory!(PositionsPerTenant, Bug::PositionsPerTenant);
+factory!(PositionsFromZero, Bug::PositionsFromZero);
+factory!(InclusiveEventsAfter, Bug::InclusiveEventsAfter);
+factory!(InclusiveStaleCursor, Bug::InclusiveStaleCursor);
+factory!(InclusiveListCursor, Bug::InclusiveListCursor);
+factory!(PairsMissTheWayBack, Bug::PairsMissTheWayBack);
+factory!(PairsDropDuplicates, Bug::PairsDropDuplicates);
+factory!(NodesOutOfOrder, Bug::NodesOutOfOrder);
+factory!(NodeForgetsCounts, Bug::NodeForgetsCounts);
+factory!(WriteDropsEvents, Bug::WriteDropsEvents);
+
+/// The cases that fail on a store made by `F`.
+fn failing<F: StoreFactory>() -> Vec<String> {
+    follow_conformance::cases::<F>()
+        .into_iter()
+        .filter(|(name, run)| {
+            let started = std::time::Instant::now();
+            if std::env::var_os("SHOW_CASES").is_some() {
+                eprintln!("starting {}", name.rule);
+            }
+            let failed = catch_unwind(run).is_err();
+            if std::env::var_os("SHOW_CASES").is_some() {
+                eprintln!("{} {} {:?}", name.rule, failed, started.elapsed());
+            }
+            failed
+        })
+        .map(|(name, _)| format!("{}::{}", name.method, name.rule))
+        .collect()
+}
+
+#[test]
+fn the_suite_fails_on_every_broken_store() {
+    // Each failing case panics by design; keep the output to the summary.
+    std::panic::set_hook(Box::new(|_| {}));
+    let runs: [(Bug, fn() -> Vec<String>); 12] = [
+        (Bug::IgnoresLimit, failing::<IgnoresLimit>),
+        (
+            Bug::MutualsShowTheOthersFlag,
+            failing::<MutualsShowTheOthersFlag>,
+        ),
+        (Bug::PositionsPerTenant, failing::<PositionsPerTenant>),
+        (Bug::PositionsFromZero, failing::<PositionsFromZero>),
+        (Bug::InclusiveEventsAfter, failing::<InclusiveEventsAfter>),
+        (Bug::InclusiveStaleCursor, failing::<InclusiveStaleCursor>),
+        (Bug::InclusiveListCursor, failing::<InclusiveListCursor>),
+        (Bug::PairsMissTheWayBack, failing::<PairsMissTheWayBack>),
+        (Bug::PairsDropDuplicates, failing::<PairsDropDuplicates>),
+        (Bug::NodesOutOfOrder, failing::<NodesOutOfOrder>),
+        (Bug::NodeForgetsCounts, failing::<NodeForgetsCounts>),
+        (Bug::WriteDropsEvents, failing::<WriteDropsEvents>),
+    ];
+    assert_eq!(runs.map(|(bug, _)| bug), BUGS);
+    let mut survivors = Vec::new();
+    for (bug, run) in runs {
+        let caught = run();
+        println!("{bug:?}: caught by {} cases: {caught:?}", caught.len());
+        if caught.is_empty() {
+            survivors.push(bug);
+        }
+    }
+    let _ = std::panic::take_hook();
+    assert!(survivors.is_empty(), "bugs the suite misses: {survivors:?}");
+}
