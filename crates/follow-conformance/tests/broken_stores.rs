@@ -201,7 +201,7 @@ impl FollowStore for Broken {
             for entry in entries.iter_mut() {
                 let back = self
                     .inner
-                    .pairs(&tenant, &entry.node, &[subject.clone()])
+                    .pairs(&tenant, &entry.node, std::slice::from_ref(&subject))
                     .await?;
                 if let Some(edge) = back.and_then(|f| f.first().and_then(|f| f.outgoing)) {
                     entry.muted = edge.muted;
@@ -329,7 +329,8 @@ fn failing<F: StoreFactory>() -> Vec<String> {
 fn the_suite_fails_on_every_broken_store() {
     // Each failing case panics by design; keep the output to the summary.
     std::panic::set_hook(Box::new(|_| {}));
-    let runs: [(Bug, fn() -> Vec<String>); 12] = [
+    type Run = fn() -> Vec<String>;
+    let runs: [(Bug, Run); 12] = [
         (Bug::IgnoresLimit, failing::<IgnoresLimit>),
         (
             Bug::MutualsShowTheOthersFlag,
