@@ -756,6 +756,44 @@ mod tests {
         Ok(())
     }
 
+    /// A full chunk grows by a quarter of its entries (at least 4, at most
+    /// up to [`CHUNK`]): few reallocations, little spare room.
+    #[test]
+    fn a_full_chunk_grows_by_a_quarter() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut seq = Seq::<Keyed>::default();
+        let mut grown = 0;
+        for key in 0..2 * CHUNK as u32 {
+            let before = seq
+                .is_big()
+                .then(|| {
+                    chunks(&seq, &pool)
+                        .chunks
+                        .last()
+                        .map(|c| (c.len(), c.capacity()))
+                })
+                .flatten();
+            let count = seq.is_big().then(|| chunks(&seq, &pool).chunks.len());
+            insert(&mut seq, &mut pool, key)?;
+            let big = chunks_or_none(&seq, &pool);
+            let (Some((len, capacity)), Some(big)) = (before, big) else {
+                continue;
+            };
+            let last = big.chunks.last().map(Vec::capacity);
+            if Some(big.chunks.len()) == count && last != Some(capacity) {
+                let quarter = (len / 4).max(4).min(CHUNK - len);
+                assert_eq!(last, Some(len + quarter), "a chunk of {len} grew");
+                grown += 1;
+            }
+        }
+        assert!(grown >= 8, "{grown} growths");
+        Ok(())
+    }
+
+    fn chunks_or_none<'a>(seq: &Seq<Keyed>, pool: &'a Pool<Keyed>) -> Option<&'a Chunks<Keyed>> {
+        seq.is_big().then(|| chunks(seq, pool))
+    }
+
     /// A length's first page starts at one block and doubles up to a whole
     /// page; later pages are whole from the start; none outgrows a page.
     #[test]
