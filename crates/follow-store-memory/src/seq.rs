@@ -820,6 +820,12 @@ mod tests {
                 .ok_or_else(|| Error::internal("no blocks"))?;
             assert_eq!(blocks.pages.len(), n / per_page + 1);
             assert!(blocks.pages.iter().all(|p| p.capacity() <= full));
+            // The first page doubles: a power of two of blocks.
+            let first = blocks.pages.first().map_or(0, Vec::capacity);
+            assert!(
+                first % len == 0 && (first / len).is_power_of_two(),
+                "{first}"
+            );
             assert!(blocks.pages.iter().skip(1).all(|p| p.capacity() == full));
         }
         for n in [0, per_page - 1, per_page, 2 * per_page] {
