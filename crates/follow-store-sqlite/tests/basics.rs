@@ -109,7 +109,17 @@ fn verify_and_repair_fix_counts() {
     assert_eq!(report.count_mismatches.len(), 1);
     assert!(report.integrity_errors.is_empty());
     assert!(report.dangling_edges.is_empty() && report.wrong_mutual_marks.is_empty());
-    let repaired = block_on(store.repair()).unwrap();
+    let other = follow_core::TenantId::new("other").unwrap();
+    assert!(block_on(store.verify_tenant(&other)).unwrap().is_ok());
+    assert!(
+        block_on(store.repair_tenant(&other))
+            .unwrap()
+            .counts_fixed
+            .is_empty()
+    );
+    let one = block_on(store.verify_tenant(&tenant())).unwrap();
+    assert_eq!(one.count_mismatches, report.count_mismatches);
+    let repaired = block_on(store.repair_tenant(&tenant())).unwrap();
     assert_eq!(repaired.counts_fixed.len(), 1);
     assert!(block_on(store.verify()).unwrap().is_ok());
     let bob = block_on(store.node(&tenant(), &node("bob")))
