@@ -11,7 +11,8 @@ use follow_core::PageRequest;
 #[derive(Debug, Parser)]
 #[command(name = "followctl", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// The database file (default `follow.db`). Only `add-account`,
+    /// The database: a file (default `follow.db`), or a `postgres://` URL
+    /// (optionally with `?schema=NAME`). Only `add-account`,
     /// `add-channel` and `import` create a missing file; every other command
     /// refuses it.
     #[arg(long, global = true)]

@@ -17,7 +17,7 @@ use read::List;
 /// Opens the database as the command needs and runs it.
 pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
     let access = cli.command.access(cli.db.is_some());
-    let s = &Session::open(&cli.db_path(), &cli.tenant, access)?;
+    let s = &Session::open(&cli.db_path(), &cli.tenant, access).await?;
     Ok(match &cli.command {
         Cmd::AddAccount { ids } => edit::register_all(s, ids, NodeKind::Account).await?,
         Cmd::AddChannel { jids } => edit::register_all(s, jids, NodeKind::Channel).await?,
