@@ -12,7 +12,7 @@
 use follow_core::feed::PrunedRange;
 use follow_core::{AccountId, Error, Event, EventKind, EventPosition, NodeId, TenantId};
 
-use crate::tenant::{Tenant, timestamp};
+use crate::time::timestamp;
 
 /// Events a mark.
 const BLOCK: usize = 64;
@@ -44,12 +44,18 @@ fn corrupt() -> Error {
     Error::internal("memory store: corrupt event log")
 }
 
-fn put(bytes: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        bytes.push((value as u8) | 0x80);
-        value >>= 7;
+/// Appends `value` as a varint: seven bits a byte, low bits first, the top
+/// bit set on every byte but the last. At most ten bytes, so the loop is
+/// bounded whatever the value.
+fn put(bytes: &mut Vec<u8>, value: u64) {
+    for shift in (0..64).step_by(7) {
+        let rest = value >> shift;
+        if rest < 0x80 {
+            bytes.push(rest as u8);
+            return;
+        }
+        bytes.push((rest as u8) | 0x80);
     }
-    bytes.push(value as u8);
 }
 
 fn get(bytes: &[u8], at: &mut usize) -> Result<u64, Error> {
@@ -231,7 +237,12 @@ impl EventLog {
             return Ok(());
         };
         let (mut offset, mut state) = (mark.offset, mark.before);
-        while offset < self.bytes.len() {
+        // One event a pass, so at most every event of the log: a decoding
+        // slip that stops the offset moving cannot loop forever.
+        for _ in 0..self.events {
+            if offset >= self.bytes.len() {
+                break;
+            }
             let position = state.position.wrapping_add(get(&self.bytes, &mut offset)?);
             let step_kind = get(&self.bytes, &mut offset)?;
             let zigzag = step_kind >> KIND_BITS;
@@ -258,10 +269,11 @@ impl EventLog {
     }
 
     /// At most `limit` events strictly after `after`, oldest first.
-    pub(crate) fn after(
+    /// `name` gives the id of an interned number.
+    pub(crate) fn after<'n>(
         &self,
         tenant_id: &TenantId,
-        tenant: &Tenant,
+        name: impl Fn(u32) -> Result<&'n str, Error>,
         after: Option<EventPosition>,
         limit: usize,
     ) -> Result<Vec<Event>, Error> {
@@ -275,8 +287,8 @@ impl EventLog {
                 position: EventPosition(raw.position),
                 tenant: tenant_id.clone(),
                 kind: kind_of(raw.kind)?,
-                follower: AccountId::new(tenant.name(raw.follower)).map_err(ids)?,
-                target: NodeId::new(tenant.name(raw.target)).map_err(ids)?,
+                follower: AccountId::new(name(raw.follower)?).map_err(ids)?,
+                target: NodeId::new(name(raw.target)?).map_err(ids)?,
                 at: timestamp(u64::try_from(raw.at).map_err(|_| corrupt())?),
             });
             Ok(events.len() < limit)
@@ -292,8 +304,13 @@ mod tests {
 
     #[test]
     fn events_survive_the_encoding_across_blocks_gaps_and_clock_steps() -> Result<(), Error> {
-        let mut tenant = Tenant::default();
-        let numbers = [tenant.intern("alice")?, tenant.intern("bob")?];
+        let ids = ["alice", "bob"];
+        let numbers = [0, 1];
+        let name = |node: u32| {
+            ids.get(node as usize)
+                .copied()
+                .ok_or_else(|| Error::internal("no such number"))
+        };
         let tenant_id = TenantId::new("acme")?;
         let kinds = [
             EventKind::Followed,
@@ -333,28 +350,27 @@ mod tests {
             log.push(&event, ends.0, ends.1);
             written.push(event);
         }
-        assert_eq!(log.after(&tenant_id, &tenant, None, usize::MAX)?, written);
+        assert_eq!(log.after(&tenant_id, name, None, usize::MAX)?, written);
+        // A mark every BLOCK events, from the first.
+        assert_eq!(log.marks.len(), written.len().div_ceil(BLOCK));
         for cut in [0, 1, 62, 63, 64, 65, 500, 998, 999] {
             let after = Some(written[cut].position);
-            let tail = log.after(&tenant_id, &tenant, after, 3)?;
+            let tail = log.after(&tenant_id, name, after, 3)?;
             let end = (cut + 4).min(written.len());
             assert_eq!(tail, written[cut + 1..end], "after event {cut}");
         }
         // A position that names no event: inside the gap before event 99.
         let between = Some(EventPosition(written[98].position.0 + 1));
-        assert_eq!(
-            log.after(&tenant_id, &tenant, between, 1)?,
-            written[99..100]
-        );
+        assert_eq!(log.after(&tenant_id, name, between, 1)?, written[99..100]);
         log.truncate(marks[700]);
         assert_eq!(
-            log.after(&tenant_id, &tenant, None, usize::MAX)?,
+            log.after(&tenant_id, name, None, usize::MAX)?,
             written[..700]
         );
         let again = written[700].clone();
         log.push(&again, numbers[0], numbers[1]);
         assert_eq!(
-            log.after(&tenant_id, &tenant, Some(written[699].position), 5)?,
+            log.after(&tenant_id, name, Some(written[699].position), 5)?,
             [again]
         );
         Ok(())
@@ -362,8 +378,12 @@ mod tests {
 
     #[test]
     fn pruning_in_small_steps_drops_a_prefix_and_compacts() -> Result<(), Error> {
-        let mut tenant = Tenant::default();
-        let (alice, bob) = (tenant.intern("alice")?, tenant.intern("bob")?);
+        let (alice, bob) = (0, 1);
+        let name = |node: u32| match node {
+            0 => Ok("alice"),
+            1 => Ok("bob"),
+            _ => Err(Error::internal(format!("number {node}"))),
+        };
         let tenant_id = TenantId::new("acme")?;
         let mut log = EventLog::default();
         let mut written = Vec::new();
@@ -388,11 +408,11 @@ mod tests {
         assert_eq!(log.prune(written[899].position, i64::MAX, 7)?, 0);
         assert!(log.bytes.len() < full / 2, "whole dead blocks were dropped");
         assert_eq!(
-            log.after(&tenant_id, &tenant, None, usize::MAX)?,
+            log.after(&tenant_id, name, None, usize::MAX)?,
             written[900..]
         );
         assert_eq!(
-            log.after(&tenant_id, &tenant, Some(written[949].position), 2)?,
+            log.after(&tenant_id, name, Some(written[949].position), 2)?,
             written[950..952]
         );
         let pruned = log.pruned().ok_or_else(corrupt)?;
@@ -402,7 +422,64 @@ mod tests {
         );
         // Time bounds the prune too: events at 951 µs and later stay.
         assert_eq!(log.prune(EventPosition(u64::MAX), 951, 100)?, 50);
-        assert_eq!(log.after(&tenant_id, &tenant, None, 1)?, written[950..951]);
+        assert_eq!(log.after(&tenant_id, name, None, 1)?, written[950..951]);
+        Ok(())
+    }
+
+    /// Varints take seven bits a byte and read back whole, at every length.
+    #[test]
+    fn varints_take_seven_bits_a_byte() -> Result<(), Error> {
+        let cases = [
+            (0, 1),
+            (127, 1),
+            (128, 2),
+            (16_383, 2),
+            (16_384, 3),
+            (1 << 56, 9),
+            ((1 << 63) - 1, 9),
+            (1 << 63, 10),
+            (u64::MAX, 10),
+        ];
+        let mut bytes = Vec::new();
+        for (value, len) in cases {
+            let start = bytes.len();
+            put(&mut bytes, value);
+            assert_eq!(bytes.len() - start, len, "{value}");
+        }
+        let mut at = 0;
+        for (value, _) in cases {
+            assert_eq!(get(&bytes, &mut at)?, value);
+        }
+        assert_eq!(at, bytes.len());
+        // Eleven continuation bytes are no varint; a cut one is corrupt.
+        assert!(get(&[0xff; 11], &mut 0).is_err());
+        assert!(get(&[0x80], &mut 0).is_err());
+        Ok(())
+    }
+
+    /// A number the names cannot resolve fails the read, naming what broke.
+    #[test]
+    fn an_unresolvable_number_is_an_error() -> Result<(), Error> {
+        let tenant_id = TenantId::new("acme")?;
+        let event = Event {
+            position: EventPosition(1),
+            tenant: tenant_id.clone(),
+            kind: EventKind::Followed,
+            follower: AccountId::new("alice")?,
+            target: NodeId::new("bob")?,
+            at: Timestamp::EPOCH,
+        };
+        let mut log = EventLog::default();
+        log.push(&event, 0, 7);
+        let name = |node: u32| match node {
+            0 => Ok("alice"),
+            _ => Err(Error::internal(format!("number {node}"))),
+        };
+        let read = log.after(&tenant_id, name, None, 10);
+        assert_eq!(
+            read.map_err(|e| e.to_string()),
+            Err("internal: number 7".to_owned())
+        );
         Ok(())
     }
 }

@@ -28,12 +28,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod broken;
 mod events;
 mod paged;
 mod secret;
 mod seq;
 mod state;
 mod tenant;
+mod time;
 mod txn;
 
 use std::fmt;
@@ -128,7 +130,8 @@ impl FollowStore for MemoryStore {
         match txn.commit(&decision.changes) {
             Ok(positions) => decision.into_results(&positions),
             Err(error) => {
-                txn.roll_back();
+                // A change that cannot be undone is the worse news.
+                txn.roll_back()?;
                 Err(error)
             }
         }
@@ -139,7 +142,7 @@ impl FollowStore for MemoryStore {
         let Some(tenant) = state.tenant(tenant) else {
             return Ok(None);
         };
-        match tenant.registered(id.as_str()) {
+        match tenant.registered(id.as_str())? {
             Some(node) => tenant.record(node),
             None => Ok(None),
         }
@@ -155,47 +158,51 @@ impl FollowStore for MemoryStore {
         let Some(tenant) = state.tenant(tenant) else {
             return Ok(None);
         };
-        let facts = |subject: u32, other: Option<u32>| match other {
-            Some(other) => match tenant.edge(subject, other) {
+        let facts = |subject: u32, other: Option<u32>| -> Result<PairFacts, Error> {
+            let Some(other) = other else {
+                return Ok(PairFacts::default());
+            };
+            Ok(match tenant.edge(subject, other)? {
                 Some(edge) => PairFacts::from_outgoing(edge),
                 None => PairFacts {
                     exists: true,
                     outgoing: None,
-                    incoming: tenant.follows(other, subject).is_some(),
+                    incoming: tenant.follows(other, subject)?.is_some(),
                 },
-            },
-            None => PairFacts::default(),
+            })
         };
         // The common call (a relation check) has one other: both ids are
         // looked up side by side.
         if let [other] = others {
-            let (subject, other) = tenant.registered_two(subject.as_str(), other.as_str());
-            return Ok(subject.map(|subject| vec![facts(subject, other)]));
+            let (subject, other) = tenant.registered_two(subject.as_str(), other.as_str())?;
+            return subject
+                .map(|subject| Ok(vec![facts(subject, other)?]))
+                .transpose();
         }
-        let Some(subject) = tenant.registered(subject.as_str()) else {
+        let Some(subject) = tenant.registered(subject.as_str())? else {
             return Ok(None);
         };
-        Ok(Some(
-            others
-                .iter()
-                .map(|other| facts(subject, tenant.registered(other.as_str())))
-                .collect(),
-        ))
+        others
+            .iter()
+            .map(|other| facts(subject, tenant.registered(other.as_str())?))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error> {
         let state = self.read()?;
-        let Some((tenant, subject)) = state
-            .tenant(&query.tenant)
-            .and_then(|t| Some((t, t.registered(query.subject.as_str())?)))
-        else {
+        let Some(tenant) = state.tenant(&query.tenant) else {
+            return Ok(None);
+        };
+        let Some(subject) = tenant.registered(query.subject.as_str())? else {
             return Ok(None);
         };
         let after = query.after.as_ref().map(|p| (p.since, p.node.as_str()));
         tenant
-            .walk(query.list, subject, after)
+            .walk(query.list, subject, after)?
             .take(query.limit)
-            .map(|(since, node, muted)| {
+            .map(|item| {
+                let (since, node, muted) = item?;
                 Ok(ListEntry {
                     node: tenant.node_id(node)?,
                     since,
@@ -208,21 +215,27 @@ impl FollowStore for MemoryStore {
 
     async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error> {
         let state = self.read()?;
-        let Some((tenant, subject)) = state
-            .tenant(&query.tenant)
-            .and_then(|t| Some((t, t.registered(query.actor.as_str())?)))
-        else {
+        let Some(tenant) = state.tenant(&query.tenant) else {
+            return Ok(None);
+        };
+        let Some(subject) = tenant.registered(query.actor.as_str())? else {
             return Ok(None);
         };
         let after = query.after.as_ref().map(|p| (p.since, p.node.as_str()));
         tenant
-            .walk(follow_core::ListKind::Following, subject, after)
-            .filter_map(|(since, node, muted)| {
-                let active_at = tenant.active_at(node)?;
-                (active_at < query.inactive_since).then_some((since, node, muted, active_at))
+            .walk(follow_core::ListKind::Following, subject, after)?
+            .map(|item| {
+                let (since, node, muted) = item?;
+                let active_at = tenant.registered_info(node)?.active_at();
+                Ok((since, node, muted, active_at))
+            })
+            .filter(|item| {
+                item.as_ref()
+                    .map_or(true, |(.., active_at)| *active_at < query.inactive_since)
             })
             .take(query.limit)
-            .map(|(since, node, muted, active_at)| {
+            .map(|item| {
+                let (since, node, muted, active_at) = item?;
                 Ok(StaleEntry {
                     node: tenant.node_id(node)?,
                     since,
@@ -245,9 +258,9 @@ impl FollowStore for MemoryStore {
             return Ok(Vec::new());
         };
         tenant
-            .nodes_after(after.map(NodeId::as_str))
+            .nodes_after(after.map(NodeId::as_str))?
             .take(limit)
-            .filter_map(|node| tenant.record(node).transpose())
+            .map(|node| tenant.record_of(node, tenant.registered_info(node)?))
             .collect()
     }
 
@@ -263,7 +276,7 @@ impl FollowStore for MemoryStore {
         };
         tenant_state
             .events
-            .after(tenant, tenant_state, after, limit)
+            .after(tenant, |node| tenant_state.name(node), after, limit)
     }
 
     fn cursor_secret(&self) -> [u8; 16] {

@@ -18,6 +18,9 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
+use follow_core::Error;
+
+use crate::broken::broken;
 use crate::paged::PAGE_BYTES;
 
 /// The longest sequence kept as one pooled block (moved on every change).
@@ -108,36 +111,41 @@ impl<T> Default for Pool<T> {
 }
 
 impl<T: Copy> Pool<T> {
-    fn block(&self, len: u32, block: u32) -> &[T] {
+    /// The entries of block `block` of `len` entries (none for `len` 0).
+    fn block(&self, len: u32, block: u32) -> Result<&[T], Error> {
+        let Some(class) = (len as usize).checked_sub(1) else {
+            return Ok(&[]);
+        };
         let len = len as usize;
-        len.checked_sub(1)
-            .and_then(|class| self.by_len.get(class))
+        self.by_len
+            .get(class)
             .and_then(|blocks| {
                 let (page, start) = blocks.place(len, block);
                 blocks.pages.get(page)?.get(start..start + len)
             })
-            .unwrap_or_default()
+            .ok_or_else(|| broken(format_args!("list block {block} of {len} is missing")))
     }
 
     /// Stores `items` (1 to [`SMALL_MAX`] of them) in a block of their length.
-    fn store(&mut self, items: &[T]) -> u32 {
+    fn store(&mut self, items: &[T]) -> Result<u32, Error> {
         let len = items.len();
-        while self.by_len.len() < len {
-            self.by_len.push(Blocks::new(self.by_len.len() + 1));
-        }
-        let Some(blocks) = len.checked_sub(1).and_then(|c| self.by_len.get_mut(c)) else {
-            return 0;
-        };
+        let lengths = self.by_len.len() + 1..=len;
+        self.by_len.extend(lengths.map(Blocks::new));
+        let blocks = len
+            .checked_sub(1)
+            .and_then(|c| self.by_len.get_mut(c))
+            .ok_or_else(|| broken("an empty list was given a block"))?;
         if let Some(block) = blocks.free.pop() {
             let (page, start) = blocks.place(len, block);
-            if let Some(slot) = blocks
+            blocks
                 .pages
                 .get_mut(page)
                 .and_then(|page| page.get_mut(start..start + len))
-            {
-                slot.copy_from_slice(items);
-            }
-            return block;
+                .ok_or_else(|| {
+                    broken(format_args!("freed list block {block} of {len} is missing"))
+                })?
+                .copy_from_slice(items);
+            return Ok(block);
         }
         let block = blocks.count;
         let (page, _) = blocks.place(len, block);
@@ -148,38 +156,46 @@ impl<T: Copy> Pool<T> {
             let first = if page == 0 { len } else { full };
             blocks.pages.push(Vec::with_capacity(first));
         }
-        if let Some(page) = blocks.pages.get_mut(page) {
-            if page.len() == page.capacity() {
-                let more = page
-                    .capacity()
-                    .clamp(len, full.saturating_sub(page.len()).max(len));
-                page.reserve_exact(more);
-            }
-            page.extend_from_slice(items);
+        let page = blocks
+            .pages
+            .get_mut(page)
+            .ok_or_else(|| broken(format_args!("list blocks of {len} skip page {page}")))?;
+        if page.len() == page.capacity() {
+            let more = page
+                .capacity()
+                .clamp(len, full.saturating_sub(page.len()).max(len));
+            page.reserve_exact(more);
         }
+        page.extend_from_slice(items);
         blocks.count += 1;
-        block
+        Ok(block)
     }
 
     /// Stores a long sequence; answers its number.
-    fn store_big(&mut self, big: Chunks<T>) -> u32 {
-        if let Some(at) = self.big_free.pop()
-            && let Some(slot) = self.big.get_mut(at as usize)
-        {
+    fn store_big(&mut self, big: Chunks<T>) -> Result<u32, Error> {
+        if let Some(at) = self.big_free.pop() {
+            let slot = self
+                .big
+                .get_mut(at as usize)
+                .ok_or_else(|| broken(format_args!("freed long list {at} is missing")))?;
             *slot = big;
-            return at;
+            return Ok(at);
         }
         self.big.push(big);
-        (self.big.len() - 1) as u32
+        Ok((self.big.len() - 1) as u32)
     }
 
-    fn release(&mut self, len: u32, block: u32) {
-        if let Some(blocks) = (len as usize)
+    fn release(&mut self, len: u32, block: u32) -> Result<(), Error> {
+        let blocks = (len as usize)
             .checked_sub(1)
             .and_then(|c| self.by_len.get_mut(c))
-        {
-            blocks.free.push(block);
-        }
+            .ok_or_else(|| {
+                broken(format_args!(
+                    "released list block {block} of {len} is not in the pool"
+                ))
+            })?;
+        blocks.free.push(block);
+        Ok(())
     }
 }
 
@@ -257,23 +273,23 @@ enum Shape<'a, T> {
 }
 
 impl<T: Entry> Seq<T> {
-    fn shape<'a>(&self, pool: &'a Pool<T>) -> Shape<'a, T> {
+    fn shape<'a>(&self, pool: &'a Pool<T>) -> Result<Shape<'a, T>, Error> {
         if self.len == BIG {
-            match pool.big.get(self.block as usize) {
-                Some(big) => Shape::Big(big),
-                None => Shape::Small(&[]),
-            }
+            pool.big
+                .get(self.block as usize)
+                .map(Shape::Big)
+                .ok_or_else(|| broken(format_args!("long list {} is missing", self.block)))
         } else {
-            Shape::Small(pool.block(self.len, self.block))
+            pool.block(self.len, self.block).map(Shape::Small)
         }
     }
 
     #[cfg(test)]
-    pub(crate) fn len(&self, pool: &Pool<T>) -> usize {
-        match self.shape(pool) {
+    pub(crate) fn len(&self, pool: &Pool<T>) -> Result<usize, Error> {
+        Ok(match self.shape(pool)? {
             Shape::Small(items) => items.len(),
             Shape::Big(big) => big.len,
-        }
+        })
     }
 
     #[cfg(test)]
@@ -282,20 +298,20 @@ impl<T: Entry> Seq<T> {
     }
 
     /// The indexed entry naming `node`, if any.
-    pub(crate) fn find(&self, pool: &Pool<T>, node: u32) -> Option<T> {
+    pub(crate) fn find(&self, pool: &Pool<T>, node: u32) -> Result<Option<T>, Error> {
         let hit = |e: &&T| e.indexed() && e.node() == node;
-        match self.shape(pool) {
+        Ok(match self.shape(pool)? {
             Shape::Small(items) => items.iter().find(hit).copied(),
             Shape::Big(big) => match &big.index {
                 Some(index) => index.get(&node).copied(),
                 None => big.chunks.iter().flatten().find(hit).copied(),
             },
-        }
+        })
     }
 
     /// Every entry, in order.
     #[cfg(test)]
-    pub(crate) fn iter<'a>(&self, pool: &'a Pool<T>) -> SeqIter<'a, T> {
+    pub(crate) fn iter<'a>(&self, pool: &'a Pool<T>) -> Result<SeqIter<'a, T>, Error> {
         self.after(pool, |_| Ordering::Greater)
     }
 
@@ -305,9 +321,9 @@ impl<T: Entry> Seq<T> {
         &self,
         pool: &'a Pool<T>,
         probe: impl Fn(&T) -> Ordering,
-    ) -> SeqIter<'a, T> {
+    ) -> Result<SeqIter<'a, T>, Error> {
         let past = |e: &T| probe(e) != Ordering::Greater;
-        match self.shape(pool) {
+        Ok(match self.shape(pool)? {
             Shape::Small(items) => {
                 let start = items.partition_point(past);
                 SeqIter {
@@ -318,10 +334,10 @@ impl<T: Entry> Seq<T> {
             Shape::Big(big) => {
                 let chunk = big.chunks.partition_point(|c| c.last().is_none_or(&past));
                 let Some(items) = big.chunks.get(chunk) else {
-                    return SeqIter {
+                    return Ok(SeqIter {
                         current: [].iter(),
                         rest: [].iter(),
-                    };
+                    });
                 };
                 let start = items.partition_point(past);
                 SeqIter {
@@ -329,31 +345,37 @@ impl<T: Entry> Seq<T> {
                     rest: big.chunks.get(chunk + 1..).unwrap_or_default().iter(),
                 }
             }
-        }
+        })
     }
 
     /// Inserts `item` at its place; `probe(e)` tells how entry `e` compares
     /// to `item`. The caller guarantees `item`'s node is not present.
-    pub(crate) fn insert(&mut self, pool: &mut Pool<T>, item: T, probe: impl Fn(&T) -> Ordering) {
+    pub(crate) fn insert(
+        &mut self,
+        pool: &mut Pool<T>,
+        item: T,
+        probe: impl Fn(&T) -> Ordering,
+    ) -> Result<(), Error> {
         let before = |e: &T| probe(e) == Ordering::Less;
         if self.len == BIG {
-            if let Some(big) = pool.big.get_mut(self.block as usize) {
-                big.insert(item, before);
-            }
-            return;
+            pool.big
+                .get_mut(self.block as usize)
+                .ok_or_else(|| broken(format_args!("long list {} is missing", self.block)))?
+                .insert(item, before);
+            return Ok(());
         }
-        let items = pool.block(self.len, self.block);
+        let items = pool.block(self.len, self.block)?;
         let at = items.partition_point(before);
         let mut next = Vec::with_capacity(items.len() + 1);
         next.extend_from_slice(items.get(..at).unwrap_or_default());
         next.push(item);
         next.extend_from_slice(items.get(at..).unwrap_or_default());
         if self.len > 0 {
-            pool.release(self.len, self.block);
+            pool.release(self.len, self.block)?;
         }
         if next.len() <= SMALL_MAX {
-            *self = Seq::small(next.len() as u32, pool.store(&next));
-            return;
+            *self = Seq::small(next.len() as u32, pool.store(&next)?);
+            return Ok(());
         }
         let index = T::INDEXED.then(|| {
             next.iter()
@@ -368,9 +390,10 @@ impl<T: Entry> Seq<T> {
         };
         *self = Seq {
             len: BIG,
-            block: pool.store_big(big),
+            block: pool.store_big(big)?,
             entries: PhantomData,
         };
+        Ok(())
     }
 
     /// Removes the entry equal to the key, if present; `probe(e)` tells how
@@ -379,38 +402,45 @@ impl<T: Entry> Seq<T> {
         &mut self,
         pool: &mut Pool<T>,
         probe: impl Fn(&T) -> Ordering,
-    ) -> Option<T> {
+    ) -> Result<Option<T>, Error> {
         let before = |e: &T| probe(e) == Ordering::Less;
         let equal = |e: &T| probe(e) == Ordering::Equal;
         if self.len == BIG {
-            let big = pool.big.get_mut(self.block as usize)?;
-            let found = big.remove(before, equal)?;
+            let big = pool
+                .big
+                .get_mut(self.block as usize)
+                .ok_or_else(|| broken(format_args!("long list {} is missing", self.block)))?;
+            let Some(found) = big.remove(before, equal) else {
+                return Ok(None);
+            };
             if big.len <= SMALL_MAX / 2 {
                 let items: Vec<T> = std::mem::take(big).chunks.into_iter().flatten().collect();
                 pool.big_free.push(self.block);
                 let block = if items.is_empty() {
                     0
                 } else {
-                    pool.store(&items)
+                    pool.store(&items)?
                 };
                 *self = Seq::small(items.len() as u32, block);
             }
-            return Some(found);
+            return Ok(Some(found));
         }
-        let items = pool.block(self.len, self.block);
+        let items = pool.block(self.len, self.block)?;
         let at = items.partition_point(before);
-        let found = *items.get(at).filter(|e| equal(e))?;
+        let Some(&found) = items.get(at).filter(|e| equal(e)) else {
+            return Ok(None);
+        };
         let mut next = Vec::with_capacity(items.len());
         next.extend_from_slice(items.get(..at).unwrap_or_default());
         next.extend_from_slice(items.get(at + 1..).unwrap_or_default());
-        pool.release(self.len, self.block);
+        pool.release(self.len, self.block)?;
         let block = if next.is_empty() {
             0
         } else {
-            pool.store(&next)
+            pool.store(&next)?
         };
         *self = Seq::small(next.len() as u32, block);
-        Some(found)
+        Ok(Some(found))
     }
 }
 
@@ -493,26 +523,26 @@ mod tests {
     /// the first page of each length grows, freed blocks are reused, and no
     /// sequence sees another's entries.
     #[test]
-    fn pooled_blocks_span_pages_and_are_reused() {
+    fn pooled_blocks_span_pages_and_are_reused() -> Result<(), Error> {
         let mut pool = Pool::default();
         let count = 3 * Blocks::<Keyed>::new(3).per_page() + 7;
         let mut seqs: Vec<Seq<Keyed>> = (0..count).map(|_| Seq::default()).collect();
         for (n, seq) in seqs.iter_mut().enumerate() {
             for k in 0..(n % 3 + 1) as u32 {
                 let key = n as u32 * 10 + k;
-                seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+                seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key))?;
             }
         }
         // Every other sequence shrinks by one: its block goes back to the
         // pool and the next one of that length takes it.
         for (n, seq) in seqs.iter_mut().enumerate().step_by(2) {
             let key = n as u32 * 10;
-            assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+            assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key))?, Some(Keyed(key)));
         }
         let blocks_before: u32 = pool.by_len.iter().map(|b| b.count).sum();
         for (n, seq) in seqs.iter_mut().enumerate().step_by(2) {
             let key = n as u32 * 10;
-            seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+            seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key))?;
         }
         let blocks_after: u32 = pool.by_len.iter().map(|b| b.count).sum();
         assert!(
@@ -520,17 +550,18 @@ mod tests {
             "{blocks_before} -> {blocks_after}"
         );
         for (n, seq) in seqs.iter().enumerate() {
-            let keys: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
+            let keys: Vec<u32> = seq.iter(&pool)?.map(|e| e.0).collect();
             let expected: Vec<u32> = (0..(n % 3 + 1) as u32).map(|k| n as u32 * 10 + k).collect();
             assert_eq!(keys, expected, "sequence {n}");
         }
         assert!(pool.by_len.iter().all(|b| b.pages.len() <= 4));
+        Ok(())
     }
 
     /// Long sequences that shrink back to blocks give their place in the
     /// pool to the next one to grow long; none sees another's entries.
     #[test]
-    fn long_sequences_reuse_freed_places() {
+    fn long_sequences_reuse_freed_places() -> Result<(), Error> {
         let mut pool = Pool::default();
         let mut seqs: Vec<Seq<Keyed>> = (0..3).map(|_| Seq::default()).collect();
         for round in 0..4u32 {
@@ -538,11 +569,11 @@ mod tests {
                 let base = n as u32 * 10_000;
                 for k in 0..600 {
                     let key = base + k;
-                    seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+                    seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key))?;
                 }
                 assert!(seq.is_big());
-                assert_eq!(seq.find(&pool, base + 599), Some(Keyed(base + 599)));
-                let keys: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
+                assert_eq!(seq.find(&pool, base + 599)?, Some(Keyed(base + 599)));
+                let keys: Vec<u32> = seq.iter(&pool)?.map(|e| e.0).collect();
                 assert_eq!(
                     keys,
                     (base..base + 600).collect::<Vec<_>>(),
@@ -550,21 +581,22 @@ mod tests {
                 );
                 for k in 0..600 {
                     let key = base + k;
-                    assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+                    assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key))?, Some(Keyed(key)));
                 }
                 assert!(!seq.is_big());
-                assert_eq!(seq.len(&pool), 0);
+                assert_eq!(seq.len(&pool)?, 0);
             }
         }
         // One long sequence at a time: one place, reused.
         assert_eq!(pool.big.len(), 1);
+        Ok(())
     }
 
     /// Deterministic pseudo-random order, so growth, splits, shrinking and
     /// seeks run through both shapes against sorted `Vec`s; five sequences
     /// share one pool, so a block reused wrongly shows in another sequence.
     #[test]
-    fn matches_sorted_vecs_through_growth_and_shrinking() {
+    fn matches_sorted_vecs_through_growth_and_shrinking() -> Result<(), Error> {
         let mut pool = Pool::default();
         let mut seqs: Vec<Seq<Keyed>> = (0..5).map(|_| Seq::default()).collect();
         let mut models: Vec<Vec<u32>> = vec![Vec::new(); 5];
@@ -585,28 +617,30 @@ mod tests {
             match (insert, model.binary_search(&key)) {
                 (true, Err(at)) => {
                     model.insert(at, key);
-                    seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key));
+                    seq.insert(&mut pool, Keyed(key), |e| e.0.cmp(&key))?;
                 }
                 (false, Ok(at)) => {
                     model.remove(at);
-                    assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+                    assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key))?, Some(Keyed(key)));
                 }
-                (false, Err(_)) => assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), None),
+                (false, Err(_)) => assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key))?, None),
                 (true, Ok(_)) => {}
             }
-            assert_eq!(seq.len(&pool), model.len());
+            assert_eq!(seq.len(&pool)?, model.len());
             if round % 97 == 0 {
                 for (seq, model) in seqs.iter().zip(&models) {
-                    let all: Vec<u32> = seq.iter(&pool).map(|e| e.0).collect();
+                    let all: Vec<u32> = seq.iter(&pool)?.map(|e| e.0).collect();
                     assert_eq!(&all, model);
                     let probe = (next() % 3_100) as u32;
-                    let after: Vec<u32> =
-                        seq.after(&pool, |e| e.0.cmp(&probe)).map(|e| e.0).collect();
+                    let after: Vec<u32> = seq
+                        .after(&pool, |e| e.0.cmp(&probe))?
+                        .map(|e| e.0)
+                        .collect();
                     let expected: Vec<u32> = model.iter().copied().filter(|k| *k > probe).collect();
                     assert_eq!(after, expected);
                     for key in [probe, probe % 40] {
                         assert_eq!(
-                            seq.find(&pool, key).is_some(),
+                            seq.find(&pool, key)?.is_some(),
                             model.binary_search(&key).is_ok()
                         );
                     }
@@ -616,10 +650,231 @@ mod tests {
         for (seq, model) in seqs.iter_mut().zip(&mut models) {
             while let Some(&key) = model.last() {
                 model.pop();
-                assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key)), Some(Keyed(key)));
+                assert_eq!(seq.remove(&mut pool, |e| e.0.cmp(&key))?, Some(Keyed(key)));
             }
-            assert_eq!(seq.len(&pool), 0);
+            assert_eq!(seq.len(&pool)?, 0);
             assert!(!seq.is_big());
         }
+        Ok(())
+    }
+
+    fn insert(seq: &mut Seq<Keyed>, pool: &mut Pool<Keyed>, key: u32) -> Result<(), Error> {
+        seq.insert(pool, Keyed(key), |e| e.0.cmp(&key))
+    }
+
+    fn remove(
+        seq: &mut Seq<Keyed>,
+        pool: &mut Pool<Keyed>,
+        key: u32,
+    ) -> Result<Option<Keyed>, Error> {
+        seq.remove(pool, |e| e.0.cmp(&key))
+    }
+
+    fn chunks<'a>(seq: &Seq<Keyed>, pool: &'a Pool<Keyed>) -> &'a Chunks<Keyed> {
+        match seq.shape(pool) {
+            Ok(Shape::Big(big)) => big,
+            _ => panic!("not a long sequence"),
+        }
+    }
+
+    /// The keys 0..n in a scrambled order (n and the step are coprime).
+    fn scrambled(n: u32) -> impl Iterator<Item = u32> {
+        (0..n).map(move |k| (k * 7_919 + 13) % n)
+    }
+
+    /// The long shape as documented: chunks split in halves at [`CHUNK`],
+    /// none empty; a full chunk grows by a quarter (at least 4), so its
+    /// spare room stays within a quarter of its entries; a removal gives
+    /// room back only from a chunk more than half empty, down to a quarter
+    /// spare, and the shape goes back to one block at [`SMALL_MAX`] / 2.
+    #[test]
+    fn long_sequences_keep_chunks_and_room_in_bounds() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut seq = Seq::<Keyed>::default();
+        let n = 6 * CHUNK as u32 + 77;
+        for key in scrambled(n) {
+            insert(&mut seq, &mut pool, key)?;
+            if !seq.is_big() {
+                continue;
+            }
+            let big = chunks(&seq, &pool);
+            assert_eq!(big.len, big.chunks.iter().map(Vec::len).sum::<usize>());
+            for chunk in &big.chunks {
+                let len = chunk.len();
+                assert!((1..CHUNK).contains(&len), "a chunk of {len}");
+                let spare = chunk.capacity() - len;
+                assert!(spare <= (len / 4).max(4), "{spare} spare beside {len}");
+            }
+        }
+        let big = chunks(&seq, &pool);
+        assert_eq!(big.len, n as usize);
+        // Splits in halves: at least half full on average.
+        assert!(
+            big.chunks.len() <= 2 * big.len / CHUNK + 1,
+            "{} chunks",
+            big.chunks.len()
+        );
+        assert!(big.chunks.iter().all(|c| c.len() >= CHUNK / 4));
+
+        for key in scrambled(n) {
+            let big = chunks(&seq, &pool);
+            let (at, before) = big
+                .chunks
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.contains(&Keyed(key)))
+                .map(|(at, c)| (at, (c.len(), c.capacity())))
+                .ok_or_else(|| Error::internal(format!("{key} is missing")))?;
+            let count = big.chunks.len();
+            assert_eq!(remove(&mut seq, &mut pool, key)?, Some(Keyed(key)));
+            if !seq.is_big() {
+                break;
+            }
+            let big = chunks(&seq, &pool);
+            let Some(chunk) = big.chunks.get(at).filter(|_| big.chunks.len() == count) else {
+                assert_eq!(
+                    (before.0, big.chunks.len()),
+                    (1, count - 1),
+                    "only an empty chunk goes"
+                );
+                continue;
+            };
+            let (len, capacity) = (chunk.len(), chunk.capacity());
+            assert_eq!(len, before.0 - 1);
+            if before.1 > 2 * len + 8 {
+                assert!(
+                    (len + len / 4..=2 * len + 8).contains(&capacity),
+                    "{capacity} for {len} after shrinking from {}",
+                    before.1
+                );
+            } else {
+                assert_eq!(capacity, before.1, "no shrinking at {len}");
+            }
+        }
+        assert!(!seq.is_big());
+        assert_eq!(seq.len(&pool)?, SMALL_MAX / 2);
+        Ok(())
+    }
+
+    /// A full chunk grows by a quarter of its entries (at least 4, at most
+    /// up to [`CHUNK`]): few reallocations, little spare room.
+    #[test]
+    fn a_full_chunk_grows_by_a_quarter() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut seq = Seq::<Keyed>::default();
+        let mut grown = 0;
+        for key in 0..2 * CHUNK as u32 {
+            let before = seq
+                .is_big()
+                .then(|| {
+                    chunks(&seq, &pool)
+                        .chunks
+                        .last()
+                        .map(|c| (c.len(), c.capacity()))
+                })
+                .flatten();
+            let count = seq.is_big().then(|| chunks(&seq, &pool).chunks.len());
+            insert(&mut seq, &mut pool, key)?;
+            let big = chunks_or_none(&seq, &pool);
+            let (Some((len, capacity)), Some(big)) = (before, big) else {
+                continue;
+            };
+            let last = big.chunks.last().map(Vec::capacity);
+            if Some(big.chunks.len()) == count && last != Some(capacity) {
+                let quarter = (len / 4).max(4).min(CHUNK - len);
+                assert_eq!(last, Some(len + quarter), "a chunk of {len} grew");
+                grown += 1;
+            }
+        }
+        assert!(grown >= 8, "{grown} growths");
+        Ok(())
+    }
+
+    fn chunks_or_none<'a>(seq: &Seq<Keyed>, pool: &'a Pool<Keyed>) -> Option<&'a Chunks<Keyed>> {
+        seq.is_big().then(|| chunks(seq, pool))
+    }
+
+    /// A length's first page starts at one block and doubles up to a whole
+    /// page; later pages are whole from the start; none outgrows a page.
+    #[test]
+    fn pages_of_blocks_grow_to_one_page_and_no_more() -> Result<(), Error> {
+        let mut pool = Pool::<Keyed>::default();
+        let len = 5;
+        let items: Vec<Keyed> = (0..len as u32).map(Keyed).collect();
+        let per_page = Blocks::<Keyed>::new(len).per_page();
+        let full = per_page * len;
+        assert!(per_page > 1 && full * std::mem::size_of::<Keyed>() <= PAGE_BYTES);
+        assert!(2 * full * std::mem::size_of::<Keyed>() > PAGE_BYTES);
+        assert_eq!(pool.store(&items)?, 0);
+        let blocks = pool
+            .by_len
+            .get(len - 1)
+            .ok_or_else(|| Error::internal("no blocks"))?;
+        assert_eq!(blocks.pages.first().map(Vec::capacity), Some(len));
+        assert_eq!(pool.by_len.len(), len);
+        for n in 1..2 * per_page + 1 {
+            assert_eq!(pool.store(&items)?, n as u32);
+            let blocks = pool
+                .by_len
+                .get(len - 1)
+                .ok_or_else(|| Error::internal("no blocks"))?;
+            assert_eq!(blocks.pages.len(), n / per_page + 1);
+            assert!(blocks.pages.iter().all(|p| p.capacity() <= full));
+            // The first page doubles: a power of two of blocks.
+            let first = blocks.pages.first().map_or(0, Vec::capacity);
+            assert!(
+                first % len == 0 && (first / len).is_power_of_two(),
+                "{first}"
+            );
+            assert!(blocks.pages.iter().skip(1).all(|p| p.capacity() == full));
+        }
+        for n in [0, per_page - 1, per_page, 2 * per_page] {
+            assert_eq!(pool.block(len as u32, n as u32)?, items.as_slice());
+        }
+        assert!(pool.block(len as u32, 2 * per_page as u32 + 1).is_err());
+        Ok(())
+    }
+
+    /// A handle whose block or long list is not in the pool is an error
+    /// for every operation, never an empty sequence.
+    #[test]
+    fn a_handle_outside_its_pool_is_an_error() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut other = Seq::default();
+        insert(&mut other, &mut pool, 1)?;
+        let broken_handles = [
+            Seq::<Keyed>::small(3, 0),
+            Seq::small(1, 5),
+            Seq::small(BIG, 0),
+        ];
+        for mut seq in broken_handles {
+            assert!(seq.find(&pool, 1).is_err());
+            assert!(seq.after(&pool, |_| Ordering::Greater).is_err());
+            assert!(remove(&mut seq, &mut pool, 1).is_err());
+            assert!(insert(&mut seq, &mut pool, 2).is_err());
+        }
+        assert!(pool.release(7, 0).is_err());
+        pool.big_free.push(3);
+        assert!(pool.store_big(Chunks::default()).is_err());
+        // The good sequence is untouched.
+        assert_eq!(other.iter(&pool)?.copied().collect::<Vec<_>>(), [Keyed(1)]);
+        Ok(())
+    }
+
+    /// Entries a type does not index are never found by node, however
+    /// long the sequence.
+    #[test]
+    fn unindexed_entries_are_not_found_by_node() -> Result<(), Error> {
+        let mut pool = Pool::<u32>::default();
+        let mut seq = Seq::<u32>::default();
+        for n in 0..100u32 {
+            assert_eq!(seq.find(&pool, n)?, None);
+            seq.insert(&mut pool, n, |e| e.cmp(&n))?;
+            assert_eq!(seq.find(&pool, n)?, None);
+        }
+        assert_eq!(seq.iter(&pool)?.count(), 100);
+        // An unindexed number still names its node.
+        assert_eq!((Entry::node(&7u32), Entry::node(&0u32)), (7, 0));
+        Ok(())
     }
 }

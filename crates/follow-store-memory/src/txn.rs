@@ -5,6 +5,7 @@
 use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys};
 use follow_core::{Edge, Error, Event, EventPosition, NewEvent, NodeRecord, TenantId};
 
+use crate::broken::broken;
 use crate::events::LogMark;
 use crate::tenant::{NodeInfo, Tenant};
 
@@ -43,7 +44,7 @@ pub(crate) struct MemoryTxn<'a> {
 }
 
 fn not_registered(id: &str) -> Error {
-    Error::internal(format!("node {id} is not registered"))
+    broken(format_args!("node {id} is not registered"))
 }
 
 /// The index the next item pushed onto `items` gets; asked before a change,
@@ -92,12 +93,17 @@ impl<'a> MemoryTxn<'a> {
 
     /// Restores everything this transaction changed, newest change first.
     /// Ids it interned stay interned (numbers are never reused), unregistered.
-    pub(crate) fn roll_back(mut self) {
+    ///
+    /// # Errors
+    /// `internal` if a change could not be undone (the store was broken
+    /// before); every other change is still undone.
+    pub(crate) fn roll_back(mut self) -> Result<(), Error> {
+        let mut failed = None;
         while let Some(step) = self.undo.pop() {
-            match step {
+            let undone = match step {
                 Undo::Node { node, index } => {
                     let info = self.records.get(index as usize).copied();
-                    self.tenant.set_info(node, info);
+                    self.tenant.set_info(node, info).map(drop)
                 }
                 Undo::Edge {
                     follower,
@@ -105,21 +111,24 @@ impl<'a> MemoryTxn<'a> {
                     index,
                 } => {
                     let old = self.edges.get(index as usize).copied();
-                    // Undoing a change that succeeded touches the same slots.
-                    let _ = self.tenant.set_edge(follower, target, old);
+                    self.tenant.set_edge(follower, target, old).map(drop)
                 }
+            };
+            if let Err(error) = undone {
+                failed.get_or_insert(error);
             }
         }
         if let Some(mark) = self.events_from {
             self.tenant.events.truncate(mark);
             *self.next_position -= self.events;
         }
+        failed.map_or(Ok(()), Err)
     }
 
     /// Sets `node`'s record (or unregisters it), remembering the old one.
     fn set_info(&mut self, node: u32, info: Option<NodeInfo>) -> Result<(), Error> {
         let index = next_index(&self.records)?;
-        let before = self.tenant.set_info(node, info);
+        let before = self.tenant.set_info(node, info)?;
         let index = keep(&mut self.records, index, before);
         self.undo.push(Undo::Node { node, index });
         Ok(())
@@ -133,9 +142,9 @@ impl<'a> MemoryTxn<'a> {
     ) -> Result<(), Error> {
         let node = self
             .tenant
-            .registered(id)
+            .registered(id)?
             .ok_or_else(|| not_registered(id))?;
-        let mut info = self.tenant.info(node).ok_or_else(|| not_registered(id))?;
+        let mut info = self.tenant.registered_info(node)?;
         change(&mut info)?;
         self.set_info(node, Some(info))
     }
@@ -144,11 +153,11 @@ impl<'a> MemoryTxn<'a> {
         let (follower, target) = (key.follower.as_str(), key.target.as_str());
         let follower = self
             .tenant
-            .registered(follower)
+            .registered(follower)?
             .ok_or_else(|| not_registered(follower))?;
         let target = self
             .tenant
-            .registered(target)
+            .registered(target)?
             .ok_or_else(|| not_registered(target))?;
         let index = next_index(&self.edges)?;
         let old = self.tenant.set_edge(follower, target, edge)?;
@@ -174,21 +183,15 @@ impl MemoryTxn<'_> {
         let tenant = &*self.tenant;
         let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
         for id in &keys.nodes {
-            if let Some(record) = tenant
-                .registered(id.as_str())
-                .map(|node| tenant.record(node))
-                .transpose()?
-                .flatten()
-            {
-                facts.add_node(record);
+            if let Some(node) = tenant.registered(id.as_str())? {
+                facts.add_node(tenant.record_of(node, tenant.registered_info(node)?)?);
             }
         }
         for key in &keys.edges {
-            let edge = tenant
-                .registered(key.follower.as_str())
-                .zip(tenant.registered(key.target.as_str()))
-                .and_then(|(follower, target)| tenant.edge(follower, target));
-            if let Some(edge) = edge {
+            let ends = tenant.registered_two(key.follower.as_str(), key.target.as_str())?;
+            if let (Some(follower), Some(target)) = ends
+                && let Some(edge) = tenant.edge(follower, target)?
+            {
                 facts.add_edge(key.clone(), edge);
             }
         }
@@ -206,7 +209,7 @@ impl MemoryTxn<'_> {
             self.row_written()?;
             let node = self
                 .tenant
-                .registered(id.as_str())
+                .registered(id.as_str())?
                 .ok_or_else(|| not_registered(id.as_str()))?;
             self.set_info(node, None)?;
         }
@@ -290,29 +293,31 @@ mod tests {
         let mut records = Vec::new();
         let mut lists = Vec::new();
         for name in names {
-            let Some(node) = tenant.registered(name) else {
+            let Some(node) = tenant.registered(name)? else {
                 records.push(format!("{name}: absent"));
                 continue;
             };
             records.push(format!("{:?}", tenant.record(node)?));
             for other in names {
-                if let Some(other) = tenant.registered(other) {
-                    lists.push(format!("{name}->{other}: {:?}", tenant.edge(node, other)));
+                if let Some(other) = tenant.registered(other)? {
+                    lists.push(format!("{name}->{other}: {:?}", tenant.edge(node, other)?));
                 }
             }
             for list in [ListKind::Following, ListKind::Followers, ListKind::Mutuals] {
-                let items: Vec<_> = tenant.walk(list, node, None).collect();
+                let items = tenant
+                    .walk(list, node, None)?
+                    .collect::<Result<Vec<_>, _>>()?;
                 lists.push(format!("{name} {list:?}: {items:?}"));
             }
         }
         let order: Vec<String> = tenant
-            .nodes_after(None)
-            .map(|n| tenant.name(n).to_owned())
-            .collect();
+            .nodes_after(None)?
+            .map(|n| tenant.name(n).map(str::to_owned))
+            .collect::<Result<_, _>>()?;
         records.push(format!("order {order:?}"));
         let events = tenant
             .events
-            .after(tenant_id, tenant, None, usize::MAX)?
+            .after(tenant_id, |node| tenant.name(node), None, usize::MAX)?
             .iter()
             .map(|e| format!("{e:?}"))
             .collect();
@@ -422,7 +427,7 @@ mod tests {
                 rows.is_none(),
                 "failing after {rows:?} rows"
             );
-            txn.roll_back();
+            txn.roll_back()?;
             assert_eq!(
                 snapshot(&tenant, &tenant_id)?,
                 before,

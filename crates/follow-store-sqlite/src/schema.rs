@@ -276,3 +276,61 @@ pub fn cursor_secret(conn: &Connection, path: &Path) -> Result<[u8; 16], OpenErr
             detail: "the cursor secret is missing or not 16 bytes".to_owned(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header saying `pages` pages of `page_size`, valid when
+    /// `valid_for` equals the change counter.
+    fn header(page_size: u16, pages: u32, change: u32, valid_for: u32) -> [u8; 100] {
+        let mut header = [0u8; 100];
+        header[..16].copy_from_slice(HEADER);
+        header[16..18].copy_from_slice(&page_size.to_be_bytes());
+        header[24..28].copy_from_slice(&change.to_be_bytes());
+        header[28..32].copy_from_slice(&pages.to_be_bytes());
+        header[92..96].copy_from_slice(&valid_for.to_be_bytes());
+        header
+    }
+
+    fn corrupt(result: Result<(), OpenError>) -> bool {
+        matches!(result, Err(OpenError::Corrupt { .. }))
+    }
+
+    /// Every byte of the page count and of the counters matters: they are
+    /// all different, so a misread one changes the size or the validity.
+    #[test]
+    fn a_file_shorter_than_its_valid_header_says_is_corrupt() {
+        let dir = std::env::temp_dir().join(format!("follow-schema-{}", std::process::id()));
+        fs::create_dir_all(&dir).ok();
+        let path = dir.join("graph.db");
+        let pages = 0x0001_0203u32;
+        let change = 0x0A0B_0C0D;
+        let size = u64::from(pages) * 4096;
+        let valid = header(4096, pages, change, change);
+        assert!(!corrupt(check_size(&path, &valid, size)));
+        assert!(!corrupt(check_size(&path, &valid, size + 1)));
+        assert!(corrupt(check_size(&path, &valid, size - 1)));
+        // A header the last writer did not vouch for says nothing.
+        let stale = header(4096, pages, change, change + 1);
+        assert!(!corrupt(check_size(&path, &stale, size - 1)));
+        // Page size 1 stands for 65,536.
+        let big = header(1, 3, change, change);
+        assert!(corrupt(check_size(&path, &big, 3 * 65_536 - 1)));
+        assert!(!corrupt(check_size(&path, &big, 3 * 65_536)));
+        // No page count: nothing to compare.
+        assert!(!corrupt(check_size(
+            &path,
+            &header(4096, 0, change, change),
+            1
+        )));
+        // A write-ahead log may hold the pages the file lacks.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        fs::write(&wal, b"frames").ok();
+        assert!(!corrupt(check_size(&path, &valid, size - 1)));
+        fs::write(&wal, b"").ok();
+        assert!(corrupt(check_size(&path, &valid, size - 1)));
+        fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -193,3 +193,59 @@ fn a_schema_version_without_its_tables_is_refused_at_open() {
     let error = open_fails_untouched(&path);
     assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
 }
+
+#[test]
+fn a_sqlite_header_over_garbage_is_not_a_database() {
+    let dir = TempDir::new("header");
+    let path = dir.file("graph.db");
+    let mut bytes = b"SQLite format 3\0".to_vec();
+    bytes.resize(8192, 0);
+    std::fs::write(&path, bytes).unwrap();
+    let error = open_fails_untouched(&path);
+    assert!(matches!(error, OpenError::NotADatabase { .. }), "{error}");
+}
+
+#[test]
+fn a_damaged_schema_page_is_corrupt() {
+    let dir = TempDir::new("damaged");
+    let path = dir.file("graph.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Page 1 after the file header holds the schema's b-tree.
+    for byte in &mut bytes[100..1024] {
+        *byte = 0xA5;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let error = open_fails_untouched(&path);
+    assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
+}
+
+#[test]
+fn another_applications_id_is_refused_without_tables() {
+    let dir = TempDir::new("foreign-id");
+    let path = dir.file("other.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA application_id = 1234;").unwrap();
+    }
+    let error = open_fails_untouched(&path);
+    assert!(
+        matches!(
+            error,
+            OpenError::ForeignDatabase {
+                application_id: 1234,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_unreadable_path_is_an_io_error() {
+    let dir = TempDir::new("not-a-dir");
+    let file = dir.file("plain");
+    std::fs::write(&file, b"x").unwrap();
+    let error = SqliteStore::open(file.join("graph.db")).unwrap_err();
+    assert!(matches!(error, OpenError::Io { .. }), "{error}");
+}

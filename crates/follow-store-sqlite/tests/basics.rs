@@ -105,9 +105,21 @@ fn verify_and_repair_fix_counts() {
     }
     let store = SqliteStore::open(&path).unwrap();
     let report = block_on(store.verify()).unwrap();
+    assert!(!report.is_ok());
     assert_eq!(report.count_mismatches.len(), 1);
     assert!(report.integrity_errors.is_empty());
-    let repaired = block_on(store.repair()).unwrap();
+    assert!(report.dangling_edges.is_empty() && report.wrong_mutual_marks.is_empty());
+    let other = follow_core::TenantId::new("other").unwrap();
+    assert!(block_on(store.verify_tenant(&other)).unwrap().is_ok());
+    assert!(
+        block_on(store.repair_tenant(&other))
+            .unwrap()
+            .counts_fixed
+            .is_empty()
+    );
+    let one = block_on(store.verify_tenant(&tenant())).unwrap();
+    assert_eq!(one.count_mismatches, report.count_mismatches);
+    let repaired = block_on(store.repair_tenant(&tenant())).unwrap();
     assert_eq!(repaired.counts_fixed.len(), 1);
     assert!(block_on(store.verify()).unwrap().is_ok());
     let bob = block_on(store.node(&tenant(), &node("bob")))
@@ -202,4 +214,89 @@ fn closing_checkpoints_the_wal_into_the_main_file() {
         );
         assert!(std::fs::metadata(&path).unwrap().len() > 8192);
     }
+}
+
+#[test]
+fn verify_finds_dangling_edges() {
+    let dir = TempDir::new("dangling");
+    let path = dir.file("graph.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        block_on(store.write(batch(
+            0,
+            vec![register("alice"), register("bob"), follow("alice", "bob")],
+        )))
+        .unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "UPDATE nodes SET following = 0 WHERE id = 'alice';
+             UPDATE nodes SET followers = 0 WHERE id = 'bob';
+             DELETE FROM nodes WHERE id = 'bob';",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let report = block_on(store.verify()).unwrap();
+    assert!(!report.is_ok());
+    assert_eq!(
+        report.dangling_edges,
+        [("acme".to_owned(), "alice".to_owned(), "bob".to_owned())]
+    );
+    assert!(report.integrity_errors.is_empty() && report.wrong_mutual_marks.is_empty());
+}
+
+/// An index that disagrees with its table (its definition changed under
+/// it) is an integrity error, reported line by line.
+#[test]
+fn verify_reports_integrity_errors() {
+    let dir = TempDir::new("integrity");
+    let path = dir.file("graph.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        block_on(store.write(batch(
+            0,
+            vec![register("alice"), register("bob"), follow("alice", "bob")],
+        )))
+        .unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_master
+                SET sql = replace(sql, 'IS NOT NULL', 'IS NULL')
+              WHERE name = 'edges_mutuals';",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let report = block_on(store.verify()).unwrap();
+    assert!(!report.is_ok());
+    assert!(!report.integrity_errors.is_empty());
+    assert!(
+        report
+            .integrity_errors
+            .iter()
+            .all(|line| line != "ok" && !line.is_empty())
+    );
+    assert!(report.count_mismatches.is_empty() && report.dangling_edges.is_empty());
+}
+
+#[test]
+fn a_store_names_where_it_lives() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    assert_eq!(store.to_string(), "sqlite::memory:");
+    assert_eq!(store.path(), None);
+    assert!(format!("{store:?}").starts_with("SqliteStore"), "{store:?}");
+    let dir = TempDir::new("names");
+    let path = dir.file("graph.db");
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.path(), Some(path.as_path()));
+    let debug = format!("{store:?}");
+    assert!(
+        debug.contains("graph.db") && debug.contains("threads"),
+        "{debug}"
+    );
 }

@@ -10,83 +10,106 @@ use std::cmp::Ordering;
 
 use follow_core::{Edge, Error, ListKind, Timestamp};
 
+use crate::broken::broken;
 use crate::seq::{Entry, Pool, Seq};
-use crate::tenant::Tenant;
-use crate::tenant::entries::{Back, FOLLOWER, Ordered, Out};
-use crate::tenant::slot::{Slot, micros, timestamp};
+use crate::tenant::entries::{Back, FOLLOWER, Ordered, Out, follower_key};
+use crate::tenant::slot::Slot;
+use crate::tenant::{Collation, Tenant};
+use crate::time::{micros, timestamp};
 
 /// One item of a list walk: `since`, the other node, the mute flag.
 pub(crate) type Item = (Timestamp, u32, bool);
 
-impl Tenant {
-    /// How an entry compares to the list position (`since`, `name`).
-    fn probe<'a, T: Ordered>(&'a self, since: u64, name: &'a str) -> impl Fn(&T) -> Ordering + 'a {
-        move |entry| {
-            since
-                .cmp(&entry.since())
-                .then_with(|| self.name(entry.node()).cmp(name))
-        }
-    }
+/// A list walk: its items in order, or the error of one that is broken.
+pub(crate) type Walk<'a> = Box<dyn Iterator<Item = Result<Item, Error>> + 'a>;
 
+/// How an entry compares to the list position (`since`, `name`).
+fn probe<'a, T: Ordered>(
+    names: &'a Collation<'a>,
+    since: u64,
+    name: &'a str,
+) -> impl Fn(&T) -> Ordering + 'a {
+    move |entry| {
+        since
+            .cmp(&entry.since())
+            .then_with(|| names.name(entry.node()).cmp(name))
+    }
+}
+
+/// The error for an edge whose entry in a list is missing.
+fn unlisted(follower: u32, target: u32, list: &str) -> Error {
+    broken(format_args!(
+        "the edge {follower} -> {target} is missing from the {list}"
+    ))
+}
+
+impl Tenant {
     /// Changes one list of `node`. The list and its pool are taken out of
     /// the tenant for the change, so that the change can read every id, its
-    /// owner's included.
+    /// owner's included; they go back whatever the change answers.
     fn change_list<T: Entry>(
         &mut self,
         node: u32,
         list: fn(&mut Slot) -> &mut Seq<T>,
         pool: fn(&mut Tenant) -> &mut Pool<T>,
-        change: impl FnOnce(&Tenant, &mut Seq<T>, &mut Pool<T>),
-    ) {
-        let Some(slot) = self.slots.get_mut(node as usize) else {
-            return;
-        };
+        change: impl FnOnce(&Collation<'_>, &mut Seq<T>, &mut Pool<T>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let slot = self
+            .slots
+            .get_mut(node as usize)
+            .ok_or_else(|| broken(format_args!("node number {node} has no slot")))?;
         let mut seq = std::mem::take(list(slot));
         let mut blocks = std::mem::take(pool(self));
-        change(self, &mut seq, &mut blocks);
+        let names = Collation::new(self);
+        let changed = change(&names, &mut seq, &mut blocks).and_then(|()| names.check());
         *pool(self) = blocks;
         if let Some(slot) = self.slots.get_mut(node as usize) {
             *list(slot) = seq;
         }
+        changed
     }
 
     /// Changes `node`'s following list.
     fn change_following(
         &mut self,
         node: u32,
-        change: impl FnOnce(&Tenant, &mut Seq<Out>, &mut Pool<Out>),
-    ) {
-        self.change_list(node, |s| &mut s.following, |t| &mut t.out_pool, change);
+        change: impl FnOnce(&Collation<'_>, &mut Seq<Out>, &mut Pool<Out>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.change_list(node, |s| &mut s.following, |t| &mut t.out_pool, change)
     }
 
     /// Changes `node`'s back list (its followers and its mutual marks).
     fn change_back(
         &mut self,
         node: u32,
-        change: impl FnOnce(&Tenant, &mut Seq<Back>, &mut Pool<Back>),
-    ) {
-        self.change_list(node, |s| &mut s.back, |t| &mut t.back_pool, change);
+        change: impl FnOnce(&Collation<'_>, &mut Seq<Back>, &mut Pool<Back>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.change_list(node, |s| &mut s.back, |t| &mut t.back_pool, change)
     }
 
     /// The edge follower → target.
-    pub(crate) fn edge(&self, follower: u32, target: u32) -> Option<Edge> {
+    pub(crate) fn edge(&self, follower: u32, target: u32) -> Result<Option<Edge>, Error> {
         let slot = self.slot(follower)?;
-        let out = slot.following.find(&self.out_pool, target)?;
+        let Some(out) = slot.following.find(&self.out_pool, target)? else {
+            return Ok(None);
+        };
         let mutual_since = if out.mutual() {
-            slot.back.find(&self.back_pool, target).map(|m| m.time())
+            let mark = slot.back.find(&self.back_pool, target)?;
+            let mark = mark.ok_or_else(|| unlisted(follower, target, "follower's mutuals"))?;
+            Some(mark.time())
         } else {
             None
         };
-        Some(Edge {
+        Ok(Some(Edge {
             since: timestamp(out.since()),
             muted: out.muted(),
             mutual_since,
-        })
+        }))
     }
 
     /// Whether the edge follower → target is present: [`Tenant::edge`]
     /// without reading the mutual mark.
-    pub(crate) fn follows(&self, follower: u32, target: u32) -> Option<Out> {
+    pub(crate) fn follows(&self, follower: u32, target: u32) -> Result<Option<Out>, Error> {
         self.slot(follower)?.following.find(&self.out_pool, target)
     }
 
@@ -98,40 +121,46 @@ impl Tenant {
         target: u32,
         edge: Option<Edge>,
     ) -> Result<Option<Edge>, Error> {
-        if self.slot(follower).is_none() || self.slot(target).is_none() {
-            return Err(Error::internal("memory store: an edge end has no slot"));
-        }
-        let old = self.edge(follower, target);
+        self.slot(target)?;
+        let old = self.edge(follower, target)?;
         if let Some(old) = old {
             let since = micros(old.since);
-            self.change_following(follower, |t, seq, pool| {
-                seq.remove(pool, t.probe(since, t.name(target)));
-            });
+            self.change_following(follower, |names, seq, pool| {
+                seq.remove(pool, probe(names, since, names.name(target)))?
+                    .map(drop)
+                    .ok_or_else(|| unlisted(follower, target, "follower's following"))
+            })?;
             if let Some(mark) = old.mutual_since.map(micros) {
-                self.change_back(follower, |t, seq, pool| {
-                    seq.remove(pool, t.probe(mark, t.name(target)));
-                });
+                self.change_back(follower, |names, seq, pool| {
+                    seq.remove(pool, probe(names, mark, names.name(target)))?
+                        .map(drop)
+                        .ok_or_else(|| unlisted(follower, target, "follower's mutuals"))
+                })?;
             }
-            self.change_back(target, |t, seq, pool| {
-                seq.remove(pool, t.probe(since | FOLLOWER, t.name(follower)));
-            });
+            self.change_back(target, |names, seq, pool| {
+                let key = follower_key(since);
+                seq.remove(pool, probe(names, key, names.name(follower)))?
+                    .map(drop)
+                    .ok_or_else(|| unlisted(follower, target, "target's followers"))
+            })?;
         }
         if let Some(edge) = &edge {
             let since = micros(edge.since);
             let out = Out::new(target, edge);
-            self.change_following(follower, |t, seq, pool| {
-                seq.insert(pool, out, t.probe(since, t.name(target)));
-            });
+            self.change_following(follower, |names, seq, pool| {
+                seq.insert(pool, out, probe(names, since, names.name(target)))
+            })?;
             if let Some(mark) = edge.mutual_since.map(micros) {
                 let back = Back::mutual(mark, target);
-                self.change_back(follower, |t, seq, pool| {
-                    seq.insert(pool, back, t.probe(mark, t.name(target)));
-                });
+                self.change_back(follower, |names, seq, pool| {
+                    seq.insert(pool, back, probe(names, mark, names.name(target)))
+                })?;
             }
             let back = Back::follower(since, follower);
-            self.change_back(target, |t, seq, pool| {
-                seq.insert(pool, back, t.probe(since | FOLLOWER, t.name(follower)));
-            });
+            self.change_back(target, |names, seq, pool| {
+                let key = follower_key(since);
+                seq.insert(pool, back, probe(names, key, names.name(follower)))
+            })?;
         }
         Ok(old)
     }
@@ -142,31 +171,32 @@ impl Tenant {
         list: ListKind,
         subject: u32,
         after: Option<(Timestamp, &'a str)>,
-    ) -> Box<dyn Iterator<Item = Item> + 'a> {
-        let Some(slot) = self.slot(subject) else {
-            return Box::new(std::iter::empty());
-        };
+    ) -> Result<Walk<'a>, Error> {
+        let slot = self.slot(subject)?;
         let micros_after = after.map(|(since, name)| (micros(since), name));
-        match list {
+        let names = Collation::new(self);
+        let walk: Walk<'a> = match list {
             ListKind::Following => {
                 // Since is below 2⁵⁸ µs: no entry sorts before (MAX, "").
                 let (since, name) = micros_after.unwrap_or((u64::MAX, ""));
                 Box::new(
                     slot.following
-                        .after(&self.out_pool, self.probe(since, name))
-                        .map(|e| (timestamp(e.since()), e.target, e.muted())),
+                        .after(&self.out_pool, probe(&names, since, name))?
+                        .map(|e| Ok((timestamp(e.since()), e.target, e.muted()))),
                 )
             }
             ListKind::Followers => {
-                let (since, name) =
-                    micros_after.map_or((u64::MAX, ""), |(since, name)| (since | FOLLOWER, name));
+                let (since, name) = micros_after
+                    .map_or((u64::MAX, ""), |(since, name)| (follower_key(since), name));
                 Box::new(
                     slot.back
-                        .after(&self.back_pool, self.probe(since, name))
+                        .after(&self.back_pool, probe(&names, since, name))?
                         .take_while(|e| e.is_follower())
-                        .filter_map(move |e| {
+                        .map(move |e| {
                             let edge = self.follows(e.node, subject)?;
-                            Some((e.time(), e.node, edge.muted()))
+                            let edge = edge
+                                .ok_or_else(|| unlisted(e.node, subject, "follower's following"))?;
+                            Ok((e.time(), e.node, edge.muted()))
                         }),
                 )
             }
@@ -176,13 +206,16 @@ impl Tenant {
                 let (since, name) = micros_after.unwrap_or((FOLLOWER - 1, ""));
                 Box::new(
                     slot.back
-                        .after(&self.back_pool, self.probe(since, name))
-                        .filter_map(move |e| {
+                        .after(&self.back_pool, probe(&names, since, name))?
+                        .map(move |e| {
                             let edge = self.follows(subject, e.node)?;
-                            Some((e.time(), e.node, edge.muted()))
+                            let edge = edge
+                                .ok_or_else(|| unlisted(subject, e.node, "follower's following"))?;
+                            Ok((e.time(), e.node, edge.muted()))
                         }),
                 )
             }
-        }
+        };
+        names.check().map(|()| walk)
     }
 }

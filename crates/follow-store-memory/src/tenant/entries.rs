@@ -9,7 +9,7 @@
 use follow_core::{Edge, Timestamp};
 
 use crate::seq::Entry;
-use crate::tenant::slot::{micros, timestamp};
+use crate::time::{micros, timestamp};
 
 /// A `u64` as two halves, so that entries pack at 4-byte alignment (an
 /// entry is 12 bytes instead of 16).
@@ -98,10 +98,15 @@ pub(crate) struct Back {
     pub(crate) node: u32,
 }
 
+/// The order key of a follower entry for an edge of `since` (µs).
+pub(crate) fn follower_key(since: u64) -> u64 {
+    since | FOLLOWER
+}
+
 impl Back {
     pub(crate) fn follower(since: u64, node: u32) -> Self {
         Back {
-            key: Split64::new(since | FOLLOWER),
+            key: Split64::new(follower_key(since)),
             node,
         }
     }

@@ -15,18 +15,20 @@ mod names;
 mod slot;
 mod table;
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 
-use follow_core::{Error, NodeId, NodeRecord, Timestamp};
+use follow_core::{Error, NodeId, NodeRecord};
 
+use crate::broken::broken;
 use crate::events::EventLog;
 use crate::paged::Paged;
 use crate::seq::{Pool, Seq};
 
 use entries::{Back, Out};
 use names::Names;
+pub(crate) use slot::NodeInfo;
 use slot::Slot;
-pub(crate) use slot::{NodeInfo, timestamp};
 
 /// A tenant's graph.
 #[derive(Debug, Default)]
@@ -44,34 +46,54 @@ pub(crate) struct Tenant {
 }
 
 impl Tenant {
-    fn slot(&self, node: u32) -> Option<&Slot> {
-        self.slots.get(node as usize)
+    /// The slot of a number handed out.
+    ///
+    /// # Errors
+    /// `internal` for a number that has none.
+    fn slot(&self, node: u32) -> Result<&Slot, Error> {
+        self.slots
+            .get(node as usize)
+            .ok_or_else(|| broken(format_args!("node number {node} has no slot")))
     }
 
-    /// The id a number names (empty for a number never handed out).
-    pub(crate) fn name(&self, node: u32) -> &str {
-        self.slot(node)
-            .map_or("", |slot| self.names.at(slot.name_at))
+    /// The id a number names, if it names one.
+    fn try_name(&self, node: u32) -> Option<&str> {
+        self.names.at(self.slots.get(node as usize)?.name_at)
     }
 
-    /// The number of `id`, if it was ever interned.
-    fn number(&self, id: &str) -> Option<u32> {
-        self.names.find(id)
+    /// The id a number names.
+    ///
+    /// # Errors
+    /// `internal` for a number that names none.
+    pub(crate) fn name(&self, node: u32) -> Result<&str, Error> {
+        self.try_name(node).ok_or_else(|| unnamed(node))
     }
 
     /// The number of a registered node.
-    pub(crate) fn registered(&self, id: &str) -> Option<u32> {
-        self.number(id)
-            .filter(|&node| self.slot(node).is_some_and(Slot::is_registered))
+    pub(crate) fn registered(&self, id: &str) -> Result<Option<u32>, Error> {
+        match self.names.find(id)? {
+            Some(node) => self.if_registered(node),
+            None => Ok(None),
+        }
     }
 
     /// The numbers of two registered nodes, looked up side by side.
-    pub(crate) fn registered_two(&self, a: &str, b: &str) -> (Option<u32>, Option<u32>) {
-        let (a, b) = self.names.find_two(a, b);
-        let registered = |node: Option<u32>| {
-            node.filter(|&node| self.slot(node).is_some_and(Slot::is_registered))
+    pub(crate) fn registered_two(
+        &self,
+        a: &str,
+        b: &str,
+    ) -> Result<(Option<u32>, Option<u32>), Error> {
+        let (a, b) = self.names.find_two(a, b)?;
+        let registered = |node: Option<u32>| match node {
+            Some(node) => self.if_registered(node),
+            None => Ok(None),
         };
-        (registered(a), registered(b))
+        Ok((registered(a)?, registered(b)?))
+    }
+
+    /// `node`, if it is registered.
+    fn if_registered(&self, node: u32) -> Result<Option<u32>, Error> {
+        Ok(self.slot(node)?.is_registered().then_some(node))
     }
 
     /// The number of `id`, handing out the next one (with an empty slot) if
@@ -80,7 +102,7 @@ impl Tenant {
     /// # Errors
     /// `unavailable` once the tenant's ids fill 4 GiB or 2³² numbers.
     pub(crate) fn intern(&mut self, id: &str) -> Result<u32, Error> {
-        if let Some(node) = self.number(id) {
+        if let Some(node) = self.names.find(id)? {
             return Ok(node);
         }
         // u32::MAX is not handed out: the id table stores numbers plus one.
@@ -93,69 +115,150 @@ impl Tenant {
         Ok(node)
     }
 
-    /// A registered node's own record.
-    pub(crate) fn info(&self, node: u32) -> Option<NodeInfo> {
-        self.slot(node)
-            .map(Slot::info)
-            .filter(NodeInfo::is_registered)
+    /// A node's own record, if it is registered.
+    pub(crate) fn info(&self, node: u32) -> Result<Option<NodeInfo>, Error> {
+        Ok(Some(self.slot(node)?.info()).filter(NodeInfo::is_registered))
     }
 
-    /// A registered node's record, as the trait answers it.
+    /// A registered node's own record.
+    ///
+    /// # Errors
+    /// `internal` if `node` is not registered: a list or the id order
+    /// names it, and lists join registered nodes only.
+    pub(crate) fn registered_info(&self, node: u32) -> Result<NodeInfo, Error> {
+        self.info(node)?.ok_or_else(|| {
+            broken(format_args!(
+                "node number {node} is listed but not registered"
+            ))
+        })
+    }
+
+    /// A node's record as the trait answers it, if it is registered.
     pub(crate) fn record(&self, node: u32) -> Result<Option<NodeRecord>, Error> {
-        let Some(info) = self.info(node) else {
-            return Ok(None);
-        };
-        Ok(Some(NodeRecord {
+        match self.info(node)? {
+            Some(info) => self.record_of(node, info).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The record of `node`, whose own record is `info`.
+    pub(crate) fn record_of(&self, node: u32, info: NodeInfo) -> Result<NodeRecord, Error> {
+        Ok(NodeRecord {
             id: self.node_id(node)?,
             registered_at: info.registered_at(),
             last_active: info.last_active(),
             counts: info.counts(),
-        }))
+        })
     }
 
     pub(crate) fn node_id(&self, node: u32) -> Result<NodeId, Error> {
-        NodeId::new(self.name(node))
-            .map_err(|cause| Error::internal("memory store: bad stored id").with_source(cause))
+        NodeId::new(self.name(node)?).map_err(|cause| broken("bad stored id").with_source(cause))
     }
 
     /// Sets a node's record, or unregisters it with `None`, keeping the id
     /// order in step. Answers the record it replaced.
-    pub(crate) fn set_info(&mut self, node: u32, info: Option<NodeInfo>) -> Option<NodeInfo> {
-        let slot = self.slots.get_mut(node as usize)?;
+    pub(crate) fn set_info(
+        &mut self,
+        node: u32,
+        info: Option<NodeInfo>,
+    ) -> Result<Option<NodeInfo>, Error> {
+        let slot = self
+            .slots
+            .get_mut(node as usize)
+            .ok_or_else(|| broken(format_args!("node number {node} has no slot")))?;
         let before = Some(slot.info()).filter(NodeInfo::is_registered);
         let info = info.unwrap_or(NodeInfo::ABSENT);
         slot.set_info(info);
+        // The order and its pool are taken out for the change, so that the
+        // comparisons can read every id; they go back whatever happens.
         let mut order = std::mem::take(&mut self.node_order);
         let mut pool = std::mem::take(&mut self.order_pool);
-        let name = self.name(node);
-        let by_name = |e: &u32| self.name(*e).cmp(name);
-        match (before.is_some(), info.is_registered()) {
-            (false, true) => order.insert(&mut pool, node, by_name),
+        let changed = self.change_order(&mut order, &mut pool, node, before.is_some(), info);
+        self.node_order = order;
+        self.order_pool = pool;
+        changed.map(|()| before)
+    }
+
+    /// Adds `node` to the id order or takes it out, as its registration
+    /// changed.
+    fn change_order(
+        &self,
+        order: &mut Seq<u32>,
+        pool: &mut Pool<u32>,
+        node: u32,
+        was_registered: bool,
+        info: NodeInfo,
+    ) -> Result<(), Error> {
+        let names = Collation::new(self);
+        let name = self.name(node)?;
+        let by_name = |e: &u32| names.name(*e).cmp(name);
+        match (was_registered, info.is_registered()) {
+            (false, true) => order.insert(pool, node, by_name)?,
             (true, false) => {
-                order.remove(&mut pool, by_name);
+                order.remove(pool, by_name)?.ok_or_else(|| {
+                    broken(format_args!(
+                        "registered node number {node} is missing from the id order"
+                    ))
+                })?;
             }
             _ => {}
         }
-        self.node_order = order;
-        self.order_pool = pool;
-        before
-    }
-
-    /// Since when a registered node counts as inactive.
-    pub(crate) fn active_at(&self, node: u32) -> Option<Timestamp> {
-        self.info(node).map(|info| info.active_at())
+        names.check()
     }
 
     /// The registered nodes in byte order of their ids, strictly after `after`.
     pub(crate) fn nodes_after<'a>(
         &'a self,
         after: Option<&'a str>,
-    ) -> impl Iterator<Item = u32> + 'a {
-        let seek = move |e: &u32| match after {
-            Some(after) => self.name(*e).cmp(after),
+    ) -> Result<impl Iterator<Item = u32> + 'a, Error> {
+        let names = Collation::new(self);
+        let seek = |e: &u32| match after {
+            Some(after) => names.name(*e).cmp(after),
             None => Ordering::Greater,
         };
-        self.node_order.after(&self.order_pool, seek).copied()
+        let nodes = self.node_order.after(&self.order_pool, seek)?.copied();
+        names.check().map(|()| nodes)
+    }
+}
+
+/// The error for a number that names no id.
+fn unnamed(node: u32) -> Error {
+    broken(format_args!("node number {node} names no id"))
+}
+
+/// The ids of a tenant's numbers, for comparisons. A comparison must answer
+/// an order, so a number that names no id compares as the empty id and is
+/// noted; the seek or change it was part of then fails at [`Self::check`].
+pub(crate) struct Collation<'a> {
+    tenant: &'a Tenant,
+    unnamed: Cell<Option<u32>>,
+}
+
+impl<'a> Collation<'a> {
+    pub(crate) fn new(tenant: &'a Tenant) -> Self {
+        Collation {
+            tenant,
+            unnamed: Cell::new(None),
+        }
+    }
+
+    /// The id `node` names, or "" (noted) if none.
+    pub(crate) fn name(&self, node: u32) -> &'a str {
+        self.tenant.try_name(node).unwrap_or_else(|| {
+            self.unnamed.set(Some(node));
+            ""
+        })
+    }
+
+    /// Whether every number compared named an id.
+    ///
+    /// # Errors
+    /// `internal` naming the first number that did not.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        match self.unnamed.get() {
+            Some(node) => Err(unnamed(node)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -166,24 +269,103 @@ mod tests {
     #[test]
     fn numbers_are_dense_stable_and_resolve_back() -> Result<(), Error> {
         let mut tenant = Tenant::default();
-        assert_eq!(tenant.number("alice"), None);
+        assert_eq!(tenant.names.find("alice")?, None);
         let alice = tenant.intern("alice")?;
         let bob = tenant.intern("bob")?;
         assert_eq!((alice, bob), (0, 1));
         assert_eq!(tenant.intern("alice")?, alice);
-        assert_eq!(tenant.number("bob"), Some(bob));
-        assert_eq!(tenant.name(alice), "alice");
-        assert_eq!(tenant.name(bob), "bob");
-        assert_eq!(tenant.name(7), "");
-        assert_eq!(tenant.registered("bob"), None);
+        assert_eq!(tenant.names.find("bob")?, Some(bob));
+        assert_eq!(tenant.name(alice)?, "alice");
+        assert_eq!(tenant.name(bob)?, "bob");
+        assert_eq!(tenant.registered("bob")?, None);
         for n in 0..10_000 {
             tenant.intern(&format!("u{n}"))?;
         }
-        assert_eq!(
-            tenant.number("u9999").map(|n| tenant.name(n)),
-            Some("u9999")
-        );
-        assert_eq!(tenant.name(bob), "bob");
+        let u9999 = tenant.names.find("u9999")?.map(|n| tenant.name(n));
+        assert_eq!(u9999.transpose()?, Some("u9999"));
+        assert_eq!(tenant.name(bob)?, "bob");
+        Ok(())
+    }
+
+    fn is_internal<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
+        match result {
+            Err(error) => {
+                assert_eq!(error.kind(), follow_core::ErrorKind::Internal, "{what}");
+                assert!(
+                    error.to_string().contains("memory store"),
+                    "{what}: {error}"
+                );
+            }
+            Ok(value) => panic!("{what}: answered {value:?}, not an internal error"),
+        }
+    }
+
+    /// A number never handed out is a broken invariant wherever it is read,
+    /// never an empty id or an absent node.
+    #[test]
+    fn a_number_without_a_slot_is_an_internal_error() -> Result<(), Error> {
+        let mut tenant = Tenant::default();
+        let alice = tenant.intern("alice")?;
+        tenant.set_info(alice, Some(NodeInfo::new(follow_core::Timestamp::EPOCH)))?;
+        is_internal(tenant.name(7), "name");
+        is_internal(tenant.node_id(7), "node_id");
+        is_internal(tenant.info(7), "info");
+        is_internal(tenant.record(7), "record");
+        is_internal(tenant.set_info(7, None), "set_info");
+        is_internal(tenant.set_edge(alice, 7, None), "set_edge");
+        is_internal(tenant.edge(7, alice), "edge from");
+        let walk = tenant.walk(follow_core::ListKind::Followers, 7, None);
+        is_internal(walk.map(|walk| walk.count()), "walk");
+        // A registered node that is not in the id order.
+        tenant.node_order = Seq::default();
+        is_internal(tenant.set_info(alice, None), "unregister");
+        Ok(())
+    }
+
+    /// A registered node's info is only ever read for a registered node.
+    #[test]
+    fn a_listed_node_that_is_not_registered_is_an_internal_error() -> Result<(), Error> {
+        let mut tenant = Tenant::default();
+        let alice = tenant.intern("alice")?;
+        is_internal(tenant.registered_info(alice), "registered_info");
+        assert_eq!(tenant.info(alice)?, None);
+        assert_eq!(tenant.record(alice)?, None);
+        tenant.set_info(alice, Some(NodeInfo::new(follow_core::Timestamp::EPOCH)))?;
+        assert!(tenant.registered_info(alice)?.is_registered());
+        Ok(())
+    }
+
+    /// The id order holds the registered nodes, whatever order they come
+    /// and go in; a number in it that names no id fails the walk.
+    #[test]
+    fn the_id_order_follows_registration() -> Result<(), Error> {
+        let mut tenant = Tenant::default();
+        let at = NodeInfo::new(follow_core::Timestamp::EPOCH);
+        let walk = |tenant: &Tenant, after| -> Result<Vec<String>, Error> {
+            tenant
+                .nodes_after(after)?
+                .map(|node| tenant.name(node).map(str::to_owned))
+                .collect()
+        };
+        let [carol, alice, bob] = ["carol", "alice", "bob"].map(|id| tenant.intern(id));
+        let (carol, alice, bob) = (carol?, alice?, bob?);
+        for node in [carol, alice, bob] {
+            assert_eq!(tenant.set_info(node, Some(at))?, None);
+        }
+        // Setting a record again changes nothing in the order.
+        assert_eq!(tenant.set_info(alice, Some(at))?, Some(at));
+        assert_eq!(walk(&tenant, None)?, ["alice", "bob", "carol"]);
+        assert_eq!(walk(&tenant, Some("alice"))?, ["bob", "carol"]);
+        assert_eq!(tenant.set_info(bob, None)?, Some(at));
+        assert_eq!(tenant.set_info(bob, None)?, None);
+        assert_eq!(walk(&tenant, None)?, ["alice", "carol"]);
+        let mut pool = std::mem::take(&mut tenant.order_pool);
+        let mut order = std::mem::take(&mut tenant.node_order);
+        order.insert(&mut pool, 99, |e| e.cmp(&99))?;
+        (tenant.order_pool, tenant.node_order) = (pool, order);
+        // The seek meets it; reading the order without a seek does not.
+        assert_eq!(tenant.nodes_after(None)?.count(), 3);
+        assert!(tenant.nodes_after(Some("d")).is_err());
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ use std::hash::BuildHasher;
 use follow_core::{Error, MAX_ID_BYTES};
 
 use super::table::IdTable;
+use crate::broken::broken;
 
 #[derive(Debug, Default)]
 pub(crate) struct Names {
@@ -23,29 +24,32 @@ pub(crate) struct Names {
 }
 
 impl Names {
-    /// The id stored at arena offset `at` (empty for a bad offset).
-    pub(crate) fn at(&self, at: u32) -> &str {
+    /// The id stored at arena offset `at`, if one is.
+    pub(crate) fn at(&self, at: u32) -> Option<&str> {
         name_in(&self.arena, at)
     }
 
     /// The number of `id`, if it was ever interned.
-    pub(crate) fn find(&self, id: &str) -> Option<u32> {
+    ///
+    /// # Errors
+    /// `internal` if the table points outside the arena.
+    pub(crate) fn find(&self, id: &str) -> Result<Option<u32>, Error> {
         let hash = self.hasher.hash_one(id);
-        self.table
-            .find(hash, |at| bytes_in(&self.arena, at) == id.as_bytes())
+        self.table.find(hash, |at| is_at(&self.arena, at, id))
     }
 
     /// The numbers of two ids: both hashed first, so that the two lookups'
     /// memory reads overlap instead of running one after the other.
-    pub(crate) fn find_two(&self, a: &str, b: &str) -> (Option<u32>, Option<u32>) {
+    ///
+    /// # Errors
+    /// `internal` if the table points outside the arena.
+    pub(crate) fn find_two(&self, a: &str, b: &str) -> Result<(Option<u32>, Option<u32>), Error> {
         let (hash_a, hash_b) = (self.hasher.hash_one(a), self.hasher.hash_one(b));
         let arena = &self.arena;
-        (
-            self.table
-                .find(hash_a, |at| bytes_in(arena, at) == a.as_bytes()),
-            self.table
-                .find(hash_b, |at| bytes_in(arena, at) == b.as_bytes()),
-        )
+        Ok((
+            self.table.find(hash_a, |at| is_at(arena, at, a))?,
+            self.table.find(hash_b, |at| is_at(arena, at, b))?,
+        ))
     }
 
     /// Stores `id` (not interned yet) as number `node`; answers its arena
@@ -74,24 +78,70 @@ impl Names {
 }
 
 /// The id at offset `at` of `arena`: a length byte, then the id.
-fn name_in(arena: &str, at: u32) -> &str {
+fn name_in(arena: &str, at: u32) -> Option<&str> {
     let start = at as usize + 1;
-    let len = arena.as_bytes().get(start - 1).copied().unwrap_or(0);
-    arena
-        .get(start..start + usize::from(len))
-        .unwrap_or_default()
+    let len = arena.as_bytes().get(start - 1)?;
+    arena.get(start..start + usize::from(*len))
 }
 
-/// The bytes of the id at offset `at` of `arena` (no UTF-8 boundary
-/// checks: a lookup only compares them).
-fn bytes_in(arena: &str, at: u32) -> &[u8] {
+/// Whether the id at offset `at` of `arena` is `id` (comparing bytes: no
+/// UTF-8 boundary checks).
+///
+/// # Errors
+/// `internal` if `at` holds no id.
+fn is_at(arena: &str, at: u32, id: &str) -> Result<bool, Error> {
     let bytes = arena.as_bytes();
     let start = at as usize + 1;
-    let len = bytes.get(start - 1).copied().map_or(0, usize::from);
-    bytes.get(start..start + len).unwrap_or_default()
+    bytes
+        .get(start - 1)
+        .and_then(|len| bytes.get(start..start + usize::from(*len)))
+        .map(|stored| stored == id.as_bytes())
+        .ok_or_else(|| broken(format_args!("the id table points past the ids, at {at}")))
 }
 
 /// The error for a tenant whose ids or numbers are exhausted.
 pub(crate) fn full() -> Error {
     Error::unavailable("the memory store's id table for this tenant is full")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offsets resolve to the id stored there and nothing else; an offset
+    /// past the arena is absent for names and an error for lookups.
+    #[test]
+    fn offsets_resolve_to_their_own_id_only() -> Result<(), Error> {
+        let mut names = Names::default();
+        let alice = names.add("alice", 0)?;
+        let bob = names.add("bob", 1)?;
+        assert_eq!((alice, bob), (0, 6));
+        assert_eq!(
+            (names.at(alice), names.at(bob)),
+            (Some("alice"), Some("bob"))
+        );
+        assert_eq!(names.find_two("bob", "alice")?, (Some(1), Some(0)));
+        assert_eq!(names.find_two("carol", "bob")?, (None, Some(1)));
+        assert!(is_at(&names.arena, bob, "bob")?);
+        assert!(!is_at(&names.arena, alice, "bob")?);
+        assert!(!is_at(&names.arena, alice, "alic")?);
+        let past = names.arena.len() as u32;
+        assert_eq!(names.at(past), None);
+        assert!(is_at(&names.arena, past, "bob").is_err());
+        // A length byte whose id runs past the end.
+        names.arena.push(char::from(9));
+        names.arena.push_str("dan");
+        assert_eq!(names.at(past), None);
+        assert!(is_at(&names.arena, past, "dan").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn ids_longer_than_ids_may_be_are_refused() {
+        let mut names = Names::default();
+        let longest = "x".repeat(MAX_ID_BYTES);
+        assert!(names.add(&longest, 0).is_ok());
+        let longer = "x".repeat(MAX_ID_BYTES + 1);
+        assert!(names.add(&longer, 1).is_err());
+    }
 }

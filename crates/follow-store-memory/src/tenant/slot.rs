@@ -1,23 +1,11 @@
 //! A node number's slot: its record (registration, last activity, counts),
 //! where its id sits in the arena, and the headers of its two lists.
 
-use std::time::Duration;
-
 use follow_core::{Counts, Error, Timestamp};
 
 use crate::seq::Seq;
 use crate::tenant::entries::{Back, Out};
-
-/// A timestamp as microseconds; timestamps are never negative.
-pub(crate) fn micros(at: Timestamp) -> u64 {
-    at.as_unix_micros().max(0).unsigned_abs()
-}
-
-/// The timestamp of stored microseconds (stored values come from
-/// [`micros`], so the saturation never bites).
-pub(crate) fn timestamp(micros: u64) -> Timestamp {
-    Timestamp::EPOCH.saturating_add(Duration::from_micros(micros))
-}
+use crate::time::{micros, timestamp};
 
 /// Marks a time that is not set (a number whose node is not registered, a
 /// node never active).

@@ -32,22 +32,30 @@ fn tag(hash: u64) -> u32 {
 
 impl IdTable {
     /// The number whose tag matches `hash` and for whose arena offset
-    /// `eq` holds.
-    pub(crate) fn find(&self, hash: u64, eq: impl Fn(u32) -> bool) -> Option<u32> {
-        let mask = self.buckets.len().checked_sub(1)?;
+    /// `eq` holds; `eq`'s error (an offset that holds no id) ends the search.
+    pub(crate) fn find<E>(
+        &self,
+        hash: u64,
+        eq: impl Fn(u32) -> Result<bool, E>,
+    ) -> Result<Option<u32>, E> {
+        let Some(mask) = self.buckets.len().checked_sub(1) else {
+            return Ok(None);
+        };
         let tag = tag(hash);
         let mut at = tag as usize & mask;
         for _ in 0..self.buckets.len() {
-            let [bucket_tag, number, name_at] = *self.buckets.get(at)?;
+            let Some(&[bucket_tag, number, name_at]) = self.buckets.get(at) else {
+                return Ok(None);
+            };
             if number == 0 {
-                return None;
+                return Ok(None);
             }
-            if bucket_tag == tag && eq(name_at) {
-                return Some(number - 1);
+            if bucket_tag == tag && eq(name_at)? {
+                return Ok(Some(number - 1));
             }
             at = (at + 1) & mask;
         }
-        None
+        Ok(None)
     }
 
     /// Adds `node` (below `u32::MAX`, not present) whose id is at arena
@@ -107,10 +115,16 @@ mod tests {
     /// that wrap around the end) are told apart by `eq`.
     #[test]
     fn finds_every_number_through_growth_and_collisions() {
+        // Enough to grow the table nine times, few enough that a table
+        // whose tags all collide fails in moments instead of hanging.
+        const COUNT: u32 = 8_000;
         let mut table = IdTable::default();
-        assert_eq!(table.find(7, |_| true), None);
+        let find = |table: &IdTable, hash: u64, eq: &dyn Fn(u32) -> bool| {
+            table.find(hash, |at| Ok::<_, ()>(eq(at)))
+        };
+        assert_eq!(find(&table, 7, &|_| true), Ok(None));
         let hash = |n: u32| -> u64 {
-            let tag = if n.is_multiple_of(500) {
+            let tag = if n.is_multiple_of(80) {
                 0xFFFF_FFFF
             } else {
                 n.wrapping_mul(0x9E37_79B9)
@@ -118,14 +132,56 @@ mod tests {
             u64::from(tag) << 32 | u64::from(n)
         };
         // The arena offset stands in for the id: n * 2.
-        for n in 0..50_000u32 {
+        for n in 0..COUNT {
             table.insert(hash(n), n, n * 2);
         }
-        for n in 0..50_000u32 {
-            assert_eq!(table.find(hash(n), |at| at == n * 2), Some(n));
+        for n in 0..COUNT {
+            assert_eq!(find(&table, hash(n), &|at| at == n * 2), Ok(Some(n)));
         }
-        assert_eq!(table.find(hash(50_001), |at| at == 100_002), None);
-        assert_eq!(table.find(hash(3), |_| false), None);
-        assert!(table.bytes() <= 50_000 * 12 * 8 / 3);
+        assert_eq!(
+            find(&table, hash(COUNT + 1), &|at| at == 2 * COUNT + 2),
+            Ok(None)
+        );
+        assert_eq!(find(&table, hash(3), &|_| false), Ok(None));
+        assert_eq!(
+            table.find(hash(3), |_| Err("bad offset")),
+            Err("bad offset")
+        );
+        assert!(table.bytes() <= COUNT as usize * 12 * 8 / 3);
+    }
+
+    /// Numbers whose hashes differ are found reading one id each: the
+    /// tags tell them apart, so `eq` (an id comparison) runs once a lookup.
+    #[test]
+    fn a_lookup_compares_one_id_when_tags_differ() {
+        let mut table = IdTable::default();
+        let hash = |n: u32| u64::from(n.wrapping_mul(0x9E37_79B9) | 1) << 32;
+        for n in 0..5_000u32 {
+            table.insert(hash(n), n, n);
+        }
+        for n in 0..5_000u32 {
+            let compared = std::cell::Cell::new(0);
+            let found = table.find(hash(n), |at| {
+                compared.set(compared.get() + 1);
+                Ok::<_, ()>(at == n)
+            });
+            assert_eq!((found, compared.get()), (Ok(Some(n)), 1), "number {n}");
+        }
+    }
+
+    /// The table doubles when an insert would take it past 3/4 full, and
+    /// not before.
+    #[test]
+    fn the_table_doubles_past_three_quarters() {
+        let mut table = IdTable::default();
+        let mut buckets = Vec::new();
+        for n in 0..49u32 {
+            table.insert(u64::from(n) << 32, n, n);
+            buckets.push(table.bytes() / 12);
+        }
+        // 12 of 16, 24 of 32 and 48 of 64 fit; the 13th and 25th double.
+        assert_eq!(buckets.get(11..13), Some(&[16, 32][..]));
+        assert_eq!(buckets.get(23..25), Some(&[32, 64][..]));
+        assert_eq!(buckets.get(47..49), Some(&[64, 128][..]));
     }
 }
