@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use follow_core::{
-    AccountId, Capabilities, DEFAULT_IMPORT_LIMIT, Error, FollowGraph, ImportEdge, NodeId, Principal, TenantId, Timestamp,
+    AccountId, Capabilities, DEFAULT_IMPORT_LIMIT, Error, FollowGraph, ImportEdge, NodeId,
+    Principal, TenantId, Timestamp,
 };
 use follow_store_memory::MemoryStore;
 use follow_store_sqlite::{SqliteOptions, SqliteStore};

@@ -66,7 +66,11 @@ impl Cache {
         if self.bulk == bulk {
             return;
         }
-        let kib = if bulk { BULK_CACHE_KIB } else { self.normal_kib };
+        let kib = if bulk {
+            BULK_CACHE_KIB
+        } else {
+            self.normal_kib
+        };
         // A failed pragma only leaves the cache at its size: nothing to undo.
         let _ = conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"));
         if !bulk {
