@@ -6,7 +6,7 @@
 //!
 //! - typed, validated ids ([`TenantId`], [`AccountId`], [`ChannelId`], [`NodeId`]);
 //! - the state machine ([`machine::transition`]) and the one place a batch
-//!   is decided ([`write`]: a store loads the rows a batch names, core
+//!   is decided ([`mod@write`]: a store loads the rows a batch names, core
 //!   decides, the store commits the change set);
 //! - principals and capabilities ([`Principal`]), per-tenant rate limits;
 //! - one error type ([`Error`]) with a stable code and HTTP status;

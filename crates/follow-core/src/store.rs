@@ -196,10 +196,13 @@ impl StaleEntry {
 /// The storage of a follow graph. Object-safe: hosts hold `Arc<dyn FollowStore>`.
 ///
 /// Every method is scoped to one tenant: nothing of another tenant is ever
-/// read or written. Errors are `unavailable` (busy, timed out: retryable,
-/// nothing half-applied) or `internal` (with the engine's error as source),
-/// except where a method says otherwise. `Display` names the backend, so a
-/// failure says where it came from.
+/// read or written. Each bullet under `# Behavior` names the
+/// `follow-conformance` case that checks it (`method::rule`). Storage errors
+/// are `unavailable` (busy, timed out, connection lost: retryable, nothing
+/// half-applied), `storage_failure` (the medium or the database failed) or
+/// `internal` (a broken invariant), each with the engine's error as source,
+/// mapped by the engine's code, never its message. `Display` names the
+/// backend, so a failure says where it came from.
 #[async_trait]
 pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// Applies a batch atomically: load → decide → commit ([`crate::write`]).
@@ -209,13 +212,18 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   transaction, decides with [`crate::write::WritePlan::decide`],
     ///   commits exactly the [`crate::write::ChangeSet`] it answers, and
     ///   returns [`crate::write::Decision::into_results`] (one result per
-    ///   command, in request order).
-    /// - All of the batch's changes, counts and events land, or none do.
+    ///   command, in request order) (`write::write_answers_one_result_per_command_in_order`
+    ///   and every other `write::` case).
+    /// - All of the batch's changes, counts and events land, or none do
+    ///   (`write::a_failing_decision_commits_nothing`,
+    ///   `write::a_failed_commit_leaves_nothing_visible`).
     /// - Event positions start at 1 and increase in commit order across the
     ///   whole store (not per tenant): a reader that has seen position `p`
-    ///   never later sees a new event at or below `p`.
+    ///   never later sees a new event at or below `p` (the `events_after::`
+    ///   cases).
     /// - Concurrent batches are serialisable: each sees the others' effects
-    ///   entirely or not at all.
+    ///   entirely or not at all (`write::concurrent_follows_keep_counts_equal_to_edges`,
+    ///   `write::concurrent_follows_of_each_other_keep_mutual_marks`).
     ///
     /// # Errors
     /// What `decide` answers as a whole (`not_found` for a missing required
@@ -226,15 +234,33 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// Reads one node with its counts.
     ///
     /// # Behavior
-    /// - `None` when the node is not registered in `tenant`.
-    /// - Counts equal what the edges say, read in O(1).
+    /// - `None` when the node is not registered in `tenant`, was removed,
+    ///   or is another tenant's (`node::node_of_another_tenant_or_unknown_is_none`).
+    /// - Its registration time, last activity and counts as the writes left
+    ///   them; counts equal what the edges say, read in O(1)
+    ///   (`node::node_answers_registration_activity_and_counts`,
+    ///   `write::counts_equal_edges_after_operations`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
     async fn node(&self, tenant: &TenantId, id: &NodeId) -> Result<Option<NodeRecord>, Error>;
 
     /// Reads the edges between `subject` and each of `others`, in one snapshot.
     ///
     /// # Behavior
-    /// - `None` when `subject` is not registered.
-    /// - One [`PairFacts`] per item of `others`, in order (duplicates repeat).
+    /// - `None` when `subject` is not registered
+    ///   (`pairs::pairs_of_an_unknown_subject_is_none`).
+    /// - One [`PairFacts`] per item of `others`, in order (duplicates
+    ///   repeat): registered or not, the edge subject → other, whether other
+    ///   → subject exists (`pairs::pairs_answer_each_other_in_order_with_duplicates`,
+    ///   `pairs::relation_is_consistent_both_ways`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
     async fn pairs(
         &self,
         tenant: &TenantId,
@@ -245,11 +271,22 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// Reads a page of a list.
     ///
     /// # Behavior
-    /// - `None` when the subject is not registered.
+    /// - `None` when the subject is not registered
+    ///   (`list::list_of_an_unknown_subject_is_none`).
     /// - Items in display order ([`ListPosition`]), strictly after
     ///   `query.after`, at most `query.limit`; the cost of a page does not grow
-    ///   with its depth.
-    /// - `after` need not name an existing item (it may have been removed).
+    ///   with its depth (`list::list_answers_at_most_limit_items`,
+    ///   `list::cursor_is_exclusive`, `list::full_walk_returns_every_item_once_in_order`).
+    /// - Each item carries the mute flag of the edge the list is about: the
+    ///   subject's own for following and mutuals, the follower's for
+    ///   followers (`list::mutuals_carry_the_subjects_own_mute_flag`).
+    /// - `after` need not name an existing item (it may have been removed)
+    ///   (`list::walk_survives_changes_between_pages`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
     async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error>;
 
     /// Reads a page of the inactive-follows audit.
@@ -259,16 +296,29 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// - Walks the actor's following list in display order strictly after
     ///   `query.after` and answers the follows whose target's
     ///   [`NodeRecord::active_at`] is before `query.inactive_since`, at most
-    ///   `query.limit`.
+    ///   `query.limit` (`stale_following::touch_and_stale_following_audit`,
+    ///   `stale_following::stale_following_pages_are_exclusive_and_limited`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
     async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error>;
 
     /// Reads a page of the tenant's registered nodes, for export and audit.
     ///
     /// # Behavior
     /// - Nodes in ascending id order (byte order of the id), strictly after
-    ///   `after`, at most `limit`, each with its counts.
+    ///   `after`, at most `limit`, each with its counts
+    ///   (`nodes::nodes_answers_at_most_limit_in_id_order`).
     /// - `after` need not name an existing node (it may have been removed);
-    ///   the cost of a page does not grow with its depth.
+    ///   the cost of a page does not grow with its depth
+    ///   (`nodes::nodes_walk_lists_every_node_once_in_order`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
     async fn nodes(
         &self,
         tenant: &TenantId,
@@ -279,8 +329,22 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// Reads the tenant's events strictly after a position, oldest first.
     ///
     /// # Behavior
-    /// - At most `limit` events, in increasing position; every event of a
-    ///   committed change appears, and no other.
+    /// - At most `limit` events, strictly after `after`, in increasing
+    ///   position (`events_after::events_after_answers_at_most_limit`,
+    ///   `events_after::events_after_position_is_exclusive`).
+    /// - Every event of a committed change appears, and no other, with the
+    ///   position its write answered
+    ///   (`events_after::events_read_back_in_order_equal_the_changes`).
+    /// - Positions start at 1 and are global to the store: a tenant sees
+    ///   gaps (`events_after::positions_start_at_one_and_are_global_to_the_store`).
+    /// - A reader tailing while writers commit never skips a position that
+    ///   later becomes visible, and never sees one twice
+    ///   (`events_after::a_tailing_reader_never_skips_or_repeats_a_position`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
     async fn events_after(
         &self,
         tenant: &TenantId,

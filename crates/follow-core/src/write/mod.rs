@@ -140,3 +140,305 @@ impl Decision {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Given stored rows, when a batch, then this change set and these results.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::{
+        AccountId, Command, CountDelta, Edge, ErrorKind, EventKind, NodeId, NodeRecord, Outcome,
+        TenantId, Timestamp,
+    };
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_unix_seconds(1_800_000_000 + seconds).unwrap()
+    }
+    fn node(id: &str) -> NodeId {
+        NodeId::new(id).unwrap()
+    }
+    fn account(id: &str) -> AccountId {
+        AccountId::new(id).unwrap()
+    }
+    fn key(follower: &str, target: &str) -> EdgeKey {
+        EdgeKey::new(account(follower), node(target))
+    }
+    fn batch(commands: Vec<Command>) -> WriteBatch {
+        let mut batch = WriteBatch::new(TenantId::new("acme").unwrap(), at(10));
+        batch.commands = commands;
+        batch
+    }
+    fn follow(follower: &str, target: &str) -> Command {
+        Command::Follow {
+            follower: account(follower),
+            target: node(target),
+            since: None,
+        }
+    }
+    fn unfollow(follower: &str, target: &str) -> Command {
+        Command::Unfollow {
+            follower: account(follower),
+            target: node(target),
+        }
+    }
+    /// Facts holding these nodes (with counts) and edges.
+    fn facts(nodes: &[(&str, u64, u64, u64)], edges: &[(&str, &str, Edge)]) -> Facts {
+        let mut facts = Facts::new();
+        for (id, following, followers, mutual) in nodes {
+            let mut record = NodeRecord::new(node(id), at(0));
+            record.counts = crate::Counts {
+                following: *following,
+                followers: *followers,
+                mutual: *mutual,
+            };
+            facts.add_node(record);
+        }
+        for (follower, target, edge) in edges {
+            facts.add_edge(key(follower, target), *edge);
+        }
+        facts
+    }
+    fn delta(following: i64, followers: i64, mutual: i64) -> CountDelta {
+        CountDelta {
+            following,
+            followers,
+            mutual,
+        }
+    }
+
+    #[test]
+    fn keys_name_both_ends_the_edge_and_its_reverse_sorted_once() {
+        // Byte order: the channel's digits sort before letters.
+        const CHANNEL: &str = "120363012345678901@newsletter";
+        let batch = batch(vec![
+            follow("bob", "alice"),
+            follow("alice", CHANNEL),
+            unfollow("bob", "alice"),
+            Command::Register {
+                node: node("carol"),
+            },
+        ])
+        .requiring(node("zed"));
+        let keys = Keys::of(&batch);
+        let nodes: Vec<&str> = keys.nodes.iter().map(NodeId::as_str).collect();
+        assert_eq!(nodes, [CHANNEL, "alice", "bob", "carol", "zed"]);
+        assert_eq!(
+            keys.edges,
+            vec![
+                key("alice", CHANNEL),
+                key("alice", "bob"),
+                key("bob", "alice")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_follow_inserts_the_edge_moves_both_counters_and_places_its_event() {
+        let batch = batch(vec![follow("alice", "bob")]);
+        let plan = WritePlan::new(&batch);
+        let decision = plan
+            .decide(facts(&[("alice", 0, 0, 0), ("bob", 0, 0, 0)], &[]))
+            .unwrap();
+        let changes = &decision.changes;
+        assert_eq!(
+            changes.edge_puts,
+            vec![(key("alice", "bob"), Edge::new(at(10)))]
+        );
+        assert!(changes.edge_deletes.is_empty() && changes.node_inserts.is_empty());
+        let updates: Vec<(&str, CountDelta)> = changes
+            .node_updates
+            .iter()
+            .map(|u| (u.id.as_str(), u.counts))
+            .collect();
+        assert_eq!(
+            updates,
+            [("alice", delta(1, 0, 0)), ("bob", delta(0, 1, 0))]
+        );
+        assert_eq!(changes.events.len(), 1);
+        assert_eq!(changes.len(), 4);
+        let results = decision.into_results(&[crate::EventPosition(7)]).unwrap();
+        let applied = results[0].as_ref().unwrap();
+        assert_eq!(applied.outcome, Outcome::Changed);
+        let event = applied.event.as_ref().unwrap();
+        assert_eq!(
+            (event.position.0, event.kind, event.at),
+            (7, EventKind::Followed, at(10))
+        );
+    }
+
+    #[test]
+    fn a_follow_back_marks_both_edges_mutual() {
+        let batch = batch(vec![follow("alice", "bob")]);
+        let back = Edge::new(at(3));
+        let decision = WritePlan::new(&batch)
+            .decide(facts(
+                &[("alice", 0, 1, 0), ("bob", 1, 0, 0)],
+                &[("bob", "alice", back)],
+            ))
+            .unwrap();
+        let marked = Edge {
+            mutual_since: Some(at(10)),
+            ..Edge::new(at(10))
+        };
+        assert_eq!(
+            decision.changes.edge_puts,
+            vec![
+                (key("alice", "bob"), marked),
+                (
+                    key("bob", "alice"),
+                    Edge {
+                        mutual_since: Some(at(10)),
+                        ..back
+                    }
+                ),
+            ]
+        );
+        let updates: Vec<CountDelta> = decision
+            .changes
+            .node_updates
+            .iter()
+            .map(|u| u.counts)
+            .collect();
+        assert_eq!(updates, [delta(1, 0, 1), delta(0, 1, 1)]);
+    }
+
+    #[test]
+    fn an_edge_cut_and_made_again_is_deleted_and_put() {
+        let batch = batch(vec![unfollow("alice", "bob"), follow("alice", "bob")]);
+        let old = Edge {
+            muted: true,
+            ..Edge::new(at(1))
+        };
+        let decision = WritePlan::new(&batch)
+            .decide(facts(
+                &[("alice", 1, 0, 0), ("bob", 0, 1, 0)],
+                &[("alice", "bob", old)],
+            ))
+            .unwrap();
+        assert_eq!(decision.changes.edge_deletes, vec![key("alice", "bob")]);
+        assert_eq!(
+            decision.changes.edge_puts,
+            vec![(key("alice", "bob"), Edge::new(at(10)))]
+        );
+        // The counters end where they began.
+        assert!(decision.changes.node_updates.is_empty());
+        assert_eq!(decision.changes.events.len(), 2);
+    }
+
+    #[test]
+    fn a_node_with_edges_is_not_removed_one_without_is() {
+        let remove = |id: &str| Command::Remove { node: node(id) };
+        let batch = batch(vec![remove("alice"), remove("bob"), remove("ghost")]);
+        let decision = WritePlan::new(&batch)
+            .decide(facts(&[("alice", 0, 1, 0), ("bob", 0, 0, 0)], &[]))
+            .unwrap();
+        assert_eq!(decision.changes.node_deletes, vec![node("bob")]);
+        let results = decision.into_results(&[]).unwrap();
+        let remains = results[0].as_ref().unwrap_err();
+        assert_eq!(remains.kind(), ErrorKind::Unavailable);
+        assert_eq!(remains.details()["reason"], EDGES_REMAIN);
+        assert!(results[1].as_ref().unwrap().is_changed());
+        assert_eq!(results[2].as_ref().unwrap().outcome, Outcome::Unchanged);
+    }
+
+    #[test]
+    fn a_node_removed_and_registered_again_is_deleted_and_inserted() {
+        let batch = batch(vec![
+            Command::Remove { node: node("bob") },
+            Command::Register { node: node("bob") },
+        ]);
+        let decision = WritePlan::new(&batch)
+            .decide(facts(&[("bob", 0, 0, 0)], &[]))
+            .unwrap();
+        assert_eq!(decision.changes.node_deletes, vec![node("bob")]);
+        assert_eq!(
+            decision.changes.node_inserts,
+            vec![NodeRecord::new(node("bob"), at(10))]
+        );
+    }
+
+    #[test]
+    fn touch_moves_activity_forward_only() {
+        let touch = |seconds| Command::Touch {
+            node: node("bob"),
+            at: at(seconds),
+        };
+        let batch = batch(vec![touch(5), touch(3), touch(5)]);
+        let decision = WritePlan::new(&batch)
+            .decide(facts(&[("bob", 0, 0, 0)], &[]))
+            .unwrap();
+        assert_eq!(
+            decision.changes.node_updates,
+            vec![NodeUpdate {
+                id: node("bob"),
+                counts: CountDelta::default(),
+                last_active: Some(at(5)),
+            }]
+        );
+        let outcomes: Vec<Outcome> = decision
+            .into_results(&[])
+            .unwrap()
+            .into_iter()
+            .map(|r| r.unwrap().outcome)
+            .collect();
+        assert_eq!(
+            outcomes,
+            [Outcome::Changed, Outcome::Unchanged, Outcome::Unchanged]
+        );
+    }
+
+    #[test]
+    fn a_missing_required_actor_fails_the_whole_batch() {
+        let batch = batch(vec![Command::Register {
+            node: node("alice"),
+        }])
+        .requiring(node("ghost"));
+        let error = WritePlan::new(&batch).decide(Facts::new()).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn counters_that_disagree_with_the_edges_fail_the_batch() {
+        let batch = batch(vec![unfollow("alice", "bob")]);
+        let error = WritePlan::new(&batch)
+            .decide(facts(
+                &[("alice", 0, 0, 0), ("bob", 0, 1, 0)],
+                &[("alice", "bob", Edge::new(at(1)))],
+            ))
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn results_need_one_position_per_event() {
+        let batch = batch(vec![follow("alice", "bob")]);
+        let decide = || {
+            WritePlan::new(&batch)
+                .decide(facts(&[("alice", 0, 0, 0), ("bob", 0, 0, 0)], &[]))
+                .unwrap()
+        };
+        assert_eq!(
+            decide().into_results(&[]).unwrap_err().kind(),
+            ErrorKind::Internal
+        );
+        let two = [crate::EventPosition(1), crate::EventPosition(2)];
+        assert_eq!(
+            decide().into_results(&two).unwrap_err().kind(),
+            ErrorKind::Internal
+        );
+    }
+
+    #[test]
+    fn an_unchanged_batch_changes_nothing() {
+        let batch = batch(vec![follow("alice", "bob"), unfollow("bob", "alice")]);
+        let decision = WritePlan::new(&batch)
+            .decide(facts(
+                &[("alice", 1, 0, 0), ("bob", 0, 1, 0)],
+                &[("alice", "bob", Edge::new(at(1)))],
+            ))
+            .unwrap();
+        assert!(decision.changes.is_empty());
+        assert_eq!(decision.changes.len(), 0);
+    }
+}
