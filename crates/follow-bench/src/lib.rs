@@ -11,6 +11,7 @@
 pub mod baseline;
 pub mod graph;
 pub mod load;
+pub mod pg_baseline;
 pub mod rng;
 pub mod workload;
 pub mod writers;

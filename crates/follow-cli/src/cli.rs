@@ -11,7 +11,8 @@ use follow_core::PageRequest;
 #[derive(Debug, Parser)]
 #[command(name = "followctl", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// The database file (default `follow.db`). Only `add-account`,
+    /// The database: a file (default `follow.db`), or a `postgres://` URL
+    /// (optionally with `?schema=NAME`). Only `add-account`,
     /// `add-channel` and `import` create a missing file; every other command
     /// refuses it.
     #[arg(long, global = true)]
@@ -180,7 +181,9 @@ pub enum Cmd {
         /// The node.
         id: String,
     },
-    /// The change feed. Example: `followctl events --after 10 --limit 50`
+    /// The change feed, and its consumers. Example: `followctl events
+    /// --after 10 --limit 50`, `followctl events consumers`
+    #[command(args_conflicts_with_subcommands = true)]
     Events {
         /// Only events after this position.
         #[arg(long)]
@@ -188,6 +191,34 @@ pub enum Cmd {
         /// At most this many events (1..=1000).
         #[arg(long)]
         limit: Option<u32>,
+        /// A consumer command instead of reading the feed.
+        #[command(subcommand)]
+        consumer: Option<ConsumerCmd>,
+    },
+    /// Who stopped following NODE since a time (unfollowed it or was
+    /// removed), while the feed retains it. Example:
+    /// `followctl lost-followers alice --since 2024-01-01T00:00:00Z`
+    LostFollowers {
+        /// The followed node.
+        node: String,
+        /// Since (RFC 3339).
+        #[arg(long)]
+        since: String,
+        /// Paging.
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// What ACTOR followed or unfollowed since a time, while the feed
+    /// retains it. Example: `followctl follow-changes alice --since 2024-01-01T00:00:00Z`
+    FollowChanges {
+        /// The follower.
+        actor: String,
+        /// Since (RFC 3339).
+        #[arg(long)]
+        since: String,
+        /// Paging.
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Record activity of TARGET (now, or --at). Example: `followctl touch bob --at 2024-01-01T00:00:00Z`
     Touch {
@@ -228,6 +259,53 @@ pub enum Cmd {
     /// heading per scenario. Runs on a fresh in-memory database unless
     /// `--db` is given, so it never touches `follow.db`. Example: `followctl demo`
     Demo,
+}
+
+/// The consumer commands of `events`.
+#[derive(Debug, Subcommand)]
+pub enum ConsumerCmd {
+    /// Every consumer with its position and lag. Example: `followctl events consumers`
+    Consumers,
+    /// Register a consumer (an existing one is left as it is). Example:
+    /// `followctl events register webhooks --from latest`
+    Register {
+        /// The consumer's name.
+        name: String,
+        /// Start at the oldest retained event or after the newest.
+        #[arg(long, value_enum, default_value_t = Start::Oldest)]
+        from: Start,
+    },
+    /// Acknowledge every event up to POSITION for a consumer (never moves
+    /// it back). Example: `followctl events ack webhooks 1200`
+    Ack {
+        /// The consumer's name.
+        name: String,
+        /// The last processed position.
+        position: u64,
+    },
+    /// Remove events every consumer acknowledged that are older than
+    /// --keep, in short transactions. Example: `followctl events prune --keep 7d`
+    Prune {
+        /// How long acknowledged events are kept (e.g. `7d`, `12h`, `0s`).
+        #[arg(long)]
+        keep: String,
+        /// Also remove unacknowledged events older than this; their
+        /// consumers then fail with `fell_behind`.
+        #[arg(long)]
+        keep_unacknowledged: Option<String>,
+        /// Events per transaction.
+        #[arg(long, default_value_t = follow_core::feed::DEFAULT_PRUNE_STEP)]
+        step: usize,
+    },
+}
+
+/// Where a new consumer starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Start {
+    /// The oldest retained event.
+    Oldest,
+    /// After the newest event.
+    Latest,
 }
 
 /// The database used when `--db` is not given.

@@ -141,6 +141,25 @@ impl From<Error> for Failure {
     }
 }
 
+impl From<follow_store_postgres::OpenError> for Failure {
+    /// A missing graph reads like a missing file; a bad URL is the
+    /// caller's; anything else is the server's.
+    fn from(error: follow_store_postgres::OpenError) -> Self {
+        use follow_store_postgres::OpenError as Pg;
+        let code = match &error {
+            Pg::NoSchema { .. } => "database_missing",
+            Pg::NewerSchema { .. } => "newer_schema",
+            Pg::BadUrl(_) | Pg::BadSchema(_) => "invalid_argument",
+            _ => "unavailable",
+        };
+        Failure {
+            code,
+            message: error.to_string(),
+            details: Value::Object(Default::default()),
+        }
+    }
+}
+
 impl From<OpenError> for Failure {
     /// Each way a database file can be unusable has its own code, so a
     /// script can tell a wrong path from a damaged file.

@@ -29,7 +29,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Progress bars are for people; JSON callers are scripts.
     let interactive = !cli.json;
-    let result = futures::executor::block_on(commands::run(&cli, interactive));
+    // One thread is plenty for one command; the PostgreSQL client needs a
+    // tokio runtime for its connections and timeouts.
+    let result = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(commands::run(&cli, interactive)),
+        Err(error) => {
+            Err(follow_core::Error::internal(format!("cannot start a runtime: {error}")).into())
+        }
+    };
     match print(&cli, result) {
         Ok(code) => ExitCode::from(code),
         // The reader went away (`followctl events | head -1`): stop quietly

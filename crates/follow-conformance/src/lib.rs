@@ -62,6 +62,7 @@ use follow_core::FollowStore;
 use futures::FutureExt;
 
 pub mod cases;
+mod feed_model;
 pub mod fixture;
 pub mod model;
 
@@ -396,6 +397,17 @@ macro_rules! __cases {
                 current events_after_answers_at_most_limit,
                 multi a_tailing_reader_never_skips_or_repeats_a_position,
             ],
+            consumers: [
+                current a_consumer_resumes_exactly_after_its_last_acknowledgement,
+                current consumers_read_and_acknowledge_independently,
+                current acknowledge_is_monotonic_and_bounded_by_the_last_event,
+                multi concurrent_acknowledgements_keep_the_highest,
+                current prune_never_removes_unacknowledged_or_recent_events,
+                current prune_is_bounded_and_removes_a_prefix,
+                current prune_leaves_positions_and_other_data_unchanged,
+                current a_consumer_behind_a_time_limit_is_told_what_it_lost,
+                current history_answers_since_a_time_in_pages,
+            ],
             cursor_secret: [
                 current cursor_secret_is_the_stores_own_and_signs_cursors_by_default,
                 factory each_store_has_its_own_cursor_secret,
@@ -403,6 +415,7 @@ macro_rules! __cases {
             model: [
                 model model_matches_reference,
                 model commands_applied_twice_are_idempotent,
+                model feed_matches_reference,
             ],
         }
     };

@@ -20,6 +20,8 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use crate::StoreFactory;
 use crate::fixture::{at, walk};
 
+pub use crate::feed_model::{FeedOp, feed_matches_reference};
+
 /// The universe: node index → id. 0..4 are accounts, 4 is a channel.
 pub const NODES: [&str; 5] = ["a0", "a1", "a2", "a3", "120363000000000001@newsletter"];
 /// The two tenants.

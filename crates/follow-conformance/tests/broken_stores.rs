@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use follow_conformance::StoreFactory;
+use follow_core::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use follow_core::{
     CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListKind, ListQuery,
-    NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+    NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, Timestamp, WriteBatch,
 };
 use follow_store_memory::MemoryStore;
 
@@ -43,9 +44,13 @@ enum Bug {
     NodeForgetsCounts,
     /// `write` answers no event with a changed outcome.
     WriteDropsEvents,
+    /// `prune_events` ignores `through`: it removes unacknowledged events.
+    PruneIgnoresThrough,
+    /// `prune_events` ignores its limit: one huge transaction.
+    PruneUnbounded,
 }
 
-const BUGS: [Bug; 12] = [
+const BUGS: [Bug; 14] = [
     Bug::IgnoresLimit,
     Bug::MutualsShowTheOthersFlag,
     Bug::PositionsPerTenant,
@@ -58,6 +63,8 @@ const BUGS: [Bug; 12] = [
     Bug::NodesOutOfOrder,
     Bug::NodeForgetsCounts,
     Bug::WriteDropsEvents,
+    Bug::PruneIgnoresThrough,
+    Bug::PruneUnbounded,
 ];
 
 /// A memory store with one bug.
@@ -269,6 +276,52 @@ impl FollowStore for Broken {
         }
         Ok(events)
     }
+
+    async fn consumer(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+    ) -> Result<Option<ConsumerState>, Error> {
+        let mut consumer = self.inner.consumer(tenant, name).await?;
+        if let Some(consumer) = &mut consumer {
+            consumer.position = self.shown(tenant, consumer.position).await;
+        }
+        Ok(consumer)
+    }
+
+    async fn consumers(&self, tenant: &TenantId) -> Result<Vec<ConsumerState>, Error> {
+        let mut consumers = self.inner.consumers(tenant).await?;
+        for consumer in &mut consumers {
+            consumer.position = self.shown(tenant, consumer.position).await;
+        }
+        Ok(consumers)
+    }
+
+    async fn acknowledge(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+        position: EventPosition,
+        at: Timestamp,
+    ) -> Result<ConsumerState, Error> {
+        let stored = self.stored(tenant, position).await;
+        let mut consumer = self.inner.acknowledge(tenant, name, stored, at).await?;
+        consumer.position = self.shown(tenant, consumer.position).await;
+        Ok(consumer)
+    }
+
+    async fn feed_state(&self, tenant: &TenantId) -> Result<FeedState, Error> {
+        self.inner.feed_state(tenant).await
+    }
+
+    async fn prune_events(&self, mut step: PruneStep) -> Result<u64, Error> {
+        match self.bug {
+            Bug::PruneIgnoresThrough => step.through = EventPosition(u64::MAX),
+            Bug::PruneUnbounded => step.limit = usize::MAX,
+            _ => step.through = self.stored(&step.tenant, step.through).await,
+        }
+        self.inner.prune_events(step).await
+    }
 }
 
 macro_rules! factory {
@@ -305,6 +358,8 @@ factory!(PairsDropDuplicates, Bug::PairsDropDuplicates);
 factory!(NodesOutOfOrder, Bug::NodesOutOfOrder);
 factory!(NodeForgetsCounts, Bug::NodeForgetsCounts);
 factory!(WriteDropsEvents, Bug::WriteDropsEvents);
+factory!(PruneIgnoresThrough, Bug::PruneIgnoresThrough);
+factory!(PruneUnbounded, Bug::PruneUnbounded);
 
 /// The cases that fail on a store made by `F`.
 fn failing<F: StoreFactory>() -> Vec<String> {
@@ -330,7 +385,7 @@ fn the_suite_fails_on_every_broken_store() {
     // Each failing case panics by design; keep the output to the summary.
     std::panic::set_hook(Box::new(|_| {}));
     type Run = fn() -> Vec<String>;
-    let runs: [(Bug, Run); 12] = [
+    let runs: [(Bug, Run); 14] = [
         (Bug::IgnoresLimit, failing::<IgnoresLimit>),
         (
             Bug::MutualsShowTheOthersFlag,
@@ -346,6 +401,8 @@ fn the_suite_fails_on_every_broken_store() {
         (Bug::NodesOutOfOrder, failing::<NodesOutOfOrder>),
         (Bug::NodeForgetsCounts, failing::<NodeForgetsCounts>),
         (Bug::WriteDropsEvents, failing::<WriteDropsEvents>),
+        (Bug::PruneIgnoresThrough, failing::<PruneIgnoresThrough>),
+        (Bug::PruneUnbounded, failing::<PruneUnbounded>),
     ];
     assert_eq!(runs.map(|(bug, _)| bug), BUGS);
     let mut survivors = Vec::new();

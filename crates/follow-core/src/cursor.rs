@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use siphasher::sip128::{Hasher128, SipHasher24};
 use std::hash::Hasher;
 
-use crate::{Error, ListKind, ListPosition, NodeId, TenantId, Timestamp};
+use crate::{Error, EventPosition, ListKind, ListPosition, NodeId, TenantId, Timestamp};
 
 const VERSION: u8 = 1;
 const MAC_BYTES: usize = 16;
@@ -26,6 +26,8 @@ pub(crate) enum CursorScope {
     Stale,
     /// The tenant's nodes in id order; the subject is empty.
     Nodes,
+    /// A history walk of the feed; the position is an event position.
+    History(crate::feed::HistoryKind),
 }
 
 impl CursorScope {
@@ -36,6 +38,8 @@ impl CursorScope {
             CursorScope::List(ListKind::Mutuals) => 3,
             CursorScope::Stale => 4,
             CursorScope::Nodes => 5,
+            CursorScope::History(crate::feed::HistoryKind::LostFollowers) => 6,
+            CursorScope::History(crate::feed::HistoryKind::FollowChanges) => 7,
         }
     }
 }
@@ -83,30 +87,9 @@ impl CursorCodec {
         cursor: &str,
     ) -> Result<ListPosition, Error> {
         let invalid = |why: &str| Error::invalid_argument("cursor", format!("cursor {why}"));
-        if cursor.len() > MAX_CURSOR_CHARS {
-            return Err(invalid("is too long"));
-        }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(cursor)
-            .map_err(|_| invalid("is not a cursor issued by this library"))?;
-        if bytes.len() <= HEADER_BYTES + MAC_BYTES {
+        let body = self.verified(tenant, scope, subject, cursor)?;
+        if body.len() <= HEADER_BYTES {
             return Err(invalid("is not a cursor issued by this library"));
-        }
-        let (body, mac) = bytes.split_at(bytes.len() - MAC_BYTES);
-        let mac: [u8; MAC_BYTES] = mac
-            .try_into()
-            .map_err(|_| invalid("is not a cursor issued by this library"))?;
-        let expected = siphasher::sip128::Hash128::from(self.mac(tenant, subject, body));
-        if expected != siphasher::sip128::Hash128::from(u128::from_be_bytes(mac)) {
-            return Err(invalid(
-                "was altered, or belongs to another tenant or subject",
-            ));
-        }
-        if body[0] != VERSION {
-            return Err(invalid("comes from an unknown version"));
-        }
-        if body[1] != scope.tag() {
-            return Err(invalid("belongs to another list"));
         }
         let mut micros = [0u8; 8];
         micros.copy_from_slice(&body[2..HEADER_BYTES]);
@@ -116,6 +99,78 @@ impl CursorCodec {
             .map_err(|_| invalid("holds an id that is not text"))
             .and_then(|text| NodeId::parse_field("cursor", text))?;
         Ok(ListPosition { since, node })
+    }
+
+    /// A cursor of a walk over event positions.
+    pub(crate) fn encode_position(
+        &self,
+        tenant: &TenantId,
+        scope: CursorScope,
+        subject: &str,
+        position: EventPosition,
+    ) -> String {
+        let mut bytes = Vec::with_capacity(HEADER_BYTES + MAC_BYTES);
+        bytes.push(VERSION);
+        bytes.push(scope.tag());
+        bytes.extend_from_slice(&position.0.to_be_bytes());
+        let mac = self.mac(tenant, subject, &bytes);
+        bytes.extend_from_slice(&mac.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The position of a cursor made by [`Self::encode_position`].
+    pub(crate) fn decode_position(
+        &self,
+        tenant: &TenantId,
+        scope: CursorScope,
+        subject: &str,
+        cursor: &str,
+    ) -> Result<EventPosition, Error> {
+        let body = self.verified(tenant, scope, subject, cursor)?;
+        let position: [u8; 8] = body
+            .get(2..)
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| {
+                Error::invalid_argument("cursor", "cursor is not a cursor issued by this library")
+            })?;
+        Ok(EventPosition(u64::from_be_bytes(position)))
+    }
+
+    /// The body of a cursor whose MAC, version and scope check out.
+    fn verified(
+        &self,
+        tenant: &TenantId,
+        scope: CursorScope,
+        subject: &str,
+        cursor: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let invalid = |why: &str| Error::invalid_argument("cursor", format!("cursor {why}"));
+        if cursor.len() > MAX_CURSOR_CHARS {
+            return Err(invalid("is too long"));
+        }
+        let mut bytes = URL_SAFE_NO_PAD
+            .decode(cursor)
+            .map_err(|_| invalid("is not a cursor issued by this library"))?;
+        if bytes.len() < HEADER_BYTES + MAC_BYTES {
+            return Err(invalid("is not a cursor issued by this library"));
+        }
+        let mac = bytes.split_off(bytes.len() - MAC_BYTES);
+        let mac: [u8; MAC_BYTES] = mac
+            .try_into()
+            .map_err(|_| invalid("is not a cursor issued by this library"))?;
+        let expected = siphasher::sip128::Hash128::from(self.mac(tenant, subject, &bytes));
+        if expected != siphasher::sip128::Hash128::from(u128::from_be_bytes(mac)) {
+            return Err(invalid(
+                "was altered, or belongs to another tenant or subject",
+            ));
+        }
+        if bytes[0] != VERSION {
+            return Err(invalid("comes from an unknown version"));
+        }
+        if bytes[1] != scope.tag() {
+            return Err(invalid("belongs to another list"));
+        }
+        Ok(bytes)
     }
 
     fn mac(&self, tenant: &TenantId, subject: &str, body: &[u8]) -> u128 {

@@ -33,6 +33,11 @@ pub enum ErrorKind {
     /// Storage is busy or timed out, or its connection was lost. Retryable;
     /// nothing was half-applied.
     Unavailable,
+    /// A feed reader asked for events that retention already removed: the
+    /// details say which positions and up to what time were lost. Not
+    /// retryable; the reader must decide how to recover (resynchronise,
+    /// then acknowledge past the gap).
+    FellBehind,
     /// Storage failed for a reason that is nobody's bug and that waiting
     /// alone does not cure: the disk is full, the file is read-only, an I/O
     /// error, a corrupt page. Nothing was half-applied; an operator must
@@ -45,7 +50,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for tables and tests.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Unauthenticated,
         ErrorKind::Forbidden,
@@ -53,6 +58,7 @@ impl ErrorKind {
         ErrorKind::NotFollowing,
         ErrorKind::RateLimited,
         ErrorKind::Unavailable,
+        ErrorKind::FellBehind,
         ErrorKind::StorageFailure,
         ErrorKind::Internal,
     ];
@@ -67,6 +73,7 @@ impl ErrorKind {
             ErrorKind::NotFollowing => "not_following",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::FellBehind => "fell_behind",
             ErrorKind::StorageFailure => "storage_failure",
             ErrorKind::Internal => "internal",
         }
@@ -82,6 +89,7 @@ impl ErrorKind {
             ErrorKind::NotFollowing => 409,
             ErrorKind::RateLimited => 429,
             ErrorKind::Unavailable => 503,
+            ErrorKind::FellBehind => 410,
             ErrorKind::StorageFailure => 500,
             ErrorKind::Internal => 500,
         }
@@ -288,6 +296,7 @@ mod tests {
                 ("not_following", 409),
                 ("rate_limited", 429),
                 ("unavailable", 503),
+                ("fell_behind", 410),
                 ("storage_failure", 500),
                 ("internal", 500),
             ]

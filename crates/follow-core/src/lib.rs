@@ -62,6 +62,7 @@ mod cursor;
 mod edge;
 mod error;
 mod event;
+pub mod feed;
 mod graph;
 mod id;
 pub mod machine;
@@ -77,8 +78,8 @@ pub use edge::{CountDelta, Counts, Edge, Relation};
 pub use error::{Error, ErrorKind};
 pub use event::{Event, EventKind, EventPosition, NewEvent};
 pub use graph::{
-    DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, ImportEdge,
-    ItemResult, MAX_ACTIVITY_AHEAD, REMOVAL_CHUNK,
+    DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, HISTORY_SCAN_LIMIT,
+    ImportEdge, ItemResult, MAX_ACTIVITY_AHEAD, REMOVAL_CHUNK,
 };
 pub use id::{AccountId, ChannelId, MAX_ID_BYTES, NodeId, NodeKind, TenantId};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};

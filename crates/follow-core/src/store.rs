@@ -12,6 +12,7 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use crate::{
     AccountId, CommandResult, Counts, Edge, Error, Event, EventPosition, NodeId, TenantId,
     Timestamp, WriteBatch,
@@ -363,4 +364,87 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// - Answered without I/O: a store reads it when it opens.
     /// - Never the facade's fallback constant, and never all zeros.
     fn cursor_secret(&self) -> [u8; 16];
+
+    /// Reads one consumer of the tenant's feed.
+    ///
+    /// # Behavior
+    /// - `None` when no consumer of that name was registered in `tenant`
+    ///   (`consumers::consumers_read_and_acknowledge_independently`).
+    ///
+    /// # Errors
+    /// A storage failure only.
+    async fn consumer(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+    ) -> Result<Option<ConsumerState>, Error>;
+
+    /// Reads every consumer of the tenant's feed, in name order, each with
+    /// its own position (`consumers::consumers_read_and_acknowledge_independently`).
+    ///
+    /// # Errors
+    /// A storage failure only.
+    async fn consumers(&self, tenant: &TenantId) -> Result<Vec<ConsumerState>, Error>;
+
+    /// Acknowledges everything up to `position` for a consumer, registering
+    /// it when it is new; answers the consumer as stored.
+    ///
+    /// # Behavior
+    /// - Atomic, against concurrent acknowledgements and writes: the stored
+    ///   position becomes `max(stored, position)` (a new consumer starts at
+    ///   `position`), and `updated_at` becomes `at` when the position moved
+    ///   or the consumer is new. An older position changes nothing, so a
+    ///   retried acknowledgement is harmless
+    ///   (`consumers::acknowledge_is_monotonic_and_bounded_by_the_last_event`,
+    ///   `consumers::concurrent_acknowledgements_keep_the_highest`).
+    /// - Kept until the data is gone (survives a restart;
+    ///   `consumers::a_consumer_resumes_exactly_after_its_last_acknowledgement`).
+    ///
+    /// # Errors
+    /// `invalid_argument` when `position` is beyond the last position the
+    /// store handed out ([`crate::feed::check_acknowledgeable`], checked in
+    /// the same transaction); otherwise a storage failure. Either way
+    /// nothing changed.
+    async fn acknowledge(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+        position: EventPosition,
+        at: Timestamp,
+    ) -> Result<ConsumerState, Error>;
+
+    /// Reads the bounds of the tenant's feed.
+    ///
+    /// # Behavior
+    /// - `last_position`: the last event position the store handed out, to
+    ///   any tenant (0 when none); removed events still count.
+    /// - `pruned`: what [`Self::prune_events`] removed of this tenant, if
+    ///   anything, committed together with the removal
+    ///   (`consumers::a_consumer_behind_a_time_limit_is_told_what_it_lost`).
+    ///
+    /// # Errors
+    /// A storage failure only.
+    async fn feed_state(&self, tenant: &TenantId) -> Result<FeedState, Error>;
+
+    /// Removes the oldest of the tenant's events, in one short transaction,
+    /// and answers how many it removed.
+    ///
+    /// # Behavior
+    /// - Walks the tenant's retained events in increasing position and
+    ///   removes them until it has removed `step.limit`, or reaches one
+    ///   above `step.through` or with `at` not before `step.before` (which
+    ///   it keeps, with everything after it): what is removed is always a
+    ///   prefix of the tenant's feed
+    ///   (`consumers::prune_is_bounded_and_removes_a_prefix`,
+    ///   `consumers::prune_never_removes_unacknowledged_or_recent_events`).
+    /// - Records, in the same transaction, the tenant's pruned range
+    ///   ([`FeedState::pruned`]): the highest removed position, its time,
+    ///   and the running count of removed events.
+    /// - Nothing else changes: no other tenant's events, no positions, no
+    ///   consumer, no edge; later events keep their positions
+    ///   (`consumers::prune_leaves_positions_and_other_data_unchanged`).
+    ///
+    /// # Errors
+    /// A storage failure only; nothing changed.
+    async fn prune_events(&self, step: PruneStep) -> Result<u64, Error>;
 }

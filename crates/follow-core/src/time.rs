@@ -95,6 +95,12 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(micros).min(Self::MAX.0))
     }
 
+    /// This time moved back by `duration`, saturating at [`Timestamp::EPOCH`].
+    pub fn saturating_sub(self, duration: Duration) -> Self {
+        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        Timestamp(self.0.saturating_sub(micros).max(0))
+    }
+
     /// The time from `earlier` to `self`, zero if `earlier` is later.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_micros(self.0.saturating_sub(earlier.0).max(0).unsigned_abs())

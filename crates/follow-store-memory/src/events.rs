@@ -1,7 +1,6 @@
 //! A tenant's outbox, about 8 bytes an event.
 //!
-//! Events are kept for the life of the store (the trait has no way to trim
-//! them; docs/storage-memory.md), so they are stored compactly and rebuilt
+//! Events are kept until retention prunes them, so they are stored compactly and rebuilt
 //! as [`Event`]s (72 bytes and three reference counts each) when read. Each
 //! event is four varints relative to the one before: the position step
 //! (usually 1), the time step with the kind in its low bits (0 within a
@@ -10,6 +9,7 @@
 //! seeks by binary search and decodes at most one block before its first
 //! event.
 
+use follow_core::feed::PrunedRange;
 use follow_core::{AccountId, Error, Event, EventKind, EventPosition, NodeId, TenantId};
 
 use crate::tenant::{Tenant, timestamp};
@@ -91,12 +91,27 @@ pub(crate) struct LogMark {
 }
 
 /// The events of one tenant in increasing position.
+///
+/// Retention removes a prefix: reads skip everything at or below the
+/// pruned range, and the bytes of whole blocks below it are dropped once
+/// they are half the log (so a long prune in small steps costs amortised
+/// constant time per event).
 #[derive(Debug, Default)]
 pub(crate) struct EventLog {
     bytes: Vec<u8>,
     marks: Vec<Mark>,
     events: usize,
     last: Cursor,
+    pruned: Option<PrunedRange>,
+}
+
+/// One decoded event, before its ids are looked up.
+struct Raw {
+    position: u64,
+    at: i64,
+    kind: u64,
+    follower: u32,
+    target: u32,
 }
 
 impl EventLog {
@@ -140,15 +155,72 @@ impl EventLog {
         self.last = Cursor { position, at };
     }
 
-    /// At most `limit` events strictly after `after`, oldest first.
-    pub(crate) fn after(
-        &self,
-        tenant_id: &TenantId,
-        tenant: &Tenant,
-        after: Option<EventPosition>,
+    /// What retention removed, if anything.
+    pub(crate) fn pruned(&self) -> Option<PrunedRange> {
+        self.pruned
+    }
+
+    /// Removes the oldest retained events, at most `limit`, stopping at the
+    /// first above `through` or not before `before`; answers how many.
+    pub(crate) fn prune(
+        &mut self,
+        through: EventPosition,
+        before: i64,
         limit: usize,
-    ) -> Result<Vec<Event>, Error> {
-        let after = after.map_or(0, |p| p.0);
+    ) -> Result<u64, Error> {
+        let mut removed = 0u64;
+        let mut newest = None;
+        self.decode(0, |raw| {
+            if removed as usize >= limit || raw.position > through.0 || raw.at >= before {
+                return Ok(false);
+            }
+            removed += 1;
+            newest = Some((raw.position, raw.at));
+            Ok(true)
+        })?;
+        if let Some((position, at)) = newest {
+            let events = self.pruned.map_or(0, |p| p.events) + removed;
+            self.pruned = Some(PrunedRange {
+                through: EventPosition(position),
+                last_at: timestamp(u64::try_from(at).map_err(|_| corrupt())?),
+                events,
+            });
+            self.compact();
+        }
+        Ok(removed)
+    }
+
+    /// Drops the blocks wholly below the pruned range once they are at
+    /// least half the log. A block is wholly pruned when the next one
+    /// starts at or below the range's end (what is pruned is a prefix).
+    fn compact(&mut self) {
+        let Some(pruned) = self.pruned else { return };
+        let dead = self
+            .marks
+            .windows(2)
+            .take_while(|pair| pair[1].first_position <= pruned.through.0)
+            .count();
+        let Some(first_live) = self.marks.get(dead).copied() else {
+            return;
+        };
+        if dead == 0 || first_live.offset * 2 < self.bytes.len() {
+            return;
+        }
+        self.bytes.drain(..first_live.offset);
+        self.marks.drain(..dead);
+        for mark in &mut self.marks {
+            mark.offset -= first_live.offset;
+        }
+    }
+
+    /// Decodes the retained events strictly after `after` in order, handing
+    /// each to `visit` until it answers `false`.
+    fn decode(
+        &self,
+        after: u64,
+        mut visit: impl FnMut(Raw) -> Result<bool, Error>,
+    ) -> Result<(), Error> {
+        let after = after.max(self.pruned.map_or(0, |p| p.through.0));
         // The last block starting at or before `after`: the first event
         // past it is in that block or the next.
         let block = self
@@ -156,12 +228,10 @@ impl EventLog {
             .partition_point(|mark| mark.first_position <= after)
             .saturating_sub(1);
         let Some(mark) = self.marks.get(block) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let (mut offset, mut state) = (mark.offset, mark.before);
-        let mut events = Vec::new();
-        let ids = |cause: Error| Error::internal("memory store: bad stored id").with_source(cause);
-        while events.len() < limit && offset < self.bytes.len() {
+        while offset < self.bytes.len() {
             let position = state.position.wrapping_add(get(&self.bytes, &mut offset)?);
             let step_kind = get(&self.bytes, &mut offset)?;
             let zigzag = step_kind >> KIND_BITS;
@@ -173,15 +243,44 @@ impl EventLog {
             if position <= after {
                 continue;
             }
-            events.push(Event {
-                position: EventPosition(position),
-                tenant: tenant_id.clone(),
-                kind: kind_of(step_kind & ((1 << KIND_BITS) - 1))?,
-                follower: AccountId::new(tenant.name(follower)).map_err(ids)?,
-                target: NodeId::new(tenant.name(target)).map_err(ids)?,
-                at: timestamp(u64::try_from(at).map_err(|_| corrupt())?),
-            });
+            let raw = Raw {
+                position,
+                at,
+                kind: step_kind & ((1 << KIND_BITS) - 1),
+                follower,
+                target,
+            };
+            if !visit(raw)? {
+                break;
+            }
         }
+        Ok(())
+    }
+
+    /// At most `limit` events strictly after `after`, oldest first.
+    pub(crate) fn after(
+        &self,
+        tenant_id: &TenantId,
+        tenant: &Tenant,
+        after: Option<EventPosition>,
+        limit: usize,
+    ) -> Result<Vec<Event>, Error> {
+        let mut events = Vec::new();
+        if limit == 0 {
+            return Ok(events);
+        }
+        let ids = |cause: Error| Error::internal("memory store: bad stored id").with_source(cause);
+        self.decode(after.map_or(0, |p| p.0), |raw| {
+            events.push(Event {
+                position: EventPosition(raw.position),
+                tenant: tenant_id.clone(),
+                kind: kind_of(raw.kind)?,
+                follower: AccountId::new(tenant.name(raw.follower)).map_err(ids)?,
+                target: NodeId::new(tenant.name(raw.target)).map_err(ids)?,
+                at: timestamp(u64::try_from(raw.at).map_err(|_| corrupt())?),
+            });
+            Ok(events.len() < limit)
+        })?;
         Ok(events)
     }
 }
@@ -258,6 +357,52 @@ mod tests {
             log.after(&tenant_id, &tenant, Some(written[699].position), 5)?,
             [again]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn pruning_in_small_steps_drops_a_prefix_and_compacts() -> Result<(), Error> {
+        let mut tenant = Tenant::default();
+        let (alice, bob) = (tenant.intern("alice")?, tenant.intern("bob")?);
+        let tenant_id = TenantId::new("acme")?;
+        let mut log = EventLog::default();
+        let mut written = Vec::new();
+        for n in 1..=1_000u64 {
+            let event = Event {
+                position: EventPosition(n * 2),
+                tenant: tenant_id.clone(),
+                kind: EventKind::Followed,
+                follower: AccountId::new("alice")?,
+                target: NodeId::new("bob")?,
+                at: Timestamp::from_unix_micros(n as i64)?,
+            };
+            log.push(&event, alice, bob);
+            written.push(event);
+        }
+        let full = log.bytes.len();
+        let mut removed = 0;
+        while removed < 900 {
+            removed += log.prune(written[899].position, i64::MAX, 7)?;
+        }
+        assert_eq!(removed, 900);
+        assert_eq!(log.prune(written[899].position, i64::MAX, 7)?, 0);
+        assert!(log.bytes.len() < full / 2, "whole dead blocks were dropped");
+        assert_eq!(
+            log.after(&tenant_id, &tenant, None, usize::MAX)?,
+            written[900..]
+        );
+        assert_eq!(
+            log.after(&tenant_id, &tenant, Some(written[949].position), 2)?,
+            written[950..952]
+        );
+        let pruned = log.pruned().ok_or_else(corrupt)?;
+        assert_eq!(
+            (pruned.through, pruned.events),
+            (written[899].position, 900)
+        );
+        // Time bounds the prune too: events at 951 µs and later stay.
+        assert_eq!(log.prune(EventPosition(u64::MAX), 951, 100)?, 50);
+        assert_eq!(log.after(&tenant_id, &tenant, None, 1)?, written[950..951]);
         Ok(())
     }
 }

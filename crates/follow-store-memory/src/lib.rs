@@ -40,10 +40,11 @@ use std::fmt;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
+use follow_core::feed::{self, ConsumerName, ConsumerState, FeedState, PruneStep};
 use follow_core::write::WritePlan;
 use follow_core::{
     CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
-    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, Timestamp, WriteBatch,
 };
 
 use state::State;
@@ -53,9 +54,9 @@ use txn::MemoryTxn;
 /// applied under the write lock (so it is atomic and serialisable), reads
 /// share the read lock. Nothing survives the process.
 ///
-/// About 85–90 bytes an edge at a million edges (peak), events included; every event
-/// is kept for the life of the store, and so is every id ever registered
-/// (docs/storage-memory.md).
+/// About 85–90 bytes an edge at a million edges (peak), events included;
+/// events are kept until retention prunes them ([`FollowStore::prune_events`]),
+/// every id ever registered for the life of the store.
 #[derive(Debug)]
 pub struct MemoryStore {
     state: RwLock<State>,
@@ -116,6 +117,7 @@ impl FollowStore for MemoryStore {
         let State {
             tenants,
             next_position,
+            ..
         } = &mut *state;
         let tenant = tenants.entry(batch.tenant.clone()).or_default();
         let mut txn = MemoryTxn::new(&batch.tenant, tenant, next_position);
@@ -266,5 +268,71 @@ impl FollowStore for MemoryStore {
 
     fn cursor_secret(&self) -> [u8; 16] {
         self.cursor_secret.bytes()
+    }
+
+    async fn consumer(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+    ) -> Result<Option<ConsumerState>, Error> {
+        let state = self.read()?;
+        Ok(state
+            .consumers
+            .get(tenant)
+            .and_then(|consumers| consumers.get(name))
+            .cloned())
+    }
+
+    async fn consumers(&self, tenant: &TenantId) -> Result<Vec<ConsumerState>, Error> {
+        let state = self.read()?;
+        Ok(state
+            .consumers
+            .get(tenant)
+            .map(|consumers| consumers.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn acknowledge(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+        position: EventPosition,
+        at: Timestamp,
+    ) -> Result<ConsumerState, Error> {
+        let mut state = self.write_lock()?;
+        feed::check_acknowledgeable(position, EventPosition(state.next_position))?;
+        let consumer = state
+            .consumers
+            .entry(tenant.clone())
+            .or_default()
+            .entry(name.clone())
+            .or_insert_with(|| ConsumerState {
+                name: name.clone(),
+                position,
+                updated_at: at,
+            });
+        if position > consumer.position {
+            consumer.position = position;
+            consumer.updated_at = at;
+        }
+        Ok(consumer.clone())
+    }
+
+    async fn feed_state(&self, tenant: &TenantId) -> Result<FeedState, Error> {
+        let state = self.read()?;
+        Ok(FeedState {
+            last_position: EventPosition(state.next_position),
+            pruned: state.tenant(tenant).and_then(|t| t.events.pruned()),
+        })
+    }
+
+    async fn prune_events(&self, step: PruneStep) -> Result<u64, Error> {
+        let mut state = self.write_lock()?;
+        let Some(tenant) = state.tenants.get_mut(&step.tenant) else {
+            return Ok(0);
+        };
+        tenant
+            .events
+            .prune(step.through, step.before.as_unix_micros(), step.limit)
     }
 }

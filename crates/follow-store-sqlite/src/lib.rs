@@ -42,6 +42,7 @@
 
 mod codec;
 mod error;
+mod feed;
 mod multirow;
 mod queries;
 mod rows;

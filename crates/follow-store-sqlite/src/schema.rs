@@ -12,7 +12,7 @@ use crate::error::OpenError;
 pub const APPLICATION_ID: i64 = 0x464F_4C57;
 
 /// The newest schema version this code knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations: entry `i` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -63,6 +63,24 @@ CREATE TABLE cursor_secret (
     secret BLOB    NOT NULL CHECK (length(secret) = 16)
 );
 INSERT INTO cursor_secret (id, secret) VALUES (1, randomblob(16));
+",
+    // The change feed: each consumer's acknowledged position, and what
+    // retention removed of each tenant's events (always a prefix).
+    r"
+CREATE TABLE consumers (
+    tenant     TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    position   INTEGER NOT NULL CHECK (position >= 0),
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, name)
+) WITHOUT ROWID;
+
+CREATE TABLE pruned (
+    tenant  TEXT    NOT NULL PRIMARY KEY,
+    through INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    events  INTEGER NOT NULL CHECK (events >= 0)
+) WITHOUT ROWID;
 ",
 ];
 
@@ -234,6 +252,8 @@ const TABLES: &[(&str, i64)] = &[
     ("edges", 1),
     ("events", 1),
     ("cursor_secret", 2),
+    ("consumers", 3),
+    ("pruned", 3),
 ];
 
 /// Reads the cursor secret of a migrated database; a missing or malformed

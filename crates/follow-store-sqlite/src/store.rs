@@ -18,7 +18,9 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{OpenError, closed};
 use crate::verify::{RepairReport, VerifyReport};
 use crate::writer::{Job, WriterJob};
-use crate::{queries, schema, verify, writer};
+use crate::{feed, queries, schema, verify, writer};
+use follow_core::Timestamp;
+use follow_core::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 
 /// How durable an acknowledged write is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -359,6 +361,18 @@ impl SqliteStore {
         }
     }
 
+    /// Runs `f` on the writer connection between write groups.
+    async fn on_writer<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.exclusive(Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        }))?;
+        rx.await.map_err(|_| closed())?
+    }
+
     fn exclusive(&self, job: Job) -> Result<(), Error> {
         self.writer
             .as_ref()
@@ -525,6 +539,50 @@ impl FollowStore for SqliteStore {
 
     fn cursor_secret(&self) -> [u8; 16] {
         self.cursor_secret
+    }
+
+    async fn consumer(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+    ) -> Result<Option<ConsumerState>, Error> {
+        let (tenant, name) = (tenant.clone(), name.clone());
+        self.read(move |conn| feed::consumer(conn, &tenant, &name))
+            .await
+    }
+
+    async fn consumers(&self, tenant: &TenantId) -> Result<Vec<ConsumerState>, Error> {
+        let tenant = tenant.clone();
+        self.read(move |conn| feed::consumers(conn, &tenant)).await
+    }
+
+    async fn acknowledge(
+        &self,
+        tenant: &TenantId,
+        name: &ConsumerName,
+        position: EventPosition,
+        at: Timestamp,
+    ) -> Result<ConsumerState, Error> {
+        let (tenant, name) = (tenant.clone(), name.clone());
+        self.on_writer(move |conn| feed::acknowledge(conn, &tenant, &name, position, at))
+            .await
+    }
+
+    async fn feed_state(&self, tenant: &TenantId) -> Result<FeedState, Error> {
+        let tenant = tenant.clone();
+        // One snapshot for both reads.
+        self.read(move |conn| {
+            let tx = conn.transaction().map_err(crate::error::map_sql)?;
+            let state = feed::feed_state(&tx, &tenant);
+            drop(tx);
+            state
+        })
+        .await
+    }
+
+    async fn prune_events(&self, step: PruneStep) -> Result<u64, Error> {
+        self.on_writer(move |conn| feed::prune_events(conn, &step))
+            .await
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod demo;
 mod edit;
+mod feed;
 mod read;
 mod verify;
 
@@ -17,7 +18,7 @@ use read::List;
 /// Opens the database as the command needs and runs it.
 pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
     let access = cli.command.access(cli.db.is_some());
-    let s = &Session::open(&cli.db_path(), &cli.tenant, access)?;
+    let s = &Session::open(&cli.db_path(), &cli.tenant, access).await?;
     Ok(match &cli.command {
         Cmd::AddAccount { ids } => edit::register_all(s, ids, NodeKind::Account).await?,
         Cmd::AddChannel { jids } => edit::register_all(s, jids, NodeKind::Channel).await?,
@@ -42,7 +43,19 @@ pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
             read::list(s, List::Mutuals, actor, &page.request()).await?
         }
         Cmd::Counts { id } => read::counts(s, id).await?,
-        Cmd::Events { after, limit } => read::events(s, *after, *limit).await?,
+        Cmd::Events {
+            consumer: Some(command),
+            ..
+        } => feed::consumer(s, command).await?,
+        Cmd::Events { after, limit, .. } => read::events(s, *after, *limit).await?,
+        Cmd::LostFollowers { node, since, page } => {
+            let question = feed::History::LostFollowers;
+            feed::history(s, question, node, since, &page.request()).await?
+        }
+        Cmd::FollowChanges { actor, since, page } => {
+            let question = feed::History::FollowChanges;
+            feed::history(s, question, actor, since, &page.request()).await?
+        }
         Cmd::Stale { actor, since, page } => read::stale(s, actor, since, &page.request()).await?,
         Cmd::Verify { repair: false } => verify::verify(s).await?,
         Cmd::Verify { repair: true } => verify::repair(s).await?,

@@ -49,7 +49,10 @@ pub async fn list(
 
 /// A table followed by the cursor of the next page and the option that
 /// fetches it, if there is more.
-fn paged<T: serde::Serialize>(mut lines: Vec<String>, page: &Page<T>) -> Result<Output, Error> {
+pub(super) fn paged<T: serde::Serialize>(
+    mut lines: Vec<String>,
+    page: &Page<T>,
+) -> Result<Output, Error> {
     if page.items.is_empty() {
         lines = vec!["(none)".to_owned()];
     }

@@ -46,7 +46,7 @@ fn affected_nodes(report: &VerifyReport) -> Vec<String> {
 /// Findings are not an error of the command: they are its answer, listed in
 /// both forms, with their own exit status so a script can gate on it.
 pub async fn verify(s: &Session) -> Result<Output, Failure> {
-    let report = s.store.verify_tenant(s.principal.tenant()).await?;
+    let report = s.backend.verify_tenant(s.principal.tenant()).await?;
     let mut lines: Vec<String> = report
         .integrity_errors
         .iter()
@@ -107,7 +107,7 @@ pub async fn verify(s: &Session) -> Result<Output, Failure> {
 
 /// Rewrites the tenant's wrong mutual marks and counts from the edges.
 pub async fn repair(s: &Session) -> Result<Output, Failure> {
-    let report = s.store.repair_tenant(s.principal.tenant()).await?;
+    let report = s.backend.repair_tenant(s.principal.tenant()).await?;
     let mut lines: Vec<String> = report
         .mutual_marks_fixed
         .iter()

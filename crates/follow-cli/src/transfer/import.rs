@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
 
-use follow_core::{AccountId, EventKind, FollowStore, ImportEdge, NodeId};
+use follow_core::{AccountId, EventKind, ImportEdge, NodeId};
 use serde_json::{Value, json};
 
 use super::rows::{self, Row};

@@ -11,6 +11,7 @@
 //! Every loop over a store's answers is bounded, so a store that never
 //! advances fails instead of hanging the suite.
 
+pub mod consumers;
 pub mod cursor_secret;
 pub mod events_after;
 pub mod list;

@@ -10,6 +10,7 @@
 
 mod batch;
 mod commands;
+mod feed;
 mod queries;
 mod removal;
 
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 pub use batch::{ImportEdge, ItemResult};
 pub use commands::MAX_ACTIVITY_AHEAD;
+pub use feed::HISTORY_SCAN_LIMIT;
 pub use removal::REMOVAL_CHUNK;
 
 use crate::auth::authenticated;

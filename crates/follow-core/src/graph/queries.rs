@@ -208,6 +208,10 @@ impl FollowGraph {
 
     /// The tenant's events strictly after `after`, oldest first; at most
     /// `limit` (1..=1000, default 20). Needs `read`.
+    ///
+    /// # Errors
+    /// `invalid_argument` for a bad limit; `fell_behind` when retention
+    /// removed events after `after` (from the start: the oldest retained).
     pub async fn events<'p>(
         &self,
         principal: impl Into<Option<&'p Principal>>,
@@ -216,9 +220,17 @@ impl FollowGraph {
     ) -> Result<Vec<Event>, Error> {
         let principal = self.admit_read(principal.into(), Capability::Read)?;
         let limit = checked_limit(limit, MAX_EVENT_LIMIT)?;
-        self.store
-            .events_after(principal.tenant(), after, limit)
-            .await
+        match after {
+            Some(after) => {
+                self.read_after(principal.tenant(), "this reader", after, limit)
+                    .await
+            }
+            None => {
+                self.store
+                    .events_after(principal.tenant(), None, limit)
+                    .await
+            }
+        }
     }
 
     /// The tenant's registered nodes in id order, with their counts: the

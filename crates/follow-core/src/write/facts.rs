@@ -1,16 +1,16 @@
 //! The stored rows a store loaded for a batch's keys.
 
-use std::collections::HashMap;
-
 use super::EdgeKey;
 use crate::{Edge, NodeRecord};
 
 /// What a store found for the keys of a batch ([`super::Keys`]): the present
-/// rows only. A key with no row added is absent.
+/// rows only. A key with no row added is absent. Rows may be added in any
+/// order; a store that loads in key order (as [`super::Keys`] lists them)
+/// saves the decision a sort.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
-    pub(super) nodes: HashMap<crate::NodeId, NodeRecord>,
-    pub(super) edges: HashMap<EdgeKey, Edge>,
+    pub(super) nodes: Vec<NodeRecord>,
+    pub(super) edges: Vec<(EdgeKey, Edge)>,
 }
 
 impl Facts {
@@ -22,18 +22,39 @@ impl Facts {
     /// Room for `nodes` node rows and `edges` edge rows.
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
         Facts {
-            nodes: HashMap::with_capacity(nodes),
-            edges: HashMap::with_capacity(edges),
+            nodes: Vec::with_capacity(nodes),
+            edges: Vec::with_capacity(edges),
         }
     }
 
     /// A registered node, with its counters and activity as stored.
     pub fn add_node(&mut self, node: NodeRecord) {
-        self.nodes.insert(node.id.clone(), node);
+        self.nodes.push(node);
     }
 
     /// A present edge, with its mute flag and mutual mark as stored.
     pub fn add_edge(&mut self, key: EdgeKey, edge: Edge) {
-        self.edges.insert(key, edge);
+        self.edges.push((key, edge));
     }
+
+    /// The rows in key order, each key once (the last row added wins).
+    pub(super) fn sorted(mut self) -> Self {
+        if !self.nodes.is_sorted_by(|a, b| a.id < b.id) {
+            self.nodes.sort_by(|a, b| a.id.cmp(&b.id));
+            dedup_last(&mut self.nodes, |a, b| a.id == b.id);
+        }
+        if !self.edges.is_sorted_by(|a, b| a.0 < b.0) {
+            self.edges.sort_by(|a, b| a.0.cmp(&b.0));
+            dedup_last(&mut self.edges, |a, b| a.0 == b.0);
+        }
+        self
+    }
+}
+
+/// Keeps the last of each run of equal neighbours (a stable sort keeps
+/// rows added later after earlier ones).
+fn dedup_last<T>(rows: &mut Vec<T>, same: impl Fn(&T, &T) -> bool) {
+    rows.reverse();
+    rows.dedup_by(|later, earlier| same(later, earlier));
+    rows.reverse();
 }

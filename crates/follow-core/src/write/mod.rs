@@ -430,6 +430,32 @@ mod tests {
     }
 
     #[test]
+    fn facts_may_come_in_any_order_and_the_last_of_a_key_wins() {
+        let batch = batch(vec![follow("alice", "bob")]);
+        let mut facts = Facts::new();
+        let stale = NodeRecord::new(node("bob"), at(0));
+        let mut bob = stale.clone();
+        bob.counts.followers = 3;
+        facts.add_edge(key("zed", "alice"), Edge::new(at(1)));
+        facts.add_node(stale);
+        facts.add_node(NodeRecord::new(node("alice"), at(0)));
+        facts.add_node(bob);
+        facts.add_node(NodeRecord::new(node("zed"), at(0)));
+        facts.add_edge(key("bob", "alice"), Edge::new(at(2)));
+        let decision = WritePlan::new(&batch).decide(facts).unwrap();
+        // bob's later row (3 followers) is the one decided on: the follow
+        // back is seen, and the counters move from there.
+        let changes = &decision.changes;
+        assert_eq!(
+            changes.edge_puts.len(),
+            2,
+            "the follow and bob's mutual mark"
+        );
+        assert_eq!(changes.node_updates[1].counts, delta(0, 1, 1));
+        assert!(changes.node_inserts.is_empty());
+    }
+
+    #[test]
     fn an_unchanged_batch_changes_nothing() {
         let batch = batch(vec![follow("alice", "bob"), unfollow("bob", "alice")]);
         let decision = WritePlan::new(&batch)

@@ -49,7 +49,7 @@ pub(super) type Ruled = Result<Result<Pending, Error>, Error>;
 pub(crate) const EDGES_REMAIN: &str = "edges_remain";
 
 /// Applies one command at the batch's time `at`.
-pub(super) fn apply(rows: &mut Working, at: Timestamp, command: &Command) -> Ruled {
+pub(super) fn apply(rows: &mut Working<'_>, at: Timestamp, command: &Command) -> Ruled {
     match command {
         Command::Register { node } => register(rows, node, at),
         Command::Remove { node } => remove(rows, node),
@@ -120,7 +120,7 @@ impl FieldNames {
     };
 }
 
-fn register(rows: &mut Working, node: &NodeId, at: Timestamp) -> Ruled {
+fn register(rows: &mut Working<'_>, node: &NodeId, at: Timestamp) -> Ruled {
     if rows.node(node)?.is_some() {
         return Ok(Ok(Pending::UNCHANGED));
     }
@@ -131,7 +131,7 @@ fn register(rows: &mut Working, node: &NodeId, at: Timestamp) -> Ruled {
 /// Deletes a node that no edge touches. Its edges are unfollowed first, by
 /// the facade, in batches of bounded size: a node with half a million
 /// followers is never read or written in one batch.
-fn remove(rows: &mut Working, node: &NodeId) -> Ruled {
+fn remove(rows: &mut Working<'_>, node: &NodeId) -> Ruled {
     let Some(record) = rows.node(node)? else {
         return Ok(Ok(Pending::UNCHANGED));
     };
@@ -148,7 +148,7 @@ fn remove(rows: &mut Working, node: &NodeId) -> Ruled {
     Ok(Ok(Pending::CHANGED))
 }
 
-fn touch(rows: &mut Working, node: &NodeId, active: Timestamp) -> Ruled {
+fn touch(rows: &mut Working<'_>, node: &NodeId, active: Timestamp) -> Ruled {
     let Some(record) = rows.node(node)? else {
         return Ok(Err(Error::node_not_found("target", node.as_str())));
     };
@@ -160,7 +160,7 @@ fn touch(rows: &mut Working, node: &NodeId, active: Timestamp) -> Ruled {
 }
 
 fn on_edge(
-    rows: &mut Working,
+    rows: &mut Working<'_>,
     command: EdgeCommand,
     follower: &AccountId,
     target: &NodeId,
@@ -202,7 +202,7 @@ fn on_edge(
 }
 
 fn persist(
-    rows: &mut Working,
+    rows: &mut Working<'_>,
     key: &EdgeKey,
     reverse_key: Option<&EdgeKey>,
     step: &Transition,

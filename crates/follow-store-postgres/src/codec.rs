@@ -1,0 +1,97 @@
+//! Decoding rows into the library's values.
+
+use follow_core::{AccountId, Counts, Edge, Error, EventKind, NodeId, Timestamp};
+
+use crate::error::bad_value;
+
+pub(crate) fn timestamp(micros: i64) -> Result<Timestamp, Error> {
+    Timestamp::from_unix_micros(micros).map_err(|e| bad_value("timestamp", e))
+}
+
+pub(crate) fn node_id(text: &str) -> Result<NodeId, Error> {
+    NodeId::new(text).map_err(|e| bad_value("node id", e))
+}
+
+pub(crate) fn account_id(text: &str) -> Result<AccountId, Error> {
+    AccountId::new(text).map_err(|e| bad_value("account id", e))
+}
+
+pub(crate) fn count(value: i64) -> Result<u64, Error> {
+    u64::try_from(value)
+        .map_err(|_| Error::internal(format!("postgres: stored count {value} is negative")))
+}
+
+pub(crate) fn counts(following: i64, followers: i64, mutual: i64) -> Result<Counts, Error> {
+    Ok(Counts {
+        following: count(following)?,
+        followers: count(followers)?,
+        mutual: count(mutual)?,
+    })
+}
+
+pub(crate) fn signed(value: u64) -> Result<i64, Error> {
+    i64::try_from(value)
+        .map_err(|_| Error::internal(format!("postgres: count {value} is too large")))
+}
+
+pub(crate) fn edge(since: i64, muted: bool, mutual_since: Option<i64>) -> Result<Edge, Error> {
+    Ok(Edge {
+        since: timestamp(since)?,
+        muted,
+        mutual_since: mutual_since.map(timestamp).transpose()?,
+    })
+}
+
+pub(crate) fn limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Followed => "followed",
+        EventKind::Unfollowed => "unfollowed",
+        EventKind::Muted => "muted",
+        EventKind::Unmuted => "unmuted",
+        EventKind::FollowerRemoved => "follower_removed",
+    }
+}
+
+pub(crate) fn kind(name: &str) -> Result<EventKind, Error> {
+    Ok(match name {
+        "followed" => EventKind::Followed,
+        "unfollowed" => EventKind::Unfollowed,
+        "muted" => EventKind::Muted,
+        "unmuted" => EventKind::Unmuted,
+        "follower_removed" => EventKind::FollowerRemoved,
+        other => {
+            return Err(Error::internal(format!(
+                "postgres: unknown event kind {other:?}"
+            )));
+        }
+    })
+}
+
+/// A node row in the column order of [`NODE_COLUMNS`], starting at `at`.
+pub(crate) fn node_record(
+    id: NodeId,
+    row: &tokio_postgres::Row,
+    at: usize,
+) -> Result<follow_core::NodeRecord, Error> {
+    Ok(follow_core::NodeRecord {
+        id,
+        registered_at: timestamp(row.try_get(at).map_err(crate::error::map_pg)?)?,
+        last_active: row
+            .try_get::<_, Option<i64>>(at + 1)
+            .map_err(crate::error::map_pg)?
+            .map(timestamp)
+            .transpose()?,
+        counts: counts(
+            row.try_get(at + 2).map_err(crate::error::map_pg)?,
+            row.try_get(at + 3).map_err(crate::error::map_pg)?,
+            row.try_get(at + 4).map_err(crate::error::map_pg)?,
+        )?,
+    })
+}
+
+/// The columns of a node after its id, as [`node_record`] reads them.
+pub(crate) const NODE_COLUMNS: &str = "registered_at, last_active, following, followers, mutual";

@@ -1,0 +1,223 @@
+//! The schema and its versioned migrations, recorded in `follow_schema`.
+//!
+//! Every table of the graph leads its primary key and every index with the
+//! tenant, and can be hash-partitioned by tenant (declarative partitioning
+//! here, distribution on Citus), so one tenant's rows live together.
+
+use tokio_postgres::Client;
+
+use crate::error::OpenError;
+
+/// The newest schema version this code knows.
+pub const SCHEMA_VERSION: i32 = 2;
+
+/// Serialises concurrent migrations of one database (an advisory lock key:
+/// "FOLW" as a number).
+const MIGRATION_LOCK: i64 = 0x464F_4C57;
+
+/// How the tables are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Plain tables.
+    #[default]
+    Plain,
+    /// Every per-tenant table hash-partitioned by tenant into this many
+    /// partitions: the layout Citus distributes, checkable on a plain server.
+    HashPartitioned(u16),
+}
+
+impl Layout {
+    fn partition_clause(self) -> &'static str {
+        match self {
+            Layout::Plain => "",
+            Layout::HashPartitioned(_) => " PARTITION BY HASH (tenant)",
+        }
+    }
+
+    fn partitions(self, table: &str) -> String {
+        match self {
+            Layout::Plain => String::new(),
+            Layout::HashPartitioned(count) => (0..count)
+                .map(|i| {
+                    format!(
+                        "CREATE TABLE {table}_p{i} PARTITION OF {table} \
+                         FOR VALUES WITH (MODULUS {count}, REMAINDER {i});\n"
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The step from version 0 to 1. Ids compare in byte order (`COLLATE "C"`),
+/// as the trait's orders require; times are microseconds since the epoch.
+fn version_1(layout: Layout) -> String {
+    let part = layout.partition_clause();
+    format!(
+        r#"
+CREATE TABLE follow_nodes (
+    tenant        text COLLATE "C" NOT NULL,
+    id            text COLLATE "C" NOT NULL,
+    registered_at bigint NOT NULL,
+    last_active   bigint,
+    following     bigint NOT NULL DEFAULT 0 CHECK (following >= 0),
+    followers     bigint NOT NULL DEFAULT 0 CHECK (followers >= 0),
+    mutual        bigint NOT NULL DEFAULT 0 CHECK (mutual >= 0),
+    PRIMARY KEY (tenant, id)
+){part};
+{nodes_parts}
+CREATE TABLE follow_edges (
+    tenant       text COLLATE "C" NOT NULL,
+    follower     text COLLATE "C" NOT NULL,
+    target       text COLLATE "C" NOT NULL,
+    since        bigint NOT NULL,
+    muted        boolean NOT NULL,
+    mutual_since bigint,
+    PRIMARY KEY (tenant, follower, target)
+){part};
+{edges_parts}
+CREATE INDEX follow_edges_followers ON follow_edges (tenant, target, since DESC, follower);
+CREATE INDEX follow_edges_following ON follow_edges (tenant, follower, since DESC, target);
+CREATE INDEX follow_edges_mutuals ON follow_edges (tenant, follower, mutual_since DESC, target)
+    WHERE mutual_since IS NOT NULL;
+
+CREATE TABLE follow_events (
+    tenant   text COLLATE "C" NOT NULL,
+    position bigint NOT NULL,
+    kind     text NOT NULL,
+    follower text COLLATE "C" NOT NULL,
+    target   text COLLATE "C" NOT NULL,
+    at       bigint NOT NULL,
+    PRIMARY KEY (tenant, position)
+){part};
+{events_parts}
+-- The store's event clock: the last position handed out. Updated as the
+-- last statement before COMMIT, so its row lock orders commits that have
+-- events (see docs/storage-postgres.md).
+CREATE TABLE follow_event_clock (
+    id   smallint PRIMARY KEY CHECK (id = 1),
+    last bigint NOT NULL
+);
+INSERT INTO follow_event_clock (id, last) VALUES (1, 0);
+"#,
+        nodes_parts = layout.partitions("follow_nodes"),
+        edges_parts = layout.partitions("follow_edges"),
+        events_parts = layout.partitions("follow_events"),
+    )
+}
+
+/// The step from version 1 to 2: the key the facade signs this store's
+/// cursors with, random, made once with the data (16 bytes of a version-4
+/// UUID from the server's generator: 122 random bits).
+const VERSION_2: &str = "
+CREATE TABLE follow_cursor_secret (
+    id     smallint PRIMARY KEY CHECK (id = 1),
+    secret bytea NOT NULL CHECK (length(secret) = 16)
+);
+INSERT INTO follow_cursor_secret (id, secret) VALUES (1, uuid_send(gen_random_uuid()));
+";
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+fn migration(version: i32, layout: Layout) -> Option<String> {
+    match version {
+        0 => Some(version_1(layout)),
+        1 => Some(VERSION_2.to_owned()),
+        _ => None,
+    }
+}
+
+/// Reads the cursor secret of a migrated schema.
+pub(crate) async fn cursor_secret(client: &Client, store: &str) -> Result<[u8; 16], OpenError> {
+    let row = client
+        .query_one("SELECT secret FROM follow_cursor_secret WHERE id = 1", &[])
+        .await
+        .map_err(|source| OpenError::Postgres {
+            store: store.to_owned(),
+            source,
+        })?;
+    let secret: Vec<u8> = row.get(0);
+    secret.try_into().map_err(|_| OpenError::BadSecret {
+        store: store.to_owned(),
+    })
+}
+
+/// Brings the connection's schema (its `search_path`) to
+/// [`SCHEMA_VERSION`] in one transaction, creating `schema` first if given;
+/// without `create`, a database that holds no follow graph is refused.
+///
+/// # Errors
+/// [`OpenError::NewerSchema`] for a schema this code does not know; the
+/// database is then left untouched.
+pub(crate) async fn migrate(
+    client: &mut Client,
+    schema: Option<&str>,
+    layout: Layout,
+    create: bool,
+    store: &str,
+) -> Result<i32, OpenError> {
+    let pg = |source| OpenError::Postgres {
+        store: store.to_owned(),
+        source,
+    };
+    let tx = client.transaction().await.map_err(pg)?;
+    if !create {
+        let present: bool = tx
+            .query_one("SELECT to_regclass('follow_schema') IS NOT NULL", &[])
+            .await
+            .map_err(pg)?
+            .get(0);
+        if !present {
+            return Err(OpenError::NoSchema {
+                store: store.to_owned(),
+            });
+        }
+    }
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(pg)?;
+    if let Some(schema) = schema {
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await
+            .map_err(pg)?;
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS follow_schema (
+             version    integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .map_err(pg)?;
+    let row = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM follow_schema", &[])
+        .await
+        .map_err(pg)?;
+    let mut version: i32 = row.get(0);
+    if version > SCHEMA_VERSION {
+        return Err(OpenError::NewerSchema {
+            store: store.to_owned(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    while let Some(step) = migration(version, layout) {
+        tx.batch_execute(&step).await.map_err(pg)?;
+        version += 1;
+        tx.execute(
+            "INSERT INTO follow_schema (version) VALUES ($1)",
+            &[&version],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    tx.commit().await.map_err(pg)?;
+    Ok(version)
+}
+
+/// Whether `name` is a plain lowercase identifier, safe to splice into SQL.
+pub(crate) fn valid_schema_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z' | '_'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+        && name.len() <= 63
+}

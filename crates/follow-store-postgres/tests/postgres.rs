@@ -1,0 +1,518 @@
+//! What the PostgreSQL adapter promises beyond the shared suite: round
+//! trips per batch, many pools on one graph, event order under concurrent
+//! commits, verify and repair, migrations.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use follow_core::{
+    AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, TenantId, Timestamp,
+    WriteBatch,
+};
+use follow_store_postgres::{OpenError, PostgresOptions, PostgresStore, SCHEMA_VERSION};
+
+use common::{Proxy, graph, raw_client, same_schema, schema, server, store};
+
+fn tenant() -> TenantId {
+    TenantId::new("acme").unwrap()
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_unix_seconds(1_800_000_000).unwrap()
+}
+
+fn follow_batch(actor: &str, targets: &[String]) -> WriteBatch {
+    let mut batch = WriteBatch::new(tenant(), now()).requiring(NodeId::new(actor).unwrap());
+    for target in targets {
+        batch = batch.command(Command::Follow {
+            follower: AccountId::new(actor).unwrap(),
+            target: NodeId::new(target).unwrap(),
+            since: None,
+        });
+    }
+    batch
+}
+
+async fn register(store: &dyn FollowStore, ids: &[String]) {
+    let mut batch = WriteBatch::new(tenant(), now());
+    for id in ids {
+        batch = batch.command(Command::Register {
+            node: NodeId::new(id).unwrap(),
+        });
+    }
+    store.write(batch).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_batch_of_20_follows_takes_two_round_trips() {
+    let proxy = Proxy::start().await;
+    let store = PostgresStore::connect_config(
+        proxy.config(""),
+        PostgresOptions {
+            schema: Some(schema()),
+            max_connections: 1,
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let targets: Vec<String> = (0..20).map(|i| format!("t{i:02}")).collect();
+    let mut everyone = targets.clone();
+    everyone.extend(["a1".to_owned(), "a2".to_owned()]);
+    register(&store, &everyone).await;
+    // The same shape once, so the connection has prepared its statements.
+    store.write(follow_batch("a1", &targets)).await.unwrap();
+
+    proxy.take_round_trips();
+    let results = store.write(follow_batch("a2", &targets)).await.unwrap();
+    let round_trips = proxy.take_round_trips();
+
+    assert_eq!(results.len(), 20);
+    assert!(results.iter().all(|r| r.as_ref().unwrap().is_changed()));
+    eprintln!("round trips for a batch of 20 follows: {round_trips}");
+    assert!(
+        round_trips <= 2,
+        "a batch of 20 follows took {round_trips} round trips; the write path is two \
+         pipelined exchanges (load, commit)"
+    );
+    let node = store
+        .node(&tenant(), &NodeId::new("t07").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(node.counts.followers, 2);
+}
+
+/// Random follows, unfollows and mutes among a few accounts and a channel,
+/// from `tasks` tasks per store, every store its own pool. Returns how many
+/// commands changed something.
+async fn churn(stores: &[Arc<PostgresStore>], tasks: usize, rounds: usize) -> usize {
+    let names: Vec<String> = (0..8).map(|i| format!("u{i}")).collect();
+    let channel = "120363012345678901@newsletter".to_owned();
+    let mut handles = Vec::new();
+    for (s, store) in stores.iter().enumerate() {
+        for t in 0..tasks {
+            let (graph, admin) = graph(store.clone());
+            let names = names.clone();
+            let channel = channel.clone();
+            handles.push(tokio::spawn(async move {
+                let mut changes = 0;
+                let mut seed = (s * 7919 + t * 104_729 + 1) as u64;
+                for _ in 0..rounds {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    let pick = |shift: u32| (seed >> shift) as usize;
+                    let actor = &names[pick(33) % names.len()];
+                    let target = if pick(40) % 4 == 0 {
+                        channel.clone()
+                    } else {
+                        names[pick(45) % names.len()].clone()
+                    };
+                    if *actor == target {
+                        continue;
+                    }
+                    let applied = match pick(50) % 5 {
+                        0 | 1 => graph.follow(&admin, actor, &target).await,
+                        2 => graph.unfollow(&admin, actor, &target).await,
+                        3 => graph.remove_follower(&admin, &target, actor).await,
+                        _ => graph.mute(&admin, actor, &target).await,
+                    };
+                    match applied {
+                        Ok(applied) => changes += usize::from(applied.is_changed()),
+                        Err(e) if e.kind() == ErrorKind::NotFollowing => {}
+                        Err(e) if e.kind() == ErrorKind::InvalidArgument => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                changes
+            }));
+        }
+    }
+    let mut changes = 0;
+    for handle in handles {
+        changes += handle.await.unwrap();
+    }
+    changes
+}
+
+async fn setup_churn(store: &PostgresStore) {
+    let mut ids: Vec<String> = (0..8).map(|i| format!("u{i}")).collect();
+    ids.push("120363012345678901@newsletter".to_owned());
+    register(store, &ids).await;
+}
+
+async fn all_events(store: &PostgresStore) -> Vec<follow_core::Event> {
+    let mut out = Vec::new();
+    loop {
+        let page = store
+            .events_after(
+                &tenant(),
+                out.last().map(|e: &follow_core::Event| e.position),
+                1000,
+            )
+            .await
+            .unwrap();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_pools_on_one_tenant_keep_counts_marks_and_events_right() {
+    let first = Arc::new(store(PostgresOptions::default()).await);
+    let second = Arc::new(same_schema(&first, PostgresOptions::default()).await);
+    setup_churn(&first).await;
+    let changes = churn(&[first.clone(), second.clone()], 6, 60).await;
+
+    let report = second.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    let events = all_events(&first).await;
+    assert_eq!(events.len(), changes, "one event per change");
+    assert!(events.windows(2).all(|w| w[0].position < w[1].position));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tailing_reader_never_misses_an_event() {
+    let first = Arc::new(store(PostgresOptions::default()).await);
+    let second = Arc::new(same_schema(&first, PostgresOptions::default()).await);
+    setup_churn(&first).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let store = first.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut seen: Vec<EventPosition> = Vec::new();
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let page = store
+                    .events_after(&tenant(), seen.last().copied(), 50)
+                    .await
+                    .unwrap();
+                seen.extend(page.iter().map(|e| e.position));
+                if finished && page.is_empty() {
+                    return seen;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let changes = churn(&[first.clone(), second.clone()], 6, 60).await;
+    done.store(true, Ordering::SeqCst);
+    let tailed = reader.await.unwrap();
+
+    let stored: Vec<EventPosition> = all_events(&first)
+        .await
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(stored.len(), changes);
+    assert!(tailed.windows(2).all(|w| w[0] < w[1]), "positions increase");
+    let missed: BTreeSet<_> = stored.iter().filter(|p| !tailed.contains(p)).collect();
+    assert!(
+        missed.is_empty(),
+        "the tailing reader missed {} of {} events: {missed:?}",
+        missed.len(),
+        stored.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_writers_on_one_celebrity_all_succeed() {
+    let store = Arc::new(store(PostgresOptions::default()).await);
+    let fans: Vec<String> = (0..16).map(|i| format!("fan{i:02}")).collect();
+    let mut ids = fans.clone();
+    ids.push("celebrity".to_owned());
+    register(&*store, &ids).await;
+    let mut handles = Vec::new();
+    for fan in fans {
+        let (graph, admin) = graph(store.clone());
+        handles.push(tokio::spawn(async move {
+            for round in 0..15 {
+                if round % 2 == 0 {
+                    graph.follow(&admin, &fan, "celebrity").await.unwrap();
+                } else {
+                    graph.unfollow(&admin, &fan, "celebrity").await.unwrap();
+                }
+                // The celebrity follows back now and then: the mutual marks race.
+                if round % 3 == 0 {
+                    graph.follow(&admin, "celebrity", &fan).await.unwrap();
+                } else if round % 5 == 0 {
+                    graph.unfollow(&admin, "celebrity", &fan).await.unwrap();
+                }
+            }
+        }));
+    }
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    let celebrity = store
+        .node(&tenant(), &NodeId::new("celebrity").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(celebrity.counts.followers, 16, "every fan ends following");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn accounts_following_each_other_at_once_end_mutual() {
+    let store = Arc::new(store(PostgresOptions::default()).await);
+    let pairs: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("left{i}"), format!("right{i}")))
+        .collect();
+    let ids: Vec<String> = pairs
+        .iter()
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
+        .collect();
+    register(&*store, &ids).await;
+    for round in 0..8 {
+        let mut handles = Vec::new();
+        for (a, b) in &pairs {
+            for (actor, target) in [(a.clone(), b.clone()), (b.clone(), a.clone())] {
+                let (graph, admin) = graph(store.clone());
+                handles.push(tokio::spawn(async move {
+                    if round % 2 == 0 {
+                        graph.follow(&admin, &actor, &target).await.unwrap();
+                    } else {
+                        graph.unfollow(&admin, &actor, &target).await.unwrap();
+                    }
+                }));
+            }
+        }
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        let report = store.verify().await.unwrap();
+        assert!(report.is_ok(), "round {round}: {report:?}");
+        let (graph, admin) = graph(store.clone());
+        for (a, _) in &pairs {
+            let counts = graph.counts(&admin, a).await.unwrap();
+            assert_eq!(counts.mutual, u64::from(round % 2 == 0), "round {round}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn verify_finds_drift_and_repair_fixes_it() {
+    let store = Arc::new(store(PostgresOptions::default()).await);
+    let (graph, admin) = graph(store.clone());
+    for id in ["alice", "bob", "carol"] {
+        graph.register(&admin, id).await.unwrap();
+    }
+    graph.follow(&admin, "alice", "bob").await.unwrap();
+    graph.follow(&admin, "bob", "alice").await.unwrap();
+    graph.follow(&admin, "carol", "bob").await.unwrap();
+    assert!(store.verify().await.unwrap().is_ok());
+
+    let raw = raw_client(&store).await;
+    raw.batch_execute(
+        "UPDATE follow_nodes SET followers = 7 WHERE id = 'bob';
+         UPDATE follow_edges SET mutual_since = NULL WHERE follower = 'alice' AND target = 'bob';
+         UPDATE follow_edges SET mutual_since = since WHERE follower = 'carol';",
+    )
+    .await
+    .unwrap();
+    let report = store.verify().await.unwrap();
+    assert_eq!(report.count_mismatches.len(), 1);
+    assert_eq!(report.count_mismatches[0].node, "bob");
+    assert_eq!(report.count_mismatches[0].stored.followers, 7);
+    assert_eq!(report.count_mismatches[0].actual.followers, 2);
+    let marks: Vec<&str> = report
+        .wrong_mutual_marks
+        .iter()
+        .map(|(_, follower, _)| follower.as_str())
+        .collect();
+    assert_eq!(marks, ["alice", "carol"]);
+
+    let repaired = store.repair().await.unwrap();
+    assert_eq!(repaired.counts_fixed.len(), 1);
+    assert_eq!(repaired.mutual_marks_fixed.len(), 2);
+    let after = store.verify().await.unwrap();
+    assert!(after.is_ok(), "{after:?}");
+    assert_eq!(graph.counts(&admin, "bob").await.unwrap().followers, 2);
+    let relation = graph.relation(&admin, "alice", "bob").await.unwrap();
+    assert_eq!(relation, follow_core::Relation::Mutual);
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_untouched() {
+    let store = store(PostgresOptions::default()).await;
+    let raw = raw_client(&store).await;
+    raw.batch_execute("INSERT INTO follow_schema (version) VALUES (99)")
+        .await
+        .unwrap();
+    let reopened = same_schema(&store, PostgresOptions::default());
+    let error = match PostgresStore::connect_with(
+        server().url(),
+        PostgresOptions {
+            schema: store.options().schema.clone(),
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    {
+        Ok(_) => panic!("a newer schema opened"),
+        Err(error) => error,
+    };
+    drop(reopened);
+    match error {
+        OpenError::NewerSchema {
+            found, supported, ..
+        } => {
+            assert_eq!(found, 99);
+            assert_eq!(supported, SCHEMA_VERSION);
+        }
+        other => panic!("{other}"),
+    }
+    let versions: i64 = raw
+        .query_one("SELECT count(*) FROM follow_schema", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        versions,
+        i64::from(SCHEMA_VERSION) + 1,
+        "nothing was migrated"
+    );
+}
+
+#[tokio::test]
+async fn opening_twice_migrates_once() {
+    let first = store(PostgresOptions::default()).await;
+    let second = same_schema(&first, PostgresOptions::default()).await;
+    let raw = raw_client(&second).await;
+    let versions: Vec<i32> = raw
+        .query("SELECT version FROM follow_schema ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn display_names_the_server_without_credentials() {
+    let port = server().port().expect("a throwaway cluster");
+    let schema = schema();
+    let store = PostgresStore::connect_with(
+        &format!("postgres://postgres:s3cret@127.0.0.1:{port}/postgres"),
+        PostgresOptions {
+            schema: Some(schema.clone()),
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let shown = store.to_string();
+    assert_eq!(
+        shown,
+        format!("postgres://127.0.0.1:{port}/postgres?schema={schema}")
+    );
+    assert!(!format!("{store:?}").contains("s3cret"));
+}
+
+#[tokio::test]
+async fn bad_schema_names_are_refused_before_connecting() {
+    let error = PostgresStore::connect_with(
+        "postgres://nobody@127.0.0.1:1/none",
+        PostgresOptions {
+            schema: Some("x; DROP TABLE y".to_owned()),
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(matches!(error, OpenError::BadSchema(_)), "{error}");
+}
+
+/// A batch that waits for the lock of its actor reads the counters of its
+/// other nodes (locked before it, in key order) only once it holds every
+/// lock: here the edge and the counter it removes were committed while it
+/// waited.
+#[tokio::test]
+async fn counters_are_read_after_every_lock_is_held() {
+    let store = Arc::new(store(PostgresOptions::default()).await);
+    register(&*store, &["celebrity".to_owned(), "xavier".to_owned()]).await;
+    let raw = raw_client(&store).await;
+    // Another writer holds the actor and follows, uncommitted.
+    raw.batch_execute(
+        "BEGIN;
+         SELECT 1 FROM follow_nodes WHERE tenant = 'acme' AND id = 'xavier' FOR UPDATE;
+         INSERT INTO follow_edges VALUES ('acme', 'xavier', 'celebrity', 1, false, NULL);
+         UPDATE follow_nodes SET following = following + 1 WHERE tenant = 'acme' AND id = 'xavier';
+         UPDATE follow_nodes SET followers = followers + 1
+             WHERE tenant = 'acme' AND id = 'celebrity';",
+    )
+    .await
+    .unwrap();
+    let unfollow = WriteBatch::new(tenant(), now())
+        .requiring(NodeId::new("xavier").unwrap())
+        .command(Command::Unfollow {
+            follower: AccountId::new("xavier").unwrap(),
+            target: NodeId::new("celebrity").unwrap(),
+        });
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move { store.write(unfollow).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    raw.batch_execute("COMMIT").await.unwrap();
+    let results = writer.await.unwrap().unwrap();
+    assert!(results[0].as_ref().unwrap().is_changed());
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}
+
+#[tokio::test]
+async fn opening_without_create_refuses_an_empty_database_and_writes_nothing() {
+    let schema = schema();
+    let options = PostgresOptions {
+        create_schema: false,
+        ..PostgresOptions::default()
+    };
+    let url = format!("{}?schema={schema}", server().url());
+    let error = PostgresStore::connect_with(&url, options.clone())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(error, OpenError::NoSchema { .. }), "{error}");
+    let (admin, connection) = tokio_postgres::connect(server().url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let namespaces: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(namespaces, 0, "the refused open created nothing");
+
+    let created = PostgresStore::connect_with(&url, PostgresOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(created.options().schema.as_deref(), Some(schema.as_str()));
+    let raw = raw_client(&created).await;
+    let versions: i64 = raw
+        .query_one("SELECT count(*) FROM follow_schema", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        versions,
+        i64::from(SCHEMA_VERSION),
+        "created once, by the second open"
+    );
+    PostgresStore::connect_with(&url, options).await.unwrap();
+}
