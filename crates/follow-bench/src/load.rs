@@ -2,11 +2,13 @@
 //! public facade.
 
 use std::fs;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use follow_core::{
-    AccountId, Capabilities, Error, FollowGraph, ImportEdge, NodeId, Principal, TenantId, Timestamp,
+    AccountId, Capabilities, DEFAULT_IMPORT_LIMIT, Error, FollowGraph, ImportEdge, NodeId,
+    Principal, TenantId, Timestamp,
 };
 use follow_store_memory::MemoryStore;
 use follow_store_sqlite::{SqliteOptions, SqliteStore};
@@ -85,6 +87,17 @@ pub async fn memory_graph(
     Ok(target)
 }
 
+/// Edges per import call into SQLite: a tenth of the graph, and at least
+/// the facade's default limit ([`DEFAULT_IMPORT_LIMIT`]). One call is one
+/// transaction, and its commit writes every page it dirtied; edges in
+/// random order dirty nearly every page of the edge indexes, so the number
+/// of calls, not their size, sets the bytes written per edge. Ten calls at
+/// every size keep that fixed (a one-million-edge load is ten calls of the
+/// default limit, as before).
+pub fn sqlite_import_chunk(edges: usize) -> usize {
+    (edges / 10).max(DEFAULT_IMPORT_LIMIT)
+}
+
 /// A boxed error for setup code.
 pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -100,9 +113,11 @@ pub async fn sqlite_file(
 ) -> Result<(), SetupError> {
     remove_db(path)?;
     let store = SqliteStore::open_with(path, SqliteOptions::default())?;
-    let target = FollowGraph::new(Arc::new(store));
-    // One call is one transaction: the largest calls the facade takes.
-    let chunk = target.import_limit();
+    let chunk = sqlite_import_chunk(graph.edges.len());
+    let limit = NonZeroUsize::new(chunk).unwrap_or(NonZeroUsize::MIN);
+    let target = FollowGraph::builder(Arc::new(store))
+        .import_limit(limit)
+        .build();
     load(&target, graph, chunk, progress).await?;
     // Dropping the last handle checkpoints and removes the WAL.
     drop(target);

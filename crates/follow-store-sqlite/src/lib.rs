@@ -43,6 +43,7 @@
 mod codec;
 mod error;
 mod feed;
+mod multirow;
 mod queries;
 mod rows;
 mod schema;

@@ -152,6 +152,8 @@ fn configure(conn: &Connection, path: &Path, options: &SqliteOptions) -> Result<
 const WRITER_CACHE_KIB: u32 = 128 * 1024;
 
 fn configure_writer(conn: &Connection, path: &Path) -> Result<(), OpenError> {
+    // Room for the write path's multi-row statements besides the others.
+    conn.set_prepared_statement_cache_capacity(64 + crate::multirow::STATEMENTS);
     conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))
         .map_err(|source| OpenError::Sqlite {
             path: path.to_owned(),
@@ -297,7 +299,7 @@ impl SqliteStore {
             Location::Memory => PathBuf::from(":memory:"),
         };
         let thread = spawn("follow-sqlite-writer", &path, move || {
-            writer::run(conn, rx, max_group, fail_after);
+            writer::run(conn, rx, max_group, fail_after, WRITER_CACHE_KIB);
         })?;
         Ok(SqliteStore {
             location,

@@ -1,27 +1,84 @@
 //! One batch's load and commit inside the writer's open transaction: the
 //! rows its keys name are read in key order, core decides, and the change
 //! set is written back in key order. Nothing here decides.
+//!
+//! Rows are read and written by multi-row statements ([`crate::multirow`]):
+//! a batch of `n` rows of one kind costs a handful of statements instead of
+//! `n`, whatever the batch (an `unfollow_many` of 20, an import of 100,000).
 
 use follow_core::write::{ChangeSet, Facts, Keys};
 use follow_core::{Error, EventPosition, TenantId, Timestamp};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Statement};
 
 use crate::codec;
 use crate::error::map_sql;
-use crate::rows::{read_edge, read_node};
+use crate::multirow::{Kind, chunks, sql};
+use crate::rows::NodeRow;
+
+/// Prepares the statement of `kind` for `rows` rows, binds the tenant as
+/// `?1` and the rest with `bind`, and runs it; answers the rows changed.
+fn execute(
+    conn: &Connection,
+    kind: Kind,
+    rows: usize,
+    tenant: &str,
+    bind: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<()>,
+) -> Result<usize, Error> {
+    let mut stmt = conn.prepare_cached(sql(kind, rows)).map_err(map_sql)?;
+    stmt.raw_bind_parameter(1, tenant).map_err(map_sql)?;
+    bind(&mut stmt).map_err(map_sql)?;
+    stmt.raw_execute().map_err(map_sql)
+}
 
 /// The stored rows of `keys`, read in key order so each index is walked
 /// front to back once.
 pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Facts, Error> {
     let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
-    for id in &keys.nodes {
-        if let Some(record) = read_node(conn, tenant, id)? {
-            facts.add_node(record);
+    for range in chunks(keys.nodes.len()) {
+        let part = &keys.nodes[range];
+        let mut stmt = conn
+            .prepare_cached(sql(Kind::LoadNodes, part.len()))
+            .map_err(map_sql)?;
+        stmt.raw_bind_parameter(1, tenant.as_str())
+            .map_err(map_sql)?;
+        for (i, id) in part.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 2, id.as_str())
+                .map_err(map_sql)?;
+        }
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(map_sql)? {
+            let id: String = row.get(0).map_err(map_sql)?;
+            let node = NodeRow::read(row, 1).map_err(map_sql)?;
+            facts.add_node(node.into_record(codec::node_id(&id)?)?);
         }
     }
-    for key in &keys.edges {
-        if let Some(edge) = read_edge(conn, tenant, key.follower.as_str(), key.target.as_str())? {
-            facts.add_edge(key.clone(), edge);
+    for range in chunks(keys.edges.len()) {
+        let part = &keys.edges[range];
+        let mut stmt = conn
+            .prepare_cached(sql(Kind::LoadEdges, part.len()))
+            .map_err(map_sql)?;
+        stmt.raw_bind_parameter(1, tenant.as_str())
+            .map_err(map_sql)?;
+        for (i, key) in part.iter().enumerate() {
+            stmt.raw_bind_parameter(2 * i + 2, key.follower.as_str())
+                .map_err(map_sql)?;
+            stmt.raw_bind_parameter(2 * i + 3, key.target.as_str())
+                .map_err(map_sql)?;
+        }
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(map_sql)? {
+            let follower: String = row.get(0).map_err(map_sql)?;
+            let target: String = row.get(1).map_err(map_sql)?;
+            let edge = codec::edge(
+                row.get(2).map_err(map_sql)?,
+                row.get(3).map_err(map_sql)?,
+                row.get(4).map_err(map_sql)?,
+            )?;
+            let key = follow_core::write::EdgeKey::new(
+                codec::account_id(&follower)?,
+                codec::node_id(&target)?,
+            );
+            facts.add_edge(key, edge);
         }
     }
     Ok(facts)
@@ -38,18 +95,41 @@ impl Fault {
         Fault { left: rows }
     }
 
-    fn row(&mut self) -> Result<(), Error> {
+    /// How many of the next `rows` rows may be written: all of them, or
+    /// fewer when the failure falls among them (the caller writes those,
+    /// then fails).
+    fn allow(&mut self, rows: usize) -> usize {
         match &mut self.left {
-            Some(0) => Err(Error::unavailable(
-                "sqlite: injected failure part-way through a commit",
-            )),
             Some(left) => {
-                *left -= 1;
-                Ok(())
+                let allowed = rows.min(*left);
+                *left -= allowed;
+                allowed
             }
-            None => Ok(()),
+            None => rows,
         }
     }
+}
+
+fn injected() -> Error {
+    Error::unavailable("sqlite: injected failure part-way through a commit")
+}
+
+/// Writes `rows` rows of one kind in multi-row statements, `write` taking
+/// each chunk's range; a failure injected among them comes after the rows
+/// before it are written.
+fn write_rows(
+    fault: &mut Fault,
+    rows: usize,
+    mut write: impl FnMut(std::ops::Range<usize>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let allowed = fault.allow(rows);
+    for range in chunks(allowed) {
+        write(range)?;
+    }
+    if allowed < rows {
+        return Err(injected());
+    }
+    Ok(())
 }
 
 /// Writes a change set in its documented order and answers the positions
@@ -60,104 +140,122 @@ pub(crate) fn commit(
     fault: &mut Fault,
 ) -> Result<Vec<EventPosition>, Error> {
     let t = changes.tenant.as_str();
-    let run = |fault: &mut Fault, sql: &str, params: &[&dyn rusqlite::ToSql]| {
-        fault.row()?;
-        conn.prepare_cached(sql)
-            .and_then(|mut s| s.execute(params))
-            .map_err(map_sql)
-    };
-    for key in &changes.edge_deletes {
-        run(
-            fault,
-            "DELETE FROM edges WHERE tenant = ?1 AND follower = ?2 AND target = ?3",
-            params![t, key.follower.as_str(), key.target.as_str()],
-        )?;
-    }
-    for id in &changes.node_deletes {
-        run(
-            fault,
-            "DELETE FROM nodes WHERE tenant = ?1 AND id = ?2",
-            params![t, id.as_str()],
-        )?;
-    }
-    for node in &changes.node_inserts {
-        run(
-            fault,
-            "INSERT INTO nodes
-               (tenant, id, registered_at, last_active, following, followers, mutual)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                t,
-                node.id.as_str(),
-                node.registered_at.as_unix_micros(),
-                node.last_active.map(Timestamp::as_unix_micros),
-                codec::signed(node.counts.following)?,
-                codec::signed(node.counts.followers)?,
-                codec::signed(node.counts.mutual)?,
-            ],
-        )?;
-    }
-    for (key, edge) in &changes.edge_puts {
-        run(
-            fault,
-            "INSERT INTO edges (tenant, follower, target, since, muted, mutual_since)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (tenant, follower, target) DO UPDATE SET
-               since = excluded.since, muted = excluded.muted,
-               mutual_since = excluded.mutual_since",
-            params![
-                t,
-                key.follower.as_str(),
-                key.target.as_str(),
-                edge.since.as_unix_micros(),
-                edge.muted,
-                edge.mutual_since.map(Timestamp::as_unix_micros),
-            ],
-        )?;
-    }
-    for update in &changes.node_updates {
+    write_rows(fault, changes.edge_deletes.len(), |range| {
+        let part = &changes.edge_deletes[range];
+        execute(conn, Kind::DeleteEdges, part.len(), t, |stmt| {
+            for (i, key) in part.iter().enumerate() {
+                stmt.raw_bind_parameter(2 * i + 2, key.follower.as_str())?;
+                stmt.raw_bind_parameter(2 * i + 3, key.target.as_str())?;
+            }
+            Ok(())
+        })
+        .map(drop)
+    })?;
+    write_rows(fault, changes.node_deletes.len(), |range| {
+        let part = &changes.node_deletes[range];
+        execute(conn, Kind::DeleteNodes, part.len(), t, |stmt| {
+            for (i, id) in part.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 2, id.as_str())?;
+            }
+            Ok(())
+        })
+        .map(drop)
+    })?;
+    write_rows(fault, changes.node_inserts.len(), |range| {
+        let part = &changes.node_inserts[range];
+        let counts = part
+            .iter()
+            .map(|node| {
+                Ok([
+                    codec::signed(node.counts.following)?,
+                    codec::signed(node.counts.followers)?,
+                    codec::signed(node.counts.mutual)?,
+                ])
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        execute(conn, Kind::InsertNodes, part.len(), t, |stmt| {
+            for (i, (node, counts)) in part.iter().zip(&counts).enumerate() {
+                let at = 6 * i + 2;
+                stmt.raw_bind_parameter(at, node.id.as_str())?;
+                stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
+                stmt.raw_bind_parameter(at + 2, node.last_active.map(Timestamp::as_unix_micros))?;
+                stmt.raw_bind_parameter(at + 3, counts[0])?;
+                stmt.raw_bind_parameter(at + 4, counts[1])?;
+                stmt.raw_bind_parameter(at + 5, counts[2])?;
+            }
+            Ok(())
+        })
+        .map(drop)
+    })?;
+    write_rows(fault, changes.edge_puts.len(), |range| {
+        let part = &changes.edge_puts[range];
+        execute(conn, Kind::PutEdges, part.len(), t, |stmt| {
+            for (i, (key, edge)) in part.iter().enumerate() {
+                let at = 5 * i + 2;
+                stmt.raw_bind_parameter(at, key.follower.as_str())?;
+                stmt.raw_bind_parameter(at + 1, key.target.as_str())?;
+                stmt.raw_bind_parameter(at + 2, edge.since.as_unix_micros())?;
+                stmt.raw_bind_parameter(at + 3, edge.muted)?;
+                stmt.raw_bind_parameter(at + 4, edge.mutual_since.map(Timestamp::as_unix_micros))?;
+            }
+            Ok(())
+        })
+        .map(drop)
+    })?;
+    write_rows(fault, changes.node_updates.len(), |range| {
+        let part = &changes.node_updates[range];
         // The CHECK (>= 0) constraints refuse a count driven below zero.
-        let changed = run(
-            fault,
-            "UPDATE nodes SET following = following + ?3, followers = followers + ?4,
-               mutual = mutual + ?5, last_active = coalesce(?6, last_active)
-             WHERE tenant = ?1 AND id = ?2",
-            params![
-                t,
-                update.id.as_str(),
-                update.counts.following,
-                update.counts.followers,
-                update.counts.mutual,
-                update.last_active.map(Timestamp::as_unix_micros),
-            ],
-        )?;
-        if changed == 0 {
+        let changed = execute(conn, Kind::UpdateNodes, part.len(), t, |stmt| {
+            for (i, update) in part.iter().enumerate() {
+                let at = 5 * i + 2;
+                stmt.raw_bind_parameter(at, update.id.as_str())?;
+                stmt.raw_bind_parameter(at + 1, update.counts.following)?;
+                stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
+                stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
+                stmt.raw_bind_parameter(at + 4, update.last_active.map(Timestamp::as_unix_micros))?;
+            }
+            Ok(())
+        })?;
+        if changed != part.len() {
             return Err(Error::internal(format!(
-                "sqlite: update of absent node {}",
-                update.id
+                "sqlite: {} of {} updated nodes are absent",
+                part.len() - changed,
+                part.len()
             )));
         }
-    }
-    changes
-        .events
-        .iter()
-        .map(|event| {
-            run(
-                fault,
-                "INSERT INTO events (tenant, kind, follower, target, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    t,
-                    codec::kind_name(event.kind),
-                    event.follower.as_str(),
-                    event.target.as_str(),
-                    event.at.as_unix_micros(),
-                ],
-            )?;
-            let rowid = conn.last_insert_rowid();
-            u64::try_from(rowid)
-                .map(EventPosition)
-                .map_err(|_| Error::internal(format!("sqlite: event position {rowid} is negative")))
-        })
-        .collect()
+        Ok(())
+    })?;
+    let mut positions = Vec::with_capacity(changes.events.len());
+    write_rows(fault, changes.events.len(), |range| {
+        let part = &changes.events[range];
+        let inserted = execute(conn, Kind::InsertEvents, part.len(), t, |stmt| {
+            for (i, event) in part.iter().enumerate() {
+                let at = 4 * i + 2;
+                stmt.raw_bind_parameter(at, codec::kind_name(event.kind))?;
+                stmt.raw_bind_parameter(at + 1, event.follower.as_str())?;
+                stmt.raw_bind_parameter(at + 2, event.target.as_str())?;
+                stmt.raw_bind_parameter(at + 3, event.at.as_unix_micros())?;
+            }
+            Ok(())
+        })?;
+        // One statement's rows take consecutive positions in VALUES order
+        // (AUTOINCREMENT gives each the largest so far plus one), and this
+        // connection is the only writer.
+        let last = conn.last_insert_rowid();
+        let count = i64::try_from(inserted).unwrap_or(i64::MAX);
+        if inserted != part.len() || last < count {
+            return Err(Error::internal(format!(
+                "sqlite: {inserted} of {} events placed, the last at {last}",
+                part.len()
+            )));
+        }
+        for rowid in last - count + 1..=last {
+            let position = u64::try_from(rowid).map_err(|_| {
+                Error::internal(format!("sqlite: event position {rowid} is negative"))
+            })?;
+            positions.push(EventPosition(position));
+        }
+        Ok(())
+    })?;
+    Ok(positions)
 }

@@ -6,7 +6,9 @@
 //! its commit) rolls back only its savepoint. Callers are answered only after `COMMIT`
 //! returns, that is once the group is durable at the configured level.
 
-use crossbeam_channel::Receiver;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use follow_core::write::WritePlan;
 use follow_core::{CommandResult, Error, WriteBatch};
 use futures::channel::oneshot;
@@ -35,14 +37,78 @@ pub(crate) enum WriterJob {
     Exclusive(Job),
 }
 
+/// Commands in one group from which the writer treats it as part of a bulk
+/// load (an import call is one batch of about two commands per edge).
+pub(crate) const BULK_COMMANDS: usize = 256;
+
+/// The writer's page cache while bulk groups arrive, in KiB (SQLite takes
+/// the pages only as it uses them). A bulk commit writes its edges in key
+/// order, so the primary key, `edges_following` and `nodes` are walked
+/// front to back, but `edges_followers` takes its entries at random places:
+/// once that index outgrows the cache, every insert spills and re-reads a
+/// page.
+pub(crate) const BULK_CACHE_KIB: u32 = 1024 * 1024;
+
+/// How long the writer waits without work before it gives the bulk cache
+/// back.
+const BULK_IDLE: Duration = Duration::from_secs(1);
+
+/// The writer connection's page cache: the normal size, or the bulk size
+/// from the first bulk group until the writer has been idle for
+/// [`BULK_IDLE`].
+struct Cache {
+    normal_kib: u32,
+    bulk: bool,
+}
+
+impl Cache {
+    fn set(&mut self, conn: &Connection, bulk: bool) {
+        if self.bulk == bulk {
+            return;
+        }
+        let kib = if bulk {
+            BULK_CACHE_KIB
+        } else {
+            self.normal_kib
+        };
+        // A failed pragma only leaves the cache at its size: nothing to undo.
+        let _ = conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"));
+        if !bulk {
+            // Returns the pages beyond the normal size to the allocator.
+            let _ = conn.execute_batch("PRAGMA shrink_memory;");
+        }
+        self.bulk = bulk;
+    }
+}
+
 /// Runs the writer until every sender is gone.
 pub(crate) fn run(
     mut conn: Connection,
     jobs: Receiver<WriterJob>,
     max_group: usize,
     fail_after: Option<usize>,
+    normal_cache_kib: u32,
 ) {
-    while let Ok(first) = jobs.recv() {
+    let mut cache = Cache {
+        normal_kib: normal_cache_kib,
+        bulk: false,
+    };
+    loop {
+        let first = if cache.bulk {
+            match jobs.recv_timeout(BULK_IDLE) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    cache.set(&conn, false);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         let mut writes = Vec::new();
         let mut exclusive = Vec::new();
         let mut push = |job| match job {
@@ -59,6 +125,10 @@ pub(crate) fn run(
             taken += 1;
         }
         if !writes.is_empty() {
+            let commands: usize = writes.iter().map(|(batch, _)| batch.commands.len()).sum();
+            if commands >= BULK_COMMANDS {
+                cache.set(&conn, true);
+            }
             commit_group(&conn, writes, fail_after);
         }
         for job in exclusive {
