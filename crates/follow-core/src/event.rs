@@ -22,6 +22,34 @@ pub enum EventKind {
     FollowerRemoved,
 }
 
+impl EventKind {
+    /// Every kind.
+    pub const ALL: [EventKind; 5] = [
+        EventKind::Followed,
+        EventKind::Unfollowed,
+        EventKind::Muted,
+        EventKind::Unmuted,
+        EventKind::FollowerRemoved,
+    ];
+
+    /// The stable name, as on the wire and in a store's rows
+    /// (`"follower_removed"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Followed => "followed",
+            EventKind::Unfollowed => "unfollowed",
+            EventKind::Muted => "muted",
+            EventKind::Unmuted => "unmuted",
+            EventKind::FollowerRemoved => "follower_removed",
+        }
+    }
+
+    /// The kind of a stable name; `None` for any other string.
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
 /// An event's place in its store's total order: strictly increasing, never
 /// reused. Positions are global to a store, so one tenant sees gaps.
 #[derive(
@@ -79,4 +107,20 @@ pub struct Event {
     pub target: NodeId,
     /// When it happened (the facade's clock).
     pub at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_wire_names_and_read_back() {
+        for kind in EventKind::ALL {
+            let json = serde_json::to_value(kind).ok();
+            assert_eq!(json, Some(serde_json::Value::from(kind.name())));
+            assert_eq!(EventKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(EventKind::from_name("Followed"), None);
+        assert_eq!(EventKind::from_name(""), None);
+    }
 }

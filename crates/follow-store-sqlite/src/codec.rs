@@ -46,26 +46,10 @@ pub(crate) fn limit(limit: usize) -> i64 {
 }
 
 pub(crate) fn kind_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Followed => "followed",
-        EventKind::Unfollowed => "unfollowed",
-        EventKind::Muted => "muted",
-        EventKind::Unmuted => "unmuted",
-        EventKind::FollowerRemoved => "follower_removed",
-    }
+    kind.name()
 }
 
 pub(crate) fn kind(name: &str) -> Result<EventKind, Error> {
-    Ok(match name {
-        "followed" => EventKind::Followed,
-        "unfollowed" => EventKind::Unfollowed,
-        "muted" => EventKind::Muted,
-        "unmuted" => EventKind::Unmuted,
-        "follower_removed" => EventKind::FollowerRemoved,
-        other => {
-            return Err(Error::internal(format!(
-                "sqlite: unknown event kind {other:?}"
-            )));
-        }
-    })
+    EventKind::from_name(name)
+        .ok_or_else(|| Error::internal(format!("sqlite: unknown event kind {name:?}")))
 }
