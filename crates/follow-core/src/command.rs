@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AccountId, Error, Event, NodeId, TenantId, Timestamp};
+use crate::{AccountId, Error, Event, LinkKey, NodeId, OptionsUpdate, TenantId, Timestamp};
 
 /// One write, already validated by the facade.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,8 @@ pub enum Command {
         /// The node.
         node: NodeId,
     },
-    /// Follows; a new edge begins at `since`, or at the batch's time.
+    /// Follows; a new edge begins at `since`, or at the batch's time. A
+    /// locked target gets a request instead.
     Follow {
         /// The account that follows.
         follower: AccountId,
@@ -25,6 +26,8 @@ pub enum Command {
         target: NodeId,
         /// An imported start time; `None` means the batch's time.
         since: Option<Timestamp>,
+        /// The options named; the rest keep their values (or defaults).
+        options: OptionsUpdate,
     },
     /// Unfollows.
     Unfollow {
@@ -48,6 +51,66 @@ pub enum Command {
         target: NodeId,
         /// The follower dropped.
         follower: AccountId,
+    },
+    /// `actor` blocks `target`, cutting follows and requests both ways.
+    Block {
+        /// The account that blocks.
+        actor: AccountId,
+        /// The account blocked.
+        target: AccountId,
+    },
+    /// `actor` lifts its block of `target`; nothing cut comes back.
+    Unblock {
+        /// The account that blocked.
+        actor: AccountId,
+        /// The account blocked.
+        target: AccountId,
+    },
+    /// `actor` mutes `target` as an account (a set of both values).
+    MuteAccount {
+        /// The account that mutes.
+        actor: AccountId,
+        /// The account muted.
+        target: AccountId,
+        /// Whether notifications from `target` are hidden too.
+        notifications: bool,
+        /// When the mute ends; `None` for never.
+        expires_at: Option<Timestamp>,
+    },
+    /// `actor` ends its account mute of `target`.
+    UnmuteAccount {
+        /// The account that muted.
+        actor: AccountId,
+        /// The account muted.
+        target: AccountId,
+    },
+    /// `target` authorises `follower`'s request: the follow is made.
+    AuthorizeRequest {
+        /// The locked account asked (the actor).
+        target: AccountId,
+        /// The account that asked.
+        follower: AccountId,
+    },
+    /// `target` rejects `follower`'s request: nothing is made.
+    RejectRequest {
+        /// The locked account asked (the actor).
+        target: AccountId,
+        /// The account that asked.
+        follower: AccountId,
+    },
+    /// Locks or unlocks an account: while locked, a follow makes a request.
+    SetLocked {
+        /// The account.
+        node: AccountId,
+        /// The wanted state.
+        locked: bool,
+    },
+    /// Deletes one link whatever its kind, with the event that ends it
+    /// (`unblocked`, `account_unmuted`, `follow_request_withdrawn`): what a
+    /// node's removal does to the links that touch it.
+    DropLink {
+        /// The link.
+        key: LinkKey,
     },
     /// Records a node's activity at `at` (kept if later than what is stored).
     Touch {
@@ -105,6 +168,9 @@ pub enum Outcome {
     Changed,
     /// Nothing changed; no event. Retrying is always safe.
     Unchanged,
+    /// A follow of a locked account made a follow request (event
+    /// `follow_requested`); the follow exists once the target authorises it.
+    Requested,
 }
 
 /// What a successful command answers.
@@ -130,12 +196,12 @@ impl Applied {
         event: None,
     };
 
-    /// Whether the outcome is `changed`.
+    /// Whether the command changed anything: `changed`, or `requested`.
     pub fn is_changed(&self) -> bool {
-        self.outcome == Outcome::Changed
+        self.outcome != Outcome::Unchanged
     }
 }
 
 /// One command's result inside a batch: its outcome, or its own error
-/// (`not_found`, `not_following`, `invalid_argument`).
+/// (`not_found`, `not_following`, `invalid_argument`, `forbidden`).
 pub type CommandResult = Result<Applied, Error>;

@@ -28,6 +28,10 @@ pub(crate) enum CursorScope {
     Nodes,
     /// A history walk of the feed; the position is an event position.
     History(crate::feed::HistoryKind),
+    /// A list read for a viewer; the subject is `"<subject> <viewer>"`.
+    Viewed(ListKind),
+    /// A list of links.
+    Links(crate::LinkKind, crate::LinkDirection),
 }
 
 impl CursorScope {
@@ -40,6 +44,18 @@ impl CursorScope {
             CursorScope::Nodes => 5,
             CursorScope::History(crate::feed::HistoryKind::LostFollowers) => 6,
             CursorScope::History(crate::feed::HistoryKind::FollowChanges) => 7,
+            CursorScope::Viewed(ListKind::Following) => 8,
+            CursorScope::Viewed(ListKind::Followers) => 9,
+            CursorScope::Viewed(ListKind::Mutuals) => 10,
+            CursorScope::Links(kind, direction) => {
+                let kind = match kind {
+                    crate::LinkKind::Block => 0,
+                    crate::LinkKind::Mute => 1,
+                    crate::LinkKind::Request => 2,
+                };
+                let outgoing = u8::from(direction == crate::LinkDirection::Outgoing);
+                11 + kind * 2 + outgoing
+            }
         }
     }
 }

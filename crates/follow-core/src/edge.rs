@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Timestamp};
+use crate::{Error, FollowOptions, Timestamp};
 
 /// A present follow edge (tenant, follower, target). An absent edge is `None`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -15,15 +15,18 @@ pub struct Edge {
     /// When the follow became mutual (the later `since` of the two edges), if
     /// the target follows back. Kept on both edges so mutuals page by a seek.
     pub mutual_since: Option<Timestamp>,
+    /// How the follower receives the target's posts.
+    pub options: FollowOptions,
 }
 
 impl Edge {
-    /// A fresh, unmuted, non-mutual edge.
+    /// A fresh, unmuted, non-mutual edge with the default options.
     pub fn new(since: Timestamp) -> Self {
         Edge {
             since,
             muted: false,
             mutual_since: None,
+            options: FollowOptions::default(),
         }
     }
 }

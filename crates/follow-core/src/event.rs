@@ -1,4 +1,5 @@
-//! Events: one for every `changed` edge outcome, none for `unchanged`.
+//! Events: one for every change to an edge or a link, none for
+//! `unchanged`.
 
 use std::fmt;
 
@@ -6,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AccountId, NodeId, TenantId, Timestamp};
 
-/// What happened to an edge.
+/// What happened to an edge or a link. For a link's event, `follower` is
+/// the account that blocks, mutes or asks, and `target` the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -20,16 +22,44 @@ pub enum EventKind {
     Unmuted,
     /// The target removed the follower (Mastodon's "remove from followers").
     FollowerRemoved,
+    /// A follow again changed the edge's options.
+    #[serde(rename = "follow_options_changed")]
+    OptionsChanged,
+    /// The follower blocked the target.
+    Blocked,
+    /// The follower unblocked the target.
+    Unblocked,
+    /// The follower muted the target as an account, or changed the mute.
+    AccountMuted,
+    /// The follower's account mute of the target ended (not by expiry).
+    AccountUnmuted,
+    /// The follower asked to follow the locked target.
+    FollowRequested,
+    /// The target authorised the follower's request (a `followed` follows).
+    FollowRequestAuthorized,
+    /// The target rejected the follower's request, or a block cut it.
+    FollowRequestRejected,
+    /// The follower withdrew its request, or a block or removal cut it.
+    FollowRequestWithdrawn,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Followed,
         EventKind::Unfollowed,
         EventKind::Muted,
         EventKind::Unmuted,
         EventKind::FollowerRemoved,
+        EventKind::OptionsChanged,
+        EventKind::Blocked,
+        EventKind::Unblocked,
+        EventKind::AccountMuted,
+        EventKind::AccountUnmuted,
+        EventKind::FollowRequested,
+        EventKind::FollowRequestAuthorized,
+        EventKind::FollowRequestRejected,
+        EventKind::FollowRequestWithdrawn,
     ];
 
     /// The stable name, as on the wire and in a store's rows
@@ -41,6 +71,15 @@ impl EventKind {
             EventKind::Muted => "muted",
             EventKind::Unmuted => "unmuted",
             EventKind::FollowerRemoved => "follower_removed",
+            EventKind::OptionsChanged => "follow_options_changed",
+            EventKind::Blocked => "blocked",
+            EventKind::Unblocked => "unblocked",
+            EventKind::AccountMuted => "account_muted",
+            EventKind::AccountUnmuted => "account_unmuted",
+            EventKind::FollowRequested => "follow_requested",
+            EventKind::FollowRequestAuthorized => "follow_request_authorized",
+            EventKind::FollowRequestRejected => "follow_request_rejected",
+            EventKind::FollowRequestWithdrawn => "follow_request_withdrawn",
         }
     }
 

@@ -22,17 +22,17 @@
 //!
 //! ```
 //! use follow_core::machine::{transition, EdgeCommand, EdgeWrite};
-//! use follow_core::{Edge, EventKind, Timestamp};
+//! use follow_core::{Edge, EventKind, OptionsUpdate, Timestamp};
 //!
 //! let now = Timestamp::from_unix_seconds(1_800_000_000)?;
 //! // Follow an absent edge: created unmuted, one event.
-//! let step = transition(EdgeCommand::Follow { since: now }, None, None)?;
+//! let step = transition(EdgeCommand::Follow { since: now, options: OptionsUpdate::NONE }, None, None)?;
 //! assert_eq!(step.edge, EdgeWrite::Put(Edge::new(now)));
 //! assert_eq!(step.event, Some(EventKind::Followed));
 //!
 //! // Follow again: unchanged, no event, the mute flag kept.
 //! let muted = Edge { muted: true, ..Edge::new(now) };
-//! let again = transition(EdgeCommand::Follow { since: now }, Some(&muted), None)?;
+//! let again = transition(EdgeCommand::Follow { since: now, options: OptionsUpdate::NONE }, Some(&muted), None)?;
 //! assert!(!again.is_changed());
 //! assert_eq!(again.next_edge(Some(muted)), Some(muted));
 //! # Ok::<(), follow_core::Error>(())
@@ -65,9 +65,12 @@ mod event;
 pub mod feed;
 mod graph;
 mod id;
+mod link;
 pub mod machine;
+mod options;
 mod page;
 mod rate;
+mod relationship;
 mod store;
 mod time;
 pub mod write;
@@ -78,14 +81,18 @@ pub use edge::{CountDelta, Counts, Edge, Relation};
 pub use error::{Error, ErrorKind};
 pub use event::{Event, EventKind, EventPosition, NewEvent};
 pub use graph::{
-    DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, FollowGraph, FollowGraphBuilder, HISTORY_SCAN_LIMIT,
-    ImportEdge, ItemResult, MAX_ACTIVITY_AHEAD, REMOVAL_CHUNK,
+    DEFAULT_BATCH_LIMIT, DEFAULT_IMPORT_LIMIT, DEFAULT_READ_BATCH_LIMIT, FollowGraph,
+    FollowGraphBuilder, HISTORY_SCAN_LIMIT, ImportEdge, ItemResult, MAX_ACTIVITY_AHEAD,
+    REMOVAL_CHUNK,
 };
 pub use id::{AccountId, ChannelId, MAX_ID_BYTES, NodeId, NodeKind, TenantId};
+pub use link::{Link, LinkKey, LinkKind, LinkPair};
+pub use options::{FollowOptions, Languages, OptionsUpdate};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, MAX_PAGE_LIMIT, Page, PageRequest};
 pub use rate::RateLimit;
+pub use relationship::{Delivery, DeliveryEntry, Relationship, ViewedEntry};
 pub use store::{
-    FollowStore, ListEntry, ListKind, ListPosition, ListQuery, NodeRecord, PairFacts, StaleEntry,
-    StaleQuery,
+    FollowStore, LinkDirection, LinkEntry, LinkQuery, ListEntry, ListKind, ListPosition, ListQuery,
+    NodeRecord, PairFacts, StaleEntry, StaleQuery,
 };
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -5,7 +5,9 @@
 //! (its mutual mark), the count changes of both nodes and the event. Core
 //! decides (through [`crate::write`]) and stores persist what it says.
 
-use crate::{CountDelta, Edge, Error, ErrorKind, EventKind, Timestamp};
+use crate::{
+    CountDelta, Edge, Error, ErrorKind, EventKind, FollowOptions, OptionsUpdate, Timestamp,
+};
 
 /// A command on one edge (follower → target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +16,9 @@ pub enum EdgeCommand {
     Follow {
         /// When the new edge begins (the clock, or an imported time).
         since: Timestamp,
+        /// The options named; a new edge takes the defaults for the rest,
+        /// a present one keeps its own.
+        options: OptionsUpdate,
     },
     /// The follower stops following the target.
     Unfollow,
@@ -84,21 +89,41 @@ impl Transition {
 /// follower (always `None` when the target is a channel).
 ///
 /// # Errors
-/// `not_following` for a mute of an absent edge; nothing else fails.
+/// `not_following` for `SetMute { muted: true }` of an absent edge; nothing
+/// else fails.
 pub fn transition(
     command: EdgeCommand,
     current: Option<&Edge>,
     reverse: Option<&Edge>,
 ) -> Result<Transition, Error> {
     match (command, current) {
-        (EdgeCommand::Follow { .. }, Some(_)) => Ok(Transition::unchanged()),
-        (EdgeCommand::Follow { since }, None) => Ok(create(since, reverse)),
+        (EdgeCommand::Follow { options, .. }, Some(edge)) => {
+            let wanted = options.apply(edge.options);
+            if wanted == edge.options {
+                return Ok(Transition::unchanged());
+            }
+            Ok(Transition {
+                edge: EdgeWrite::Put(Edge {
+                    options: wanted,
+                    ..*edge
+                }),
+                event: Some(EventKind::OptionsChanged),
+                ..Transition::unchanged()
+            })
+        }
+        (EdgeCommand::Follow { since, options }, None) => Ok(create(
+            since,
+            options.apply(FollowOptions::default()),
+            reverse,
+        )),
         (EdgeCommand::Unfollow, None) | (EdgeCommand::RemoveFollower, None) => {
             Ok(Transition::unchanged())
         }
         (EdgeCommand::Unfollow, Some(_)) => Ok(delete(reverse, EventKind::Unfollowed)),
         (EdgeCommand::RemoveFollower, Some(_)) => Ok(delete(reverse, EventKind::FollowerRemoved)),
-        (EdgeCommand::SetMute { .. }, None) => Err(Error::new(
+        // Unmuting what is not followed asks for a state that already holds.
+        (EdgeCommand::SetMute { muted: false }, None) => Ok(Transition::unchanged()),
+        (EdgeCommand::SetMute { muted: true }, None) => Err(Error::new(
             ErrorKind::NotFollowing,
             "cannot mute: the actor does not follow the target",
         )),
@@ -117,7 +142,9 @@ pub fn transition(
     }
 }
 
-fn create(since: Timestamp, reverse: Option<&Edge>) -> Transition {
+/// A new edge with `options`; it marks both edges mutual when the target
+/// follows back.
+pub fn create(since: Timestamp, options: FollowOptions, reverse: Option<&Edge>) -> Transition {
     let mutual_since = reverse.map(|back| back.since.max(since));
     let mutual = i64::from(reverse.is_some());
     Transition {
@@ -125,6 +152,7 @@ fn create(since: Timestamp, reverse: Option<&Edge>) -> Transition {
             since,
             muted: false,
             mutual_since,
+            options,
         }),
         reverse: reverse.map(|back| Edge {
             mutual_since,
@@ -179,9 +207,8 @@ mod tests {
 
     fn edge(muted: bool) -> Edge {
         Edge {
-            since: T0,
             muted,
-            mutual_since: None,
+            ..Edge::new(T0)
         }
     }
 
@@ -200,14 +227,20 @@ mod tests {
             Case {
                 name: "follow absent creates unmuted",
                 given: None,
-                when: EdgeCommand::Follow { since: now },
+                when: EdgeCommand::Follow {
+                    since: now,
+                    options: OptionsUpdate::NONE,
+                },
                 then_edge: Some(Edge::new(now)),
                 then_event: Some(EventKind::Followed),
             },
             Case {
                 name: "follow present keeps edge and mute",
                 given: Some(edge(true)),
-                when: EdgeCommand::Follow { since: now },
+                when: EdgeCommand::Follow {
+                    since: now,
+                    options: OptionsUpdate::NONE,
+                },
                 then_edge: Some(edge(true)),
                 then_event: None,
             },
@@ -279,16 +312,66 @@ mod tests {
     }
 
     #[test]
-    fn mute_of_absent_edge_is_not_following() {
-        for muted in [true, false] {
-            let error = transition(EdgeCommand::SetMute { muted }, None, None).err();
-            assert_eq!(error.map(|e| e.kind()), Some(ErrorKind::NotFollowing));
+    fn mute_of_absent_edge_is_not_following_unmute_is_unchanged() {
+        let error = transition(EdgeCommand::SetMute { muted: true }, None, None).err();
+        assert_eq!(error.map(|e| e.kind()), Some(ErrorKind::NotFollowing));
+        let unmute = transition(EdgeCommand::SetMute { muted: false }, None, None);
+        assert!(unmute.is_ok_and(|step| !step.is_changed() && step.edge == EdgeWrite::Keep));
+    }
+
+    #[test]
+    fn follow_again_with_options_changes_only_the_options_named() {
+        let current = Edge {
+            muted: true,
+            mutual_since: Some(at(3)),
+            ..Edge::new(at(2))
+        };
+        let notify = OptionsUpdate {
+            notify: Some(true),
+            ..OptionsUpdate::NONE
+        };
+        let follow = |options| EdgeCommand::Follow {
+            since: at(9),
+            options,
+        };
+        let Ok(step) = transition(follow(notify), Some(&current), None) else {
+            panic!("follow failed");
+        };
+        let expected = Edge {
+            options: FollowOptions {
+                notify: true,
+                ..FollowOptions::default()
+            },
+            ..current
+        };
+        assert_eq!(step.next_edge(Some(current)), Some(expected));
+        assert_eq!(step.event, Some(EventKind::OptionsChanged));
+        assert!(step.follower_counts.is_zero() && step.target_counts.is_zero());
+        // The same options again, or none: unchanged.
+        for options in [notify, OptionsUpdate::NONE] {
+            let again = transition(follow(options), Some(&expected), None);
+            assert!(again.is_ok_and(|step| !step.is_changed()));
         }
+        // A new edge takes the options named and the defaults for the rest.
+        let Ok(step) = transition(follow(notify), None, None) else {
+            panic!("follow failed");
+        };
+        assert_eq!(
+            step.next_edge(None).map(|edge| edge.options),
+            Some(expected.options)
+        );
     }
 
     #[test]
     fn counts_move_with_edges() {
-        let Ok(step) = transition(EdgeCommand::Follow { since: T0 }, None, None) else {
+        let Ok(step) = transition(
+            EdgeCommand::Follow {
+                since: T0,
+                options: OptionsUpdate::NONE,
+            },
+            None,
+            None,
+        ) else {
             panic!("follow failed");
         };
         assert_eq!(
@@ -319,7 +402,14 @@ mod tests {
     #[test]
     fn follow_back_makes_both_edges_mutual_at_the_later_since() {
         let back = Edge::new(at(5));
-        let Ok(step) = transition(EdgeCommand::Follow { since: at(9) }, None, Some(&back)) else {
+        let Ok(step) = transition(
+            EdgeCommand::Follow {
+                since: at(9),
+                options: OptionsUpdate::NONE,
+            },
+            None,
+            Some(&back),
+        ) else {
             panic!("follow failed");
         };
         let expected_mark = Some(at(9));

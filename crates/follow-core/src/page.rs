@@ -14,7 +14,8 @@ pub const MAX_EVENT_LIMIT: u32 = 1000;
 /// Which page to read: a limit and the cursor of the previous page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRequest {
-    /// 1..=100; `None` is [`DEFAULT_PAGE_LIMIT`].
+    /// 1..=100; `None` is the graph's default page size
+    /// ([`DEFAULT_PAGE_LIMIT`] unless configured).
     pub limit: Option<u32>,
     /// The previous page's `next_cursor`; `None` for the first page.
     pub cursor: Option<String>,
@@ -40,14 +41,15 @@ impl PageRequest {
         self
     }
 
-    pub(crate) fn checked_limit(&self) -> Result<usize, Error> {
-        checked_limit(self.limit, MAX_PAGE_LIMIT)
+    /// The limit asked for, within `1..=MAX_PAGE_LIMIT`; `None` is `default`.
+    pub(crate) fn checked_limit(&self, default: u32) -> Result<usize, Error> {
+        checked_limit(self.limit, MAX_PAGE_LIMIT, default)
     }
 }
 
-/// `limit` within `1..=max`, or `invalid_argument`; `None` is the default.
-pub(crate) fn checked_limit(limit: Option<u32>, max: u32) -> Result<usize, Error> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+/// `limit` within `1..=max`, or `invalid_argument`; `None` is `default`.
+pub(crate) fn checked_limit(limit: Option<u32>, max: u32, default: u32) -> Result<usize, Error> {
+    let limit = limit.unwrap_or(default);
     if (1..=max).contains(&limit) {
         Ok(limit as usize)
     } else {

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use crate::{
-    AccountId, CommandResult, Counts, Edge, Error, Event, EventPosition, NodeId, TenantId,
-    Timestamp, WriteBatch,
+    AccountId, CommandResult, Counts, Edge, Error, Event, EventPosition, FollowOptions, Link,
+    LinkKey, LinkKind, NodeId, TenantId, Timestamp, WriteBatch,
 };
 
 /// A registered node as stored.
@@ -29,16 +29,26 @@ pub struct NodeRecord {
     pub last_active: Option<Timestamp>,
     /// Its counters, kept with every change.
     pub counts: Counts,
+    /// Whether a follow of it makes a request (a locked account).
+    #[serde(default)]
+    pub locked: bool,
+    /// How many links (blocks, mutes, requests, either way) touch it, kept
+    /// with every change: a node is removed only once this is zero, and a
+    /// batch need not look for links of a node that has none.
+    #[serde(default)]
+    pub links: u64,
 }
 
 impl NodeRecord {
-    /// A freshly registered node.
+    /// A freshly registered node: unlocked, no edges, no links.
     pub fn new(id: NodeId, registered_at: Timestamp) -> Self {
         NodeRecord {
             id,
             registered_at,
             last_active: None,
             counts: Counts::default(),
+            locked: false,
+            links: 0,
         }
     }
 
@@ -143,6 +153,9 @@ pub struct ListEntry {
     pub since: Timestamp,
     /// The mute flag of the edge the list is about.
     pub muted: bool,
+    /// The options of the edge the list is about.
+    #[serde(default)]
+    pub options: FollowOptions,
 }
 
 impl ListEntry {
@@ -151,6 +164,54 @@ impl ListEntry {
         ListPosition {
             since: self.since,
             node: self.node.clone(),
+        }
+    }
+}
+
+/// Which way a list of links runs from its subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkDirection {
+    /// Links the subject made (its blocks, its mutes, its requests).
+    Outgoing,
+    /// Links made to the subject (requests it was asked).
+    Incoming,
+}
+
+/// A page read of one kind of link of an account, one way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkQuery {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Which links.
+    pub kind: LinkKind,
+    /// From the subject, or to it.
+    pub direction: LinkDirection,
+    /// Whose links.
+    pub subject: AccountId,
+    /// Resume strictly after this position; `None` from the start.
+    pub after: Option<ListPosition>,
+    /// At most this many items.
+    pub limit: usize,
+}
+
+/// One link of a list: the account at the other end, and the link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkEntry {
+    /// The other account.
+    pub account: AccountId,
+    /// The link, as stored (a list read through the facade leaves out
+    /// expired mutes).
+    pub link: Link,
+}
+
+impl LinkEntry {
+    /// This item's place in its list: newest `since` first, as the edge
+    /// lists.
+    pub fn position(&self) -> ListPosition {
+        ListPosition {
+            since: self.link.since,
+            node: NodeId::from(self.account.clone()),
         }
     }
 }
@@ -278,9 +339,11 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   `query.after`, at most `query.limit`; the cost of a page does not grow
     ///   with its depth (`list::list_answers_at_most_limit_items`,
     ///   `list::cursor_is_exclusive`, `list::full_walk_returns_every_item_once_in_order`).
-    /// - Each item carries the mute flag of the edge the list is about: the
-    ///   subject's own for following and mutuals, the follower's for
-    ///   followers (`list::mutuals_carry_the_subjects_own_mute_flag`).
+    /// - Each item carries the mute flag and options of the edge the list
+    ///   is about: the subject's own for following and mutuals, the
+    ///   follower's for followers
+    ///   (`list::mutuals_carry_the_subjects_own_mute_flag`,
+    ///   `list::items_carry_the_options_of_the_edge_the_list_is_about`).
     /// - `after` need not name an existing item (it may have been removed)
     ///   (`list::walk_survives_changes_between_pages`).
     ///
@@ -289,6 +352,42 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// lost), `storage_failure` (the medium or the database failed) or
     /// `internal` (a stored value that does not decode).
     async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error>;
+
+    /// Reads the links between `subject` and each of `others`, both ways,
+    /// in one snapshot.
+    ///
+    /// # Behavior
+    /// - Every stored link (of any kind, expired mutes included) whose one
+    ///   end is `subject` and other end is in `others`, each once, in any
+    ///   order; none when `subject` or the other is unregistered
+    ///   (`links::links_between_answers_both_ways_once`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
+    async fn links_between(
+        &self,
+        tenant: &TenantId,
+        subject: &AccountId,
+        others: &[AccountId],
+    ) -> Result<Vec<(LinkKey, Link)>, Error>;
+
+    /// Reads a page of one kind of link of an account, one way.
+    ///
+    /// # Behavior
+    /// - `None` when the subject is not registered
+    ///   (`links::links_of_an_unknown_subject_is_none`).
+    /// - Items newest `since` first, ties by account id ascending
+    ///   ([`ListPosition`]), strictly after `query.after`, at most
+    ///   `query.limit`, expired mutes included; the cost of a page does not
+    ///   grow with its depth (`links::links_walk_in_order_exclusive_and_limited`).
+    ///
+    /// # Errors
+    /// A storage failure only: `unavailable` (busy, timed out, connection
+    /// lost), `storage_failure` (the medium or the database failed) or
+    /// `internal` (a stored value that does not decode).
+    async fn links(&self, query: LinkQuery) -> Result<Option<Vec<LinkEntry>>, Error>;
 
     /// Reads a page of the inactive-follows audit.
     ///

@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 
 use crate::error::ErrorBody;
 use crate::id::check_not_self;
-use crate::{AccountId, CommandResult, Error, NodeId, Timestamp};
+use crate::{AccountId, CommandResult, Error, NodeId, OptionsUpdate, Timestamp};
 
 /// One target's result in a batch: its outcome, or its own error.
 #[derive(Debug, Clone)]
@@ -41,6 +41,9 @@ pub struct ImportEdge {
     /// The mute flag to set; `None` leaves a present edge's flag as it is
     /// (a new edge starts unmuted).
     pub muted: Option<bool>,
+    /// The follow's options (Mastodon's "Show boosts", "Notify on new
+    /// posts", "Languages" columns); those left out keep their values.
+    pub options: OptionsUpdate,
 }
 
 impl ImportEdge {
@@ -51,6 +54,7 @@ impl ImportEdge {
             target,
             since: None,
             muted: None,
+            options: OptionsUpdate::NONE,
         }
     }
 
@@ -63,6 +67,12 @@ impl ImportEdge {
     /// The same edge, with its mute flag set to `muted`.
     pub fn muted(mut self, muted: bool) -> Self {
         self.muted = Some(muted);
+        self
+    }
+
+    /// The same edge, with these options.
+    pub fn options(mut self, options: OptionsUpdate) -> Self {
+        self.options = options;
         self
     }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::FollowGraph;
 use super::batch::{BatchPlan, ImportEdge, ItemResult, slots};
 use crate::{
-    AccountId, Applied, Capability, Command, CommandResult, Error, NodeId, Principal, Timestamp,
-    WriteBatch,
+    AccountId, Applied, Capability, Command, CommandResult, Error, NodeId, OptionsUpdate, Outcome,
+    Principal, Timestamp, WriteBatch,
 };
 
 impl FollowGraph {
@@ -27,24 +27,47 @@ impl FollowGraph {
             .await
     }
 
-    /// `actor` follows `target`. Following again is `unchanged` and keeps the
-    /// mute flag. Needs `send`.
+    /// `actor` follows `target` with the default options. Following again
+    /// is `unchanged` and keeps the mute flag and options. A locked target
+    /// gets a follow request instead: `requested`, and `unchanged` while it
+    /// is pending. Needs `send`.
     ///
     /// # Errors
     /// `invalid_argument` for a bad id, a channel as actor or a self-follow;
-    /// `forbidden` when a bound principal acts for another account;
-    /// `not_found` for an unknown actor or target.
+    /// `forbidden` when a bound principal acts for another account, or a
+    /// block stands between the two accounts (either way); `not_found` for
+    /// an unknown actor or target.
     pub async fn follow<'p>(
         &self,
         principal: impl Into<Option<&'p Principal>>,
         actor: &str,
         target: &str,
     ) -> Result<Applied, Error> {
+        self.follow_with(principal, actor, target, OptionsUpdate::NONE)
+            .await
+    }
+
+    /// [`FollowGraph::follow`] with options (Mastodon's `reblogs`, `notify`,
+    /// `languages`). Following again updates only the options named:
+    /// `changed` with a `follow_options_changed` event when one changed,
+    /// `unchanged` otherwise. While a request is pending, the request's
+    /// options are updated and the outcome is `unchanged`.
+    ///
+    /// # Errors
+    /// As [`FollowGraph::follow`].
+    pub async fn follow_with<'p>(
+        &self,
+        principal: impl Into<Option<&'p Principal>>,
+        actor: &str,
+        target: &str,
+        options: OptionsUpdate,
+    ) -> Result<Applied, Error> {
         self.edge_command(principal.into(), actor, target, |follower, target| {
             Command::Follow {
                 follower,
                 target,
                 since: None,
+                options,
             }
         })
         .await
@@ -64,11 +87,13 @@ impl FollowGraph {
         .await
     }
 
-    /// Sets (never toggles) the mute flag of `actor`'s edge to `target`.
-    /// Needs `send`.
+    /// Sets (never toggles) the mute flag of `actor`'s edge to `target`:
+    /// the follow's notification mute, not an account mute
+    /// ([`FollowGraph::mute_account`]). Unmuting an absent edge is
+    /// `unchanged` (the state asked for holds). Needs `send`.
     ///
     /// # Errors
-    /// `not_following` when the edge does not exist.
+    /// `not_following` when muting an edge that does not exist.
     pub async fn set_mute<'p>(
         &self,
         principal: impl Into<Option<&'p Principal>>,
@@ -166,6 +191,7 @@ impl FollowGraph {
                 follower,
                 target,
                 since: None,
+                options: OptionsUpdate::NONE,
             }
         })
         .await
@@ -186,9 +212,12 @@ impl FollowGraph {
     }
 
     /// Loads edges in one atomic store batch, registering nodes as needed
-    /// and keeping each edge's imported `since` and, where given, its mute
-    /// flag. One result per edge, in order: `changed` when the edge or its
-    /// flag changed, `unchanged` when it was already so. Needs `admin`; a
+    /// and keeping each edge's imported `since`, its options and, where
+    /// given, its mute flag. Each edge is a follow by the rules of
+    /// [`FollowGraph::follow_with`]: a locked target gets a request, a
+    /// block refuses it. One result per edge, in order: `changed` when the
+    /// edge, its options or its flag changed, `requested`, or `unchanged`
+    /// when it was already so. Needs `admin`; a
     /// bound principal may import only its own account's follows.
     ///
     /// # Errors
@@ -222,6 +251,7 @@ impl FollowGraph {
                 follower: edge.follower.clone(),
                 target: edge.target.clone(),
                 since: edge.since,
+                options: edge.options,
             });
             let mute = edge.muted.map(|muted| {
                 batch.commands.push(Command::SetMute {
@@ -244,7 +274,13 @@ impl FollowGraph {
             .into_iter()
             .map(|(follow, mute)| {
                 let followed = take(follow)?;
-                match mute.map(&mut take).transpose()? {
+                let muted = mute.map(&mut take);
+                // A request has no edge to mute yet: its mute answers
+                // `not_following`, and the request is the edge's result.
+                if followed.outcome == Outcome::Requested {
+                    return Ok(followed);
+                }
+                match muted.transpose()? {
                     Some(muted) if !followed.is_changed() => Ok(muted),
                     _ => Ok(followed),
                 }

@@ -15,7 +15,7 @@ use crate::feed::{
     self, ConsumerLag, ConsumerName, ConsumerStart, ConsumerState, FeedState, HistoryKind,
     PruneReport, PruneStep, RetentionPolicy,
 };
-use crate::page::{MAX_EVENT_LIMIT, checked_limit};
+use crate::page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, checked_limit};
 use crate::{
     AccountId, Capability, Error, Event, EventPosition, NodeId, Page, PageRequest, Principal,
     TenantId, Timestamp,
@@ -109,7 +109,7 @@ impl FollowGraph {
     ) -> Result<Vec<Event>, Error> {
         let principal = self.admit_read(principal.into(), Capability::Read)?;
         let name = ConsumerName::new(name)?;
-        let limit = checked_limit(limit, MAX_EVENT_LIMIT)?;
+        let limit = checked_limit(limit, MAX_EVENT_LIMIT, DEFAULT_PAGE_LIMIT)?;
         let tenant = principal.tenant();
         let consumer = self.registered(tenant, &name).await?;
         self.read_after(tenant, name.as_str(), consumer.position, limit)
@@ -212,7 +212,7 @@ impl FollowGraph {
         since: Timestamp,
         page: &PageRequest,
     ) -> Result<Page<Event>, Error> {
-        let limit = page.checked_limit()?;
+        let limit = page.checked_limit(self.page_limit)?;
         let tenant = principal.tenant();
         let scope = CursorScope::History(kind);
         // The time is part of what a cursor was issued for.

@@ -11,12 +11,14 @@
 mod batch;
 mod commands;
 mod feed;
+mod links;
 mod queries;
+mod relationships;
 mod removal;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
 
 pub use batch::{ImportEdge, ItemResult};
@@ -26,6 +28,7 @@ pub use removal::REMOVAL_CHUNK;
 
 use crate::auth::authenticated;
 use crate::cursor::CursorCodec;
+use crate::page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use crate::rate::{RateLimit, RateLimiter};
 use crate::{
     Applied, Capability, Clock, CommandResult, Error, FollowStore, Principal, SystemClock,
@@ -34,6 +37,9 @@ use crate::{
 
 /// The default largest batch (Tencent IM: 20 accounts per request).
 pub const DEFAULT_BATCH_LIMIT: usize = 20;
+/// The default largest read batch of relationships (Bluesky's
+/// `getRelationships`: 30 accounts).
+pub const DEFAULT_READ_BATCH_LIMIT: usize = 30;
 /// The default largest import call. One call is one transaction, and a
 /// transaction of random edges dirties pages all over the indexes, each
 /// written out at commit: on a one-million-edge SQLite graph, calls of
@@ -52,7 +58,9 @@ pub struct FollowGraph {
     limiter: RateLimiter,
     cursors: CursorCodec,
     batch_limit: usize,
+    read_batch_limit: usize,
     import_limit: usize,
+    page_limit: u32,
 }
 
 impl fmt::Debug for FollowGraph {
@@ -61,7 +69,9 @@ impl fmt::Debug for FollowGraph {
             .field("store", &self.store.to_string())
             .field("clock", &self.clock)
             .field("batch_limit", &self.batch_limit)
+            .field("read_batch_limit", &self.read_batch_limit)
             .field("import_limit", &self.import_limit)
+            .field("page_limit", &self.page_limit)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +90,9 @@ impl FollowGraph {
             store,
             clock: Arc::new(SystemClock),
             batch_limit: NonZeroUsize::new(DEFAULT_BATCH_LIMIT).unwrap_or(NonZeroUsize::MIN),
+            read_batch_limit: NonZeroUsize::new(DEFAULT_READ_BATCH_LIMIT)
+                .unwrap_or(NonZeroUsize::MIN),
+            page_limit: DEFAULT_PAGE_LIMIT,
             import_limit: NonZeroUsize::new(DEFAULT_IMPORT_LIMIT).unwrap_or(NonZeroUsize::MIN),
             cursor_key: None,
             rate_limit: None,
@@ -100,6 +113,16 @@ impl FollowGraph {
     /// The largest batch `follow_many`, `unfollow_many` and `check_many` take.
     pub fn batch_limit(&self) -> usize {
         self.batch_limit
+    }
+
+    /// The most targets `relationships` reads in one call.
+    pub fn read_batch_limit(&self) -> usize {
+        self.read_batch_limit
+    }
+
+    /// The items of a page whose request names no limit.
+    pub fn page_limit(&self) -> u32 {
+        self.page_limit
     }
 
     /// The largest `import` call.
@@ -169,6 +192,8 @@ pub struct FollowGraphBuilder {
     store: Arc<dyn FollowStore>,
     clock: Arc<dyn Clock>,
     batch_limit: NonZeroUsize,
+    read_batch_limit: NonZeroUsize,
+    page_limit: u32,
     import_limit: NonZeroUsize,
     cursor_key: Option<[u8; 16]>,
     rate_limit: Option<RateLimit>,
@@ -185,6 +210,20 @@ impl FollowGraphBuilder {
     /// The largest batch (default 20).
     pub fn batch_limit(mut self, limit: NonZeroUsize) -> Self {
         self.batch_limit = limit;
+        self
+    }
+
+    /// The most targets one `relationships` call reads (default
+    /// [`DEFAULT_READ_BATCH_LIMIT`]), apart from the write batch limit.
+    pub fn read_batch_limit(mut self, limit: NonZeroUsize) -> Self {
+        self.read_batch_limit = limit;
+        self
+    }
+
+    /// The items of a page whose request names no limit (default
+    /// [`DEFAULT_PAGE_LIMIT`]); at most [`MAX_PAGE_LIMIT`].
+    pub fn default_page_limit(mut self, limit: NonZeroU32) -> Self {
+        self.page_limit = limit.get().min(MAX_PAGE_LIMIT);
         self
     }
 
@@ -226,6 +265,8 @@ impl FollowGraphBuilder {
             limiter: RateLimiter::new(self.rate_limit, self.tenant_rate_limits),
             cursors: CursorCodec::new(key),
             batch_limit: self.batch_limit.get(),
+            read_batch_limit: self.read_batch_limit.get(),
+            page_limit: self.page_limit,
             import_limit: self.import_limit.get(),
         }
     }

@@ -4,7 +4,7 @@ use super::FollowGraph;
 use super::batch::{BatchPlan, ItemResult};
 use super::commands::check_batch_len;
 use crate::cursor::CursorScope;
-use crate::page::{MAX_EVENT_LIMIT, checked_limit};
+use crate::page::{DEFAULT_PAGE_LIMIT, MAX_EVENT_LIMIT, checked_limit};
 use crate::{
     AccountId, Capability, Counts, Error, Event, EventPosition, ListEntry, ListKind, ListPosition,
     ListQuery, NodeId, NodeRecord, Page, PageRequest, Principal, Relation, StaleEntry, StaleQuery,
@@ -180,7 +180,7 @@ impl FollowGraph {
     ) -> Result<Page<StaleEntry>, Error> {
         let principal = self.admit_read(principal.into(), Capability::Read)?;
         let actor = AccountId::parse_field("actor", actor)?;
-        let limit = page.checked_limit()?;
+        let limit = page.checked_limit(self.page_limit)?;
         let subject = NodeId::from(actor.clone());
         let tenant = principal.tenant();
         let after = self.decode_cursor(tenant, CursorScope::Stale, subject.as_str(), page)?;
@@ -219,7 +219,7 @@ impl FollowGraph {
         limit: Option<u32>,
     ) -> Result<Vec<Event>, Error> {
         let principal = self.admit_read(principal.into(), Capability::Read)?;
-        let limit = checked_limit(limit, MAX_EVENT_LIMIT)?;
+        let limit = checked_limit(limit, MAX_EVENT_LIMIT, DEFAULT_PAGE_LIMIT)?;
         match after {
             Some(after) => {
                 self.read_after(principal.tenant(), "this reader", after, limit)
@@ -245,7 +245,7 @@ impl FollowGraph {
         page: &PageRequest,
     ) -> Result<Page<NodeRecord>, Error> {
         let principal = self.admit_read(principal.into(), Capability::Read)?;
-        let limit = page.checked_limit()?;
+        let limit = page.checked_limit(self.page_limit)?;
         let tenant = principal.tenant();
         let after = self.decode_cursor(tenant, CursorScope::Nodes, "", page)?;
         let after = after.map(|position| position.node);
@@ -270,7 +270,7 @@ impl FollowGraph {
     ) -> Result<Page<ListEntry>, Error> {
         let principal = self.admit_read(principal, Capability::Read)?;
         let subject = NodeId::parse_field("subject", subject)?;
-        let limit = page.checked_limit()?;
+        let limit = page.checked_limit(self.page_limit)?;
         let tenant = principal.tenant();
         let scope = CursorScope::List(list);
         let after = self.decode_cursor(tenant, scope, subject.as_str(), page)?;
@@ -296,7 +296,7 @@ impl FollowGraph {
         ))
     }
 
-    fn decode_cursor(
+    pub(super) fn decode_cursor(
         &self,
         tenant: &TenantId,
         scope: CursorScope,
@@ -311,7 +311,7 @@ impl FollowGraph {
 
     /// Cuts the one extra item read and turns the last kept one into the
     /// next cursor: `None` exactly when the list has nothing more.
-    fn paged<T>(
+    pub(super) fn paged<T>(
         &self,
         tenant: &TenantId,
         scope: CursorScope,

@@ -1,9 +1,11 @@
-//! Node removal: the cascade of unfollows, in batches of bounded size.
+//! Node removal: the cascade of unfollows and dropped links, in batches of
+//! bounded size.
 //!
-//! A node is deleted only once no edge touches it ([`crate::write`] refuses
-//! otherwise). The facade reads a chunk of the node's edges from its lists,
-//! unfollows them in one batch, and repeats; the last batch, once the lists
-//! hold less than a chunk, unfollows the rest and deletes the node. So a node
+//! A node is deleted only once no edge or link touches it ([`crate::write`]
+//! refuses otherwise). The facade reads a chunk of the node's edges and
+//! links from its lists, cuts them in one batch, and repeats; the last
+//! batch, once the lists hold less than a chunk, cuts the rest and deletes
+//! the node. So a node
 //! with a handful of edges goes in one atomic batch, and a node with half a
 //! million followers in many batches of at most [`REMOVAL_CHUNK`] edges
 //! each, in bounded memory, every batch atomic with its counts and events.
@@ -11,11 +13,12 @@
 use super::FollowGraph;
 use crate::write::EDGES_REMAIN;
 use crate::{
-    Applied, Capability, Command, Error, ErrorKind, ListKind, ListQuery, NodeId, Principal,
-    TenantId, WriteBatch,
+    Applied, Capability, Command, Error, ErrorKind, LinkDirection, LinkKey, LinkKind, LinkQuery,
+    ListKind, ListQuery, NodeId, Principal, TenantId, WriteBatch,
 };
 
-/// The most edges of each direction one removal batch unfollows.
+/// The most edges of each direction (and links of each kind and direction)
+/// one removal batch cuts.
 pub const REMOVAL_CHUNK: usize = 500;
 
 /// How many times in a row the last batch may find new edges (followers
@@ -25,8 +28,9 @@ pub const REMOVAL_CHUNK: usize = 500;
 const RACE_ROUNDS: usize = 16;
 
 impl FollowGraph {
-    /// Removes a node and every edge touching it, emitting an `unfollowed`
-    /// event for each edge. Removing an absent node is `unchanged`. Needs
+    /// Removes a node and every edge and link touching it, emitting an
+    /// `unfollowed` event for each edge and the ending event of each link
+    /// (`unblocked`, `account_unmuted`, `follow_request_withdrawn`). Removing an absent node is `unchanged`. Needs
     /// `admin`; a bound principal may remove only its own account.
     ///
     /// A node with fewer than [`REMOVAL_CHUNK`] edges each way is removed
@@ -70,8 +74,9 @@ impl FollowGraph {
         }
     }
 
-    /// Unfollows of up to a chunk of the node's edges each way, and whether
-    /// more remain beyond them.
+    /// Unfollows of up to a chunk of the node's edges each way, drops of up
+    /// to a chunk of its links of each kind each way, and whether more
+    /// remain beyond them.
     async fn edges_to_cut(
         &self,
         tenant: &TenantId,
@@ -95,6 +100,34 @@ impl FollowGraph {
             rest |= entries.len() >= REMOVAL_CHUNK;
             for entry in entries {
                 commands.push(unfollow(list, node, entry.node)?);
+            }
+        }
+        let Some(account) = node.as_account() else {
+            return Ok((commands, rest));
+        };
+        for kind in LinkKind::ALL {
+            for direction in [LinkDirection::Outgoing, LinkDirection::Incoming] {
+                let query = LinkQuery {
+                    tenant: tenant.clone(),
+                    kind,
+                    direction,
+                    subject: account.clone(),
+                    after: None,
+                    limit: REMOVAL_CHUNK,
+                };
+                let entries = self.store.links(query).await?.unwrap_or_default();
+                rest |= entries.len() >= REMOVAL_CHUNK;
+                for entry in entries {
+                    let key = match direction {
+                        LinkDirection::Outgoing => {
+                            LinkKey::new(kind, account.clone(), entry.account)
+                        }
+                        LinkDirection::Incoming => {
+                            LinkKey::new(kind, entry.account, account.clone())
+                        }
+                    };
+                    commands.push(Command::DropLink { key });
+                }
             }
         }
         Ok((commands, rest))

@@ -1,7 +1,7 @@
 //! What a decided batch asks a store to persist.
 
 use super::EdgeKey;
-use crate::{CountDelta, Edge, NewEvent, NodeId, NodeRecord, TenantId, Timestamp};
+use crate::{CountDelta, Edge, Link, LinkKey, NewEvent, NodeId, NodeRecord, TenantId, Timestamp};
 
 /// A change to a node that was registered before the batch and still is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +12,10 @@ pub struct NodeUpdate {
     /// store: never read, add and write back, which loses concurrent
     /// changes.
     pub counts: CountDelta,
+    /// Added to its link count ([`NodeRecord::links`]), as a delta too.
+    pub links: i64,
+    /// Its new locked flag, when it changed.
+    pub locked: Option<bool>,
     /// Its new last activity, when it changed (it only moves forward).
     pub last_active: Option<Timestamp>,
 }
@@ -19,26 +23,31 @@ pub struct NodeUpdate {
 /// Every row a batch changes, each list sorted by key, and its events.
 ///
 /// A store commits all of it atomically, in the field order: edge deletes,
-/// node deletes, node inserts, edge puts, node updates, events. In that
-/// order every node a stored edge touches is registered after each step,
-/// and a node is deleted only once no edge touches it (a node removed and
-/// registered again in one batch appears in both `node_deletes` and
-/// `node_inserts`; an edge removed and created again, in both
-/// `edge_deletes` and `edge_puts`).
+/// link deletes, node deletes, node inserts, edge puts, link puts, node
+/// updates, events. In that order every node a stored edge or link touches
+/// is registered after each step, and a node is deleted only once no edge
+/// or link touches it (a node removed and registered again in one batch
+/// appears in both `node_deletes` and `node_inserts`; an edge removed and
+/// created again, in both `edge_deletes` and `edge_puts`; a link likewise).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeSet {
     /// The tenant of every row.
     pub tenant: TenantId,
     /// Edges present before, to delete.
     pub edge_deletes: Vec<EdgeKey>,
-    /// Nodes registered before, to delete; no edge touches them once the
-    /// edge deletes are done.
+    /// Links present before, to delete.
+    pub link_deletes: Vec<LinkKey>,
+    /// Nodes registered before, to delete; no edge or link touches them
+    /// once the deletes before them are done.
     pub node_deletes: Vec<NodeId>,
     /// Nodes to register, as whole records (counters included).
     pub node_inserts: Vec<NodeRecord>,
     /// Edges to create or replace (new follows, mute flags, mutual marks).
     pub edge_puts: Vec<(EdgeKey, Edge)>,
-    /// Counter changes and activity of nodes registered before and after.
+    /// Links to create or replace.
+    pub link_puts: Vec<(LinkKey, Link)>,
+    /// Counter changes, locked flags and activity of nodes registered
+    /// before and after.
     pub node_updates: Vec<NodeUpdate>,
     /// The events, in the order the commands caused them. The store places
     /// them in its order (positions start at 1, increase in commit order
@@ -53,9 +62,11 @@ impl ChangeSet {
         ChangeSet {
             tenant,
             edge_deletes: Vec::new(),
+            link_deletes: Vec::new(),
             node_deletes: Vec::new(),
             node_inserts: Vec::new(),
             edge_puts: Vec::new(),
+            link_puts: Vec::new(),
             node_updates: Vec::new(),
             events: Vec::new(),
         }
@@ -64,6 +75,8 @@ impl ChangeSet {
     /// Whether committing it would change nothing.
     pub fn is_empty(&self) -> bool {
         self.edge_deletes.is_empty()
+            && self.link_deletes.is_empty()
+            && self.link_puts.is_empty()
             && self.node_deletes.is_empty()
             && self.node_inserts.is_empty()
             && self.edge_puts.is_empty()
@@ -75,6 +88,8 @@ impl ChangeSet {
     /// faults counts, and a measure of a commit's size.
     pub fn len(&self) -> usize {
         self.edge_deletes.len()
+            + self.link_deletes.len()
+            + self.link_puts.len()
             + self.node_deletes.len()
             + self.node_inserts.len()
             + self.edge_puts.len()

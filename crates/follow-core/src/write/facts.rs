@@ -1,7 +1,7 @@
 //! The stored rows a store loaded for a batch's keys.
 
 use super::EdgeKey;
-use crate::{Edge, NodeRecord};
+use crate::{Edge, Link, LinkKey, NodeRecord};
 
 /// What a store found for the keys of a batch ([`super::Keys`]): the present
 /// rows only. A key with no row added is absent. Rows may be added in any
@@ -11,6 +11,7 @@ use crate::{Edge, NodeRecord};
 pub struct Facts {
     pub(super) nodes: Vec<NodeRecord>,
     pub(super) edges: Vec<(EdgeKey, Edge)>,
+    pub(super) links: Vec<(LinkKey, Link)>,
 }
 
 impl Facts {
@@ -24,6 +25,7 @@ impl Facts {
         Facts {
             nodes: Vec::with_capacity(nodes),
             edges: Vec::with_capacity(edges),
+            links: Vec::new(),
         }
     }
 
@@ -37,6 +39,11 @@ impl Facts {
         self.edges.push((key, edge));
     }
 
+    /// A present link, expired or not, as stored.
+    pub fn add_link(&mut self, key: LinkKey, link: Link) {
+        self.links.push((key, link));
+    }
+
     /// The rows in key order, each key once (the last row added wins).
     pub(super) fn sorted(mut self) -> Self {
         if !self.nodes.is_sorted_by(|a, b| a.id < b.id) {
@@ -46,6 +53,10 @@ impl Facts {
         if !self.edges.is_sorted_by(|a, b| a.0 < b.0) {
             self.edges.sort_by(|a, b| a.0.cmp(&b.0));
             dedup_last(&mut self.edges, |a, b| a.0 == b.0);
+        }
+        if !self.links.is_sorted_by(|a, b| a.0 < b.0) {
+            self.links.sort_by(|a, b| a.0.cmp(&b.0));
+            dedup_last(&mut self.links, |a, b| a.0 == b.0);
         }
         self
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{AccountId, Command, NodeId, WriteBatch};
+use crate::{AccountId, Command, LinkKey, LinkKind, NodeId, NodeRecord, WriteBatch};
 
 /// The key of one edge: `follower → target`, ordered by follower, then target.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,38 +44,129 @@ pub struct Keys {
     /// names its reverse edge too, whose mutual mark the decision reads and
     /// may rewrite.
     pub edges: Vec<EdgeKey>,
+    /// Links, by kind, then `from`, then `to`.
+    pub links: Vec<LinkKey>,
 }
 
 impl Keys {
     /// The keys `batch` reads.
     pub fn of(batch: &WriteBatch) -> Self {
-        let mut nodes: Vec<NodeId> = batch.requires.iter().cloned().collect();
-        let mut edges = Vec::new();
+        let mut keys = KeyLists {
+            nodes: batch.requires.iter().cloned().collect(),
+            ..KeyLists::default()
+        };
         for command in &batch.commands {
-            match command {
-                Command::Register { node }
-                | Command::Remove { node }
-                | Command::Touch { node, .. } => nodes.push(node.clone()),
-                Command::Follow {
-                    follower, target, ..
-                }
-                | Command::Unfollow { follower, target }
-                | Command::SetMute {
-                    follower, target, ..
-                }
-                | Command::RemoveFollower { target, follower } => {
-                    let key = EdgeKey::new(follower.clone(), target.clone());
-                    edges.extend(key.reverse());
-                    edges.push(key);
-                    nodes.push(NodeId::from(follower.clone()));
-                    nodes.push(target.clone());
-                }
-            }
+            keys.add(command);
         }
         Keys {
-            nodes: sorted(nodes),
-            edges: sorted(edges),
+            nodes: sorted(keys.nodes),
+            edges: sorted(keys.edges),
+            links: sorted(keys.links),
         }
+    }
+
+    /// The links worth loading once the nodes are loaded: those whose two
+    /// accounts are both registered with links ([`NodeRecord::links`]). A
+    /// node's count says no link touches it, so a store that loads nodes
+    /// first may load only these, which for a batch of follows among
+    /// accounts that never blocked, muted or asked is none. `nodes` is the
+    /// loaded node rows, in any order.
+    pub fn links_to_load(&self, nodes: &[NodeRecord]) -> Vec<&LinkKey> {
+        let mut linked: Vec<&NodeId> = nodes
+            .iter()
+            .filter(|node| node.links > 0)
+            .map(|node| &node.id)
+            .collect();
+        if linked.len() < 2 {
+            return Vec::new();
+        }
+        linked.sort_unstable();
+        let has_links = |account: &AccountId| {
+            linked
+                .binary_search_by(|id| id.as_str().cmp(account.as_str()))
+                .is_ok()
+        };
+        self.links
+            .iter()
+            .filter(|key| has_links(&key.from) && has_links(&key.to))
+            .collect()
+    }
+}
+
+/// The keys of a batch as its commands name them.
+#[derive(Default)]
+struct KeyLists {
+    nodes: Vec<NodeId>,
+    edges: Vec<EdgeKey>,
+    links: Vec<LinkKey>,
+}
+
+impl KeyLists {
+    fn add(&mut self, command: &Command) {
+        match command {
+            Command::Register { node } | Command::Remove { node } | Command::Touch { node, .. } => {
+                self.nodes.push(node.clone())
+            }
+            Command::SetLocked { node, .. } => self.nodes.push(NodeId::from(node.clone())),
+            Command::Follow {
+                follower, target, ..
+            } => {
+                self.edge_and_back(follower, target);
+                if let Some(target) = target.as_account() {
+                    self.link(LinkKind::Block, follower, &target);
+                    self.link(LinkKind::Block, &target, follower);
+                    self.link(LinkKind::Request, follower, &target);
+                }
+            }
+            Command::Unfollow { follower, target } => {
+                self.edge_and_back(follower, target);
+                if let Some(target) = target.as_account() {
+                    self.link(LinkKind::Request, follower, &target);
+                }
+            }
+            Command::SetMute {
+                follower, target, ..
+            }
+            | Command::RemoveFollower { target, follower } => {
+                self.edge_and_back(follower, target);
+            }
+            Command::Block { actor, target } => {
+                self.edge_and_back(actor, &NodeId::from(target.clone()));
+                self.link(LinkKind::Block, actor, target);
+                self.link(LinkKind::Request, actor, target);
+                self.link(LinkKind::Request, target, actor);
+            }
+            Command::Unblock { actor, target } => self.link(LinkKind::Block, actor, target),
+            Command::MuteAccount { actor, target, .. }
+            | Command::UnmuteAccount { actor, target } => {
+                self.link(LinkKind::Mute, actor, target);
+            }
+            Command::AuthorizeRequest { target, follower } => {
+                self.edge_and_back(follower, &NodeId::from(target.clone()));
+                self.link(LinkKind::Request, follower, target);
+            }
+            Command::RejectRequest { target, follower } => {
+                self.link(LinkKind::Request, follower, target);
+            }
+            Command::DropLink { key } => self.link(key.kind, &key.from, &key.to),
+        }
+    }
+
+    /// The edge, its reverse, and both nodes.
+    fn edge_and_back(&mut self, follower: &AccountId, target: &NodeId) {
+        let key = EdgeKey::new(follower.clone(), target.clone());
+        self.edges.extend(key.reverse());
+        self.edges.push(key);
+        self.nodes.push(NodeId::from(follower.clone()));
+        self.nodes.push(target.clone());
+    }
+
+    /// The link and both its accounts.
+    fn link(&mut self, kind: LinkKind, from: &AccountId, to: &AccountId) {
+        self.links
+            .push(LinkKey::new(kind, from.clone(), to.clone()));
+        self.nodes.push(NodeId::from(from.clone()));
+        self.nodes.push(NodeId::from(to.clone()));
     }
 }
 

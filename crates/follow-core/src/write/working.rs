@@ -2,7 +2,10 @@
 //! facts, changed by the rules, turned into a [`ChangeSet`] at the end.
 
 use super::{ChangeSet, EdgeKey, Facts, Keys, NodeUpdate};
-use crate::{CountDelta, Counts, Edge, Error, NewEvent, NodeId, NodeRecord, TenantId, Timestamp};
+use crate::{
+    CountDelta, Counts, Edge, Error, Link, LinkKey, NewEvent, NodeId, NodeRecord, TenantId,
+    Timestamp,
+};
 
 /// One row as the batch sees it.
 #[derive(Debug)]
@@ -44,6 +47,7 @@ pub(super) struct Working<'k> {
     keys: &'k Keys,
     nodes: Vec<Slot<NodeRecord>>,
     edges: Vec<Slot<Edge>>,
+    links: Vec<Slot<Link>>,
     events: Vec<NewEvent>,
 }
 
@@ -57,7 +61,11 @@ impl<'k> Working<'k> {
     /// A slot for every key, holding what `facts` has for it (rows for keys
     /// the batch does not name are ignored).
     pub(super) fn new(keys: &'k Keys, facts: Facts) -> Self {
-        let Facts { nodes, edges } = facts.sorted();
+        let Facts {
+            nodes,
+            edges,
+            links,
+        } = facts.sorted();
         let mut stored = nodes.into_iter().peekable();
         let nodes = keys
             .nodes
@@ -78,10 +86,21 @@ impl<'k> Working<'k> {
                 Slot::new(row, row)
             })
             .collect();
+        let mut stored = links.into_iter().peekable();
+        let links = keys
+            .links
+            .iter()
+            .map(|key| {
+                while stored.next_if(|(k, _)| k < key).is_some() {}
+                let row = stored.next_if(|(k, _)| k == key).map(|(_, link)| link);
+                Slot::new(row, row)
+            })
+            .collect();
         Working {
             keys,
             nodes,
             edges,
+            links,
             events: Vec::new(),
         }
     }
@@ -104,6 +123,17 @@ impl<'k> Working<'k> {
         self.edges
             .get_mut(index)
             .ok_or_else(|| unnamed("edge", key))
+    }
+
+    fn link_slot(&mut self, key: &LinkKey) -> Result<&mut Slot<Link>, Error> {
+        let index = self
+            .keys
+            .links
+            .binary_search(key)
+            .map_err(|_| unnamed("link", key))?;
+        self.links
+            .get_mut(index)
+            .ok_or_else(|| unnamed("link", key))
     }
 
     /// The node as the batch sees it.
@@ -149,6 +179,44 @@ impl<'k> Working<'k> {
         Ok(())
     }
 
+    /// Adds `delta` to a registered node's link count.
+    ///
+    /// # Errors
+    /// `internal` when the count would go below zero.
+    pub(super) fn add_links(&mut self, id: &NodeId, delta: i64) -> Result<(), Error> {
+        let record = self.record_mut(id)?;
+        record.links = record.links.checked_add_signed(delta).ok_or_else(|| {
+            Error::internal(format!(
+                "link count {} of {id} cannot change by {delta}: counters disagree with links",
+                record.links
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// Sets a registered node's locked flag.
+    pub(super) fn set_locked(&mut self, id: &NodeId, locked: bool) -> Result<(), Error> {
+        self.record_mut(id)?.locked = locked;
+        Ok(())
+    }
+
+    /// The link as the batch sees it, expired or not.
+    pub(super) fn link(&mut self, key: &LinkKey) -> Result<Option<Link>, Error> {
+        Ok(self.link_slot(key)?.now)
+    }
+
+    /// Creates or replaces a link.
+    pub(super) fn put_link(&mut self, key: &LinkKey, link: Link) -> Result<(), Error> {
+        self.link_slot(key)?.set(Some(link));
+        Ok(())
+    }
+
+    /// Deletes a link.
+    pub(super) fn delete_link(&mut self, key: &LinkKey) -> Result<(), Error> {
+        self.link_slot(key)?.set(None);
+        Ok(())
+    }
+
     /// The edge as the batch sees it.
     pub(super) fn edge(&mut self, key: &EdgeKey) -> Result<Option<Edge>, Error> {
         Ok(self.edge_slot(key)?.now)
@@ -185,16 +253,21 @@ impl<'k> Working<'k> {
                 (Some(_), None) => changes.node_deletes.push(id.clone()),
                 (None, Some(now)) => changes.node_inserts.push(now),
                 (Some(before), Some(now)) => {
-                    let counts = difference(before.counts, now.counts);
-                    let last_active = now
-                        .last_active
-                        .filter(|_| now.last_active != before.last_active);
-                    if !counts.is_zero() || last_active.is_some() {
-                        changes.node_updates.push(NodeUpdate {
-                            id: id.clone(),
-                            counts,
-                            last_active,
-                        });
+                    let update = NodeUpdate {
+                        id: id.clone(),
+                        counts: difference(before.counts, now.counts),
+                        links: signed(now.links).saturating_sub(signed(before.links)),
+                        locked: Some(now.locked).filter(|locked| *locked != before.locked),
+                        last_active: now
+                            .last_active
+                            .filter(|_| now.last_active != before.last_active),
+                    };
+                    if !update.counts.is_zero()
+                        || update.links != 0
+                        || update.locked.is_some()
+                        || update.last_active.is_some()
+                    {
+                        changes.node_updates.push(update);
                     }
                 }
                 (None, None) => {}
@@ -211,20 +284,32 @@ impl<'k> Working<'k> {
                 _ => {}
             }
         }
+        for (key, slot) in self.keys.links.iter().zip(self.links) {
+            if slot.vanished {
+                changes.link_deletes.push(key.clone());
+            }
+            match slot.now {
+                Some(now) if slot.vanished || slot.before != Some(now) => {
+                    changes.link_puts.push((key.clone(), now));
+                }
+                _ => {}
+            }
+        }
         changes.events = self.events;
         changes
     }
+}
+
+/// A count as `i64`; a count past `i64::MAX` saturates (see [`difference`]).
+fn signed(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// `after - before`, counter by counter. Counters stay far below `i64::MAX`
 /// (they count edges), so the casts cannot wrap on any real graph; a
 /// saturated value would fail the store's own checks rather than wrap.
 fn difference(before: Counts, after: Counts) -> CountDelta {
-    let diff = |b: u64, a: u64| -> i64 {
-        let a = i64::try_from(a).unwrap_or(i64::MAX);
-        let b = i64::try_from(b).unwrap_or(i64::MAX);
-        a.saturating_sub(b)
-    };
+    let diff = |b: u64, a: u64| -> i64 { signed(a).saturating_sub(signed(b)) };
     CountDelta {
         following: diff(before.following, after.following),
         followers: diff(before.followers, after.followers),
