@@ -38,6 +38,7 @@ pub(crate) fn edge(since: i64, muted: bool, mutual_since: Option<i64>) -> Result
         since: timestamp(since)?,
         muted,
         mutual_since: mutual_since.map(timestamp).transpose()?,
+        options: follow_core::FollowOptions::default(), // TODO(links): store options
     })
 }
 

@@ -219,6 +219,7 @@ pub(crate) fn list(conn: &Connection, query: &ListQuery) -> Result<Option<Vec<Li
                 node: codec::node_id(&node)?,
                 since: codec::timestamp(since)?,
                 muted,
+                options: follow_core::FollowOptions::default(), // TODO(links)
             });
         }
         Ok(Some(out))

@@ -38,6 +38,8 @@ impl NodeRow {
             registered_at: codec::timestamp(self.registered_at)?,
             last_active: self.last_active.map(codec::timestamp).transpose()?,
             counts: codec::counts(following, followers, mutual)?,
+            locked: false, // TODO(links)
+            links: 0,      // TODO(links)
         })
     }
 }

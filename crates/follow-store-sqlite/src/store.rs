@@ -471,6 +471,24 @@ impl fmt::Debug for SqliteStore {
 
 #[async_trait]
 impl FollowStore for SqliteStore {
+    // TODO(links): read the links table.
+    async fn links_between(
+        &self,
+        _tenant: &TenantId,
+        _subject: &follow_core::AccountId,
+        _others: &[follow_core::AccountId],
+    ) -> Result<Vec<(follow_core::LinkKey, follow_core::Link)>, Error> {
+        Err(Error::internal("sqlite: links are not stored yet"))
+    }
+
+    // TODO(links): read the links table.
+    async fn links(
+        &self,
+        _query: follow_core::LinkQuery,
+    ) -> Result<Option<Vec<follow_core::LinkEntry>>, Error> {
+        Err(Error::internal("sqlite: links are not stored yet"))
+    }
+
     async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error> {
         let (reply, rx) = oneshot::channel();
         self.writer

@@ -829,11 +829,13 @@ pub async fn write_answers_one_result_per_command_in_order(store: Store) {
             follower: account("alice"),
             target: node("bob"),
             since: None,
+            options: follow_core::OptionsUpdate::NONE,
         })
         .command(Command::Follow {
             follower: account("alice"),
             target: node("bob"),
             since: None,
+            options: follow_core::OptionsUpdate::NONE,
         })
         .command(Command::SetMute {
             follower: account("bob"),
