@@ -32,7 +32,7 @@ pub struct EdgeModel {
 /// An account mute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MuteModel {
-    /// When it was made or last changed (seconds).
+    /// When it was made (seconds); a rewrite keeps it.
     pub since: i64,
     /// Whether it hides notifications too.
     pub notifications: bool,
@@ -197,7 +197,13 @@ impl Model {
                 &mut events,
             )]),
             Op::DropLink { kind, from, to, .. } => {
-                Ok(vec![Ok(t.drop_link(*kind, *from, *to, now, &mut events))])
+                // No link joins an account to itself: a key naming one is
+                // not a key.
+                Ok(vec![if from == to {
+                    Err(ErrorKind::InvalidArgument)
+                } else {
+                    Ok(t.drop_link(*kind, *from, *to, now, &mut events))
+                }])
             }
         };
         (tenant, expected, events)
@@ -401,8 +407,8 @@ impl TenantModel {
         Ok(Outcome::Unchanged)
     }
 
-    /// An account mute is a set of both values; one that differs from the
-    /// mute in force (or where none holds) is made anew.
+    /// An account mute is a set of both values: `changed` when they differ
+    /// from the mute in force, or none holds.
     fn mute_account(
         &mut self,
         actor: usize,
@@ -413,15 +419,17 @@ impl TenantModel {
     ) -> ItemOutcome {
         self.pair_check(actor, target, true)?;
         let key = (actor, target);
-        if let Some(mute) = self.mutes.get(&key).filter(|m| m.holds_at(now))
-            && (mute.notifications, mute.expires_at) == (notifications, expires_at)
-        {
+        let holding = self.mutes.get(&key).filter(|m| m.holds_at(now));
+        if holding.is_some_and(|m| (m.notifications, m.expires_at) == (notifications, expires_at)) {
             return Ok(Outcome::Unchanged);
         }
+        // A mute rewritten keeps when it began (Mastodon updates the row);
+        // one where none holds begins now.
+        let since = holding.map_or(now, |m| m.since);
         self.mutes.insert(
             key,
             MuteModel {
-                since: now,
+                since,
                 notifications,
                 expires_at,
             },
