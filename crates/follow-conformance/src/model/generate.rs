@@ -336,11 +336,13 @@ fn kind_op(kind: OpKind, tenant: usize, o: &Offer) -> BoxedStrategy<Op> {
                 .boxed()
         }
         OpKind::DropLink => {
+            // Only what a removal sends: a key between two accounts.
             let any_link = (
                 proptest::sample::select(LinkKind::ALL.to_vec()),
                 o.account(),
-                o.account(),
-            );
+                1..CHANNEL_INDEX,
+            )
+                .prop_map(|(kind, from, offset)| (kind, from, (from + offset) % CHANNEL_INDEX));
             mostly(o.links.clone(), any_link)
                 .prop_map(move |(kind, from, to)| Op::DropLink {
                     tenant,
