@@ -1,6 +1,7 @@
 //! The generator: random starting graphs and commands that mostly name
 //! what the state holds (registered nodes, mutual pairs, pending requests,
-//! blocks, mutes), so most steps reach stored rows and the new rules.
+//! blocks, mutes), so most steps reach stored rows and the relationship
+//! rules.
 
 use follow_core::{FollowOptions, Languages, LinkKind, OptionsUpdate};
 use proptest::prelude::*;

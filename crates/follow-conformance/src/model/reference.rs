@@ -67,7 +67,8 @@ pub struct TenantModel {
     /// Blocks (since).
     pub blocks: BTreeMap<(usize, usize), i64>,
     /// Account mutes, expired ones included: an expired mute is absent from
-    /// every read, but a store may keep its row until it cleans it up.
+    /// every read, but its row stays until a write cleans it up (a mute or
+    /// unmute of the pair, a removal; other writes may too).
     pub mutes: BTreeMap<(usize, usize), MuteModel>,
     /// Pending follow requests.
     pub requests: BTreeMap<(usize, usize), RequestModel>,
@@ -438,8 +439,8 @@ impl TenantModel {
         Ok(Outcome::Changed)
     }
 
-    /// Ending a mute that holds; an expired one is already absent (its row
-    /// may stay until cleaned up, so the model keeps it).
+    /// Ending a mute that holds. An expired one is already absent: the
+    /// unmute is `unchanged` and cleans its row up.
     fn unmute_account(
         &mut self,
         actor: usize,
@@ -448,10 +449,11 @@ impl TenantModel {
         events: &mut Vec<ExpectedEvent>,
     ) -> ItemOutcome {
         self.pair_check(actor, target, true)?;
-        if !self.mute_holds(actor, target, now) {
+        let holds = self.mute_holds(actor, target, now);
+        self.mutes.remove(&(actor, target));
+        if !holds {
             return Ok(Outcome::Unchanged);
         }
-        self.mutes.remove(&(actor, target));
         events.push((EventKind::AccountUnmuted, actor, target));
         Ok(Outcome::Changed)
     }
