@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use follow_core::{
-    AccountId, Delivery, FollowOptions, Languages, Link, LinkDirection, LinkEntry, LinkKind,
-    LinkQuery, ListKind, ListPosition, NodeId, PageRequest, Principal, Relation, Relationship,
-    Timestamp,
+    AccountId, Delivery, ErrorKind, FollowOptions, Languages, Link, LinkDirection, LinkEntry,
+    LinkKind, LinkQuery, ListKind, ListPosition, NodeId, PageRequest, Principal, Relation,
+    Relationship, Timestamp,
 };
 
 use super::NODES;
@@ -106,6 +106,7 @@ impl<F: StoreFactory> System<F> {
             for ni in 0..NODES.len() {
                 if self.check_record(ti, t, ni) {
                     self.check_lists(ti, t, ni);
+                    self.check_viewed_lists(ti, t, model.now, ni);
                     self.check_links(ti, t, model.now, ni);
                     self.check_relationships(ti, t, model.now, ni);
                 }
@@ -256,8 +257,92 @@ impl<F: StoreFactory> System<F> {
                     "relation {name} to {other} in {}",
                     p.tenant()
                 );
+                if AccountId::new(name).is_ok() {
+                    // The guard needs the edge, which no block lets stand.
+                    let guard = g
+                        .ensure_can_interact(p, name, other)
+                        .await
+                        .map_err(|e| e.kind());
+                    let expected = if out.contains_key(&oi) {
+                        Ok(())
+                    } else {
+                        Err(ErrorKind::Forbidden)
+                    };
+                    assert_eq!(guard, expected, "interaction guard {name} to {other}");
+                }
             }
         });
+    }
+
+    /// Following and followers of `subject` as each other registered
+    /// account sees them, in pages of 2 with each item's relationship to
+    /// the viewer: the accounts the viewer blocks or is blocked by are left
+    /// out, and the list is empty when `subject` blocks the viewer.
+    fn check_viewed_lists(&self, ti: usize, t: &TenantModel, now: i64, subject: usize) {
+        let p = &self.principals[ti];
+        let name = NODES[subject];
+        let g = self.graph();
+        let viewers = t
+            .nodes
+            .keys()
+            .copied()
+            .filter(|v| *v != subject && AccountId::new(NODES[*v]).is_ok());
+        for viewer in viewers {
+            for list in [ListKind::Following, ListKind::Followers] {
+                let others: Vec<(usize, i64)> = t
+                    .edges
+                    .iter()
+                    .filter_map(|((a, b), e)| match list {
+                        ListKind::Following if *a == subject => Some((*b, e.since)),
+                        ListKind::Followers if *b == subject => Some((*a, e.since)),
+                        _ => None,
+                    })
+                    .collect();
+                let shut_out = t.blocks.contains_key(&(subject, viewer));
+                let expected: Vec<(String, Timestamp, Relationship)> = if shut_out {
+                    Vec::new()
+                } else {
+                    newest_first(
+                        others
+                            .into_iter()
+                            .filter(|(o, _)| !t.blocked_either_way(viewer, *o))
+                            .map(|(o, since)| {
+                                let seen = expected_relationship(t, now, viewer, o);
+                                (NODES[o].to_owned(), at(since), seen)
+                            })
+                            .collect(),
+                    )
+                };
+                let mut got = Vec::new();
+                let mut request = PageRequest::first().with_limit(2);
+                for _ in 0..MAX_PAGES {
+                    let page = self
+                        .runtime
+                        .block_on(g.list_as(p, NODES[viewer], list, name, &request, true))
+                        .unwrap();
+                    assert!(
+                        page.items.len() == 2 || page.next_cursor.is_none(),
+                        "a page of {list:?} of {name} seen by {} is short but not the last",
+                        NODES[viewer]
+                    );
+                    got.extend(page.items.into_iter().map(|item| {
+                        let seen = item.viewer.expect("relationships were asked for");
+                        (item.entry.node.to_string(), item.entry.since, seen)
+                    }));
+                    match page.next_cursor {
+                        Some(cursor) => request = PageRequest::after(cursor).with_limit(2),
+                        None => break,
+                    }
+                }
+                assert_eq!(
+                    got,
+                    expected,
+                    "{list:?} of {name} seen by {} in {}",
+                    NODES[viewer],
+                    p.tenant()
+                );
+            }
+        }
     }
 
     /// Every stored link row of `subject` of `kind` one way, walked in
