@@ -286,7 +286,8 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   cases).
     /// - Concurrent batches are serialisable: each sees the others' effects
     ///   entirely or not at all (`write::concurrent_follows_keep_counts_equal_to_edges`,
-    ///   `write::concurrent_follows_of_each_other_keep_mutual_marks`).
+    ///   `write::concurrent_follows_of_each_other_keep_mutual_marks`,
+    ///   `write::concurrent_link_commands_keep_counts_and_blocks_consistent`).
     ///
     /// # Errors
     /// What `decide` answers as a whole (`not_found` for a missing required
