@@ -636,6 +636,7 @@ mod tests {
             follower: follow_core::AccountId::new("alice").unwrap(),
             target: NodeId::new("bob").unwrap(),
             since: None,
+            options: follow_core::OptionsUpdate::NONE,
         });
         block_on(store.write(batch)).unwrap();
         (store, dir)

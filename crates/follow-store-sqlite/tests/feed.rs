@@ -127,6 +127,7 @@ fn a_long_prune_runs_in_bounded_steps_while_writes_go_on() {
                     target: node(b),
                     since: None,
                     muted: None,
+                    options: follow_core::OptionsUpdate::NONE,
                 })
         })
         .collect();

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use follow_core::{AccountId, Command, NodeId, TenantId, Timestamp, WriteBatch};
+use follow_core::{AccountId, Command, NodeId, OptionsUpdate, TenantId, Timestamp, WriteBatch};
 
 /// A fresh, empty directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -67,6 +67,7 @@ pub fn follow(follower: &str, target: &str) -> Command {
         follower: account(follower),
         target: node(target),
         since: None,
+        options: OptionsUpdate::NONE,
     }
 }
 
