@@ -86,6 +86,7 @@ fn a_database_of_the_previous_schema_gains_the_feed_tables_and_keeps_its_data() 
     }
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(BACK_TO_SCHEMA_3).unwrap();
         conn.execute_batch("DROP TABLE consumers; DROP TABLE pruned; PRAGMA user_version = 2;")
             .unwrap();
     }

@@ -36,6 +36,15 @@ impl Drop for TempDir {
     }
 }
 
+/// Takes a current database back to schema 3, the last one without links,
+/// to be followed by each older step's own undo.
+pub const BACK_TO_SCHEMA_3: &str = "
+    DROP TABLE links;
+    ALTER TABLE nodes DROP COLUMN locked;
+    ALTER TABLE nodes DROP COLUMN links;
+    ALTER TABLE edges DROP COLUMN options;
+    PRAGMA user_version = 3;";
+
 pub fn tenant() -> TenantId {
     TenantId::new("acme").unwrap()
 }
