@@ -55,6 +55,17 @@ pub(crate) fn follow_options(stored: Option<&str>) -> Result<FollowOptions, Erro
     FollowOptions::decode(stored).map_err(|e| bad_value("follow options", e))
 }
 
+/// Every link kind's stored name as an SQL string literal, comma-separated,
+/// for `kind IN (…)`: with the kind named, a statement seeks the primary
+/// key or an index instead of scanning a tenant's links.
+pub(crate) fn link_kinds_sql() -> String {
+    LinkKind::ALL
+        .iter()
+        .map(|kind| format!("'{}'", kind.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn link_kind(name: &str) -> Result<LinkKind, Error> {
     LinkKind::from_name(name)
         .ok_or_else(|| Error::internal(format!("sqlite: unknown link kind {name:?}")))

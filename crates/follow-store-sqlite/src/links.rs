@@ -13,21 +13,11 @@ use crate::error::map_sql;
 use crate::queries::snapshot;
 use crate::rows::{LINK_COLUMNS, LINK_VALUE_COLUMNS, read_link, read_link_value, read_node};
 
-/// The kinds as SQL string literals, for `kind IN (…)`: with the kind bound
-/// by the statement, each probe is a seek by the whole primary key.
-fn every_kind() -> String {
-    follow_core::LinkKind::ALL
-        .iter()
-        .map(|kind| format!("'{}'", kind.name()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The links of every kind `?2 → ?3` and `?3 → ?2`: two probes of the
 /// primary key per kind (a link the other way is the key with its ends
 /// swapped).
 static BETWEEN: LazyLock<String> = LazyLock::new(|| {
-    let kinds = every_kind();
+    let kinds = codec::link_kinds_sql();
     format!(
         "SELECT {LINK_COLUMNS} FROM links
          WHERE tenant = ?1 AND kind IN ({kinds}) AND from_account = ?2 AND to_account = ?3
@@ -40,7 +30,7 @@ static BETWEEN: LazyLock<String> = LazyLock::new(|| {
 /// Every link of every kind touching `?2`: the primary key's range of the
 /// links it made, and the incoming index's range of the links made to it.
 static TOUCHING: LazyLock<String> = LazyLock::new(|| {
-    let kinds = every_kind();
+    let kinds = codec::link_kinds_sql();
     format!(
         "SELECT {LINK_COLUMNS} FROM links
          WHERE tenant = ?1 AND kind IN ({kinds}) AND from_account = ?2

@@ -164,11 +164,7 @@ fn link_mismatches(
 }
 
 fn broken_links(conn: &Connection, tenant: Option<&str>) -> Result<Vec<LinkName>, Error> {
-    let kinds = follow_core::LinkKind::ALL
-        .iter()
-        .map(|kind| format!("'{}'", kind.name()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let kinds = codec::link_kinds_sql();
     let mut stmt = conn
         .prepare(&format!(
             "SELECT l.tenant, l.kind, l.from_account, l.to_account FROM links l

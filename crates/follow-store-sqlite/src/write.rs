@@ -7,7 +7,7 @@
 //! `n`, whatever the batch (an `unfollow_many` of 20, an import of 100,000).
 
 use follow_core::write::{ChangeSet, Facts, Keys};
-use follow_core::{Error, EventPosition, NodeRecord, TenantId, Timestamp};
+use follow_core::{Error, EventPosition, LinkKey, NodeRecord, TenantId, Timestamp};
 use rusqlite::{Connection, Statement};
 
 use crate::codec;
@@ -37,7 +37,21 @@ fn execute(
 pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Facts, Error> {
     let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
     let nodes = load_nodes(conn, tenant, keys)?;
-    let links = keys.links_to_load(&nodes);
+    load_links(conn, tenant, &keys.links_to_load(&nodes), &mut facts)?;
+    for node in nodes {
+        facts.add_node(node);
+    }
+    load_edges(conn, tenant, keys, &mut facts)?;
+    Ok(facts)
+}
+
+/// The link rows of `links`, in key order.
+fn load_links(
+    conn: &Connection,
+    tenant: &TenantId,
+    links: &[&LinkKey],
+    facts: &mut Facts,
+) -> Result<(), Error> {
     for range in chunks(links.len()) {
         let part = &links[range];
         let mut stmt = conn
@@ -59,9 +73,16 @@ pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<
             facts.add_link(key, link);
         }
     }
-    for node in nodes {
-        facts.add_node(node);
-    }
+    Ok(())
+}
+
+/// The edge rows of `keys`, in key order.
+fn load_edges(
+    conn: &Connection,
+    tenant: &TenantId,
+    keys: &Keys,
+    facts: &mut Facts,
+) -> Result<(), Error> {
     for range in chunks(keys.edges.len()) {
         let part = &keys.edges[range];
         let mut stmt = conn
@@ -93,7 +114,7 @@ pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<
             facts.add_edge(key, edge);
         }
     }
-    Ok(facts)
+    Ok(())
 }
 
 /// The node rows of `keys`, in key order.
