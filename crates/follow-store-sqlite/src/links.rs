@@ -1,11 +1,11 @@
 //! The link reads: the links between an account and some others, and the
 //! pages of one kind of link of an account.
 
+use std::sync::LazyLock;
+
 use follow_core::{
     AccountId, Error, Link, LinkDirection, LinkEntry, LinkKey, LinkQuery, NodeId, TenantId,
 };
-use std::sync::LazyLock;
-
 use rusqlite::{Connection, params};
 
 use crate::codec;
