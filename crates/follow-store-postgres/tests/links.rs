@@ -171,7 +171,7 @@ async fn blocks_racing_follows_and_requests_leave_no_follow_across_a_block() {
 }
 
 #[tokio::test]
-async fn verify_finds_wrong_link_counts_and_dangling_links_and_repair_fixes_counts() {
+async fn verify_finds_wrong_link_counts_and_broken_links_and_repair_fixes_counts() {
     let store = Arc::new(store(PostgresOptions::default()).await);
     let (graph, admin) = graph(store.clone());
     for id in ["alice", "bob", "carol"] {
@@ -187,32 +187,37 @@ async fn verify_finds_wrong_link_counts_and_dangling_links_and_repair_fixes_coun
     let raw = raw_client(&store).await;
     raw.batch_execute(
         "UPDATE follow_nodes SET links = 5 WHERE id = 'alice';
-         INSERT INTO follow_links VALUES ('acme', 'mute', 'bob', 'zed', 1, true, NULL, NULL);",
+         INSERT INTO follow_links VALUES ('acme', 'mute', 'bob', 'zed', 1, true, NULL, NULL);
+         INSERT INTO follow_links VALUES ('acme', 'pin', 'bob', 'carol', 1, true, NULL, NULL);",
     )
     .await
     .unwrap();
     let report = store.verify().await.unwrap();
     let counts: Vec<(&str, u64, u64)> = report
-        .count_mismatches
+        .link_count_mismatches
         .iter()
-        .map(|m| (m.node.as_str(), m.stored_links, m.actual_links))
+        .map(|m| (m.node.as_str(), m.stored, m.actual))
         .collect();
-    assert_eq!(counts, [("alice", 5, 2), ("bob", 1, 2)]);
-    assert_eq!(
-        report.dangling_links,
-        [(
-            "acme".to_owned(),
-            "mute".to_owned(),
-            "bob".to_owned(),
-            "zed".to_owned()
-        )]
-    );
+    assert_eq!(counts, [("alice", 5, 2), ("bob", 1, 3), ("carol", 1, 2)]);
+    let broken: Vec<(&str, &str, &str)> = report
+        .broken_links
+        .iter()
+        .map(|(_, kind, from, to)| (kind.as_str(), from.as_str(), to.as_str()))
+        .collect();
+    assert_eq!(broken, [("mute", "bob", "zed"), ("pin", "bob", "carol")]);
+    assert!(report.count_mismatches.is_empty());
 
-    raw.batch_execute("DELETE FROM follow_links WHERE to_id = 'zed'")
+    raw.batch_execute("DELETE FROM follow_links WHERE from_id = 'bob'")
         .await
         .unwrap();
     let repaired = store.repair().await.unwrap();
-    assert_eq!(repaired.counts_fixed.len(), 1);
+    let fixed: Vec<&str> = repaired
+        .link_counts_fixed
+        .iter()
+        .map(|m| m.node.as_str())
+        .collect();
+    assert_eq!(fixed, ["alice"]);
+    assert!(repaired.counts_fixed.is_empty());
     let after = store.verify().await.unwrap();
     assert!(after.is_ok(), "{after:?}");
     let alice = store
