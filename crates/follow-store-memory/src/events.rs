@@ -17,28 +17,25 @@ use crate::time::timestamp;
 /// Events a mark.
 const BLOCK: usize = 64;
 /// The kind lives in the low bits of the time step.
-const KIND_BITS: u32 = 3;
+const KIND_BITS: u32 = 4;
 
 fn kind_code(kind: EventKind) -> u64 {
-    match kind {
-        EventKind::Followed => 0,
-        EventKind::Unfollowed => 1,
-        EventKind::Muted => 2,
-        EventKind::Unmuted => 3,
-        EventKind::FollowerRemoved => 4,
-    }
+    // The kind's place in `EventKind::ALL`, which only ever grows at its
+    // end; the log lives in memory only, so codes never outlive a process.
+    EventKind::ALL
+        .iter()
+        .position(|known| *known == kind)
+        .map_or(0, |index| index as u64)
 }
 
 fn kind_of(code: u64) -> Result<EventKind, Error> {
-    Ok(match code {
-        0 => EventKind::Followed,
-        1 => EventKind::Unfollowed,
-        2 => EventKind::Muted,
-        3 => EventKind::Unmuted,
-        4 => EventKind::FollowerRemoved,
-        _ => return Err(corrupt()),
-    })
+    usize::try_from(code)
+        .ok()
+        .and_then(|index| EventKind::ALL.get(index).copied())
+        .ok_or_else(corrupt)
 }
+
+const _: () = assert!(EventKind::ALL.len() <= 1 << KIND_BITS);
 
 fn corrupt() -> Error {
     Error::internal("memory store: corrupt event log")

@@ -45,8 +45,9 @@ use async_trait::async_trait;
 use follow_core::feed::{self, ConsumerName, ConsumerState, FeedState, PruneStep};
 use follow_core::write::WritePlan;
 use follow_core::{
-    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
-    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, Timestamp, WriteBatch,
+    AccountId, CommandResult, Error, Event, EventPosition, FollowStore, Link, LinkEntry, LinkKey,
+    LinkQuery, ListEntry, ListKind, ListQuery, NodeId, NodeRecord, PairFacts, StaleEntry,
+    StaleQuery, TenantId, Timestamp, WriteBatch,
 };
 
 use state::State;
@@ -203,13 +204,53 @@ impl FollowStore for MemoryStore {
             .take(query.limit)
             .map(|item| {
                 let (since, node, muted) = item?;
+                let options = match query.list {
+                    ListKind::Followers => tenant.relations.options(node, subject),
+                    ListKind::Following | ListKind::Mutuals => {
+                        tenant.relations.options(subject, node)
+                    }
+                };
                 Ok(ListEntry {
                     node: tenant.node_id(node)?,
                     since,
                     muted,
+                    options,
                 })
             })
             .collect::<Result<_, Error>>()
+            .map(Some)
+    }
+
+    async fn links_between(
+        &self,
+        tenant: &TenantId,
+        subject: &AccountId,
+        others: &[AccountId],
+    ) -> Result<Vec<(LinkKey, Link)>, Error> {
+        let state = self.read()?;
+        Ok(state
+            .tenant(tenant)
+            .map(|tenant| tenant.relations.between(subject, others))
+            .unwrap_or_default())
+    }
+
+    async fn links(&self, query: LinkQuery) -> Result<Option<Vec<LinkEntry>>, Error> {
+        let state = self.read()?;
+        let Some(tenant) = state.tenant(&query.tenant) else {
+            return Ok(None);
+        };
+        if tenant.registered(query.subject.as_str())?.is_none() {
+            return Ok(None);
+        }
+        tenant
+            .relations
+            .page(
+                query.kind,
+                query.direction,
+                &query.subject,
+                query.after.as_ref(),
+                query.limit,
+            )
             .map(Some)
     }
 

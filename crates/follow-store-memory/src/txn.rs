@@ -3,11 +3,13 @@
 //! behind.
 
 use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys};
-use follow_core::{Edge, Error, Event, EventPosition, NewEvent, NodeRecord, TenantId};
+use follow_core::{
+    Edge, Error, Event, EventPosition, Link, LinkKey, NewEvent, NodeRecord, TenantId,
+};
 
 use crate::broken::broken;
 use crate::events::LogMark;
-use crate::tenant::{NodeInfo, Tenant};
+use crate::tenant::{NodeExtras, NodeInfo, Tenant};
 
 /// One change to undo, 16 bytes: the record or edge it replaced is in the
 /// transaction's side vectors (most changes replaced nothing, or only
@@ -22,6 +24,10 @@ enum Undo {
         target: u32,
         index: u32,
     },
+    /// A link before: `links[index]` holds its key and old value.
+    Link { index: u32 },
+    /// A node's link count and locked flag before: `extras[index]`.
+    Extras { node: u32, index: u32 },
 }
 
 /// The index of a record or an edge that was not there.
@@ -36,6 +42,8 @@ pub(crate) struct MemoryTxn<'a> {
     fail_after: Option<usize>,
     records: Vec<NodeInfo>,
     edges: Vec<Edge>,
+    links: Vec<(LinkKey, Option<Link>)>,
+    extras: Vec<NodeExtras>,
     /// Where the outbox stood before this transaction's first event, and
     /// the events since: events do not interact with nodes and edges, so
     /// they roll back apart, all at once.
@@ -86,6 +94,8 @@ impl<'a> MemoryTxn<'a> {
             fail_after: None,
             records: Vec::new(),
             edges: Vec::new(),
+            links: Vec::new(),
+            extras: Vec::new(),
             events_from: None,
             events: 0,
         }
@@ -113,6 +123,20 @@ impl<'a> MemoryTxn<'a> {
                     let old = self.edges.get(index as usize).copied();
                     self.tenant.set_edge(follower, target, old).map(drop)
                 }
+                Undo::Link { index } => match self.links.get(index as usize) {
+                    Some((key, old)) => {
+                        self.tenant.relations.set_link(key, *old);
+                        Ok(())
+                    }
+                    None => Err(broken("the undo log names a link it did not keep")),
+                },
+                Undo::Extras { node, index } => match self.extras.get(index as usize) {
+                    Some(old) => {
+                        self.tenant.relations.set_extras(node, *old);
+                        Ok(())
+                    }
+                    None => Err(broken("the undo log names extras it did not keep")),
+                },
             };
             if let Err(error) = undone {
                 failed.get_or_insert(error);
@@ -172,6 +196,33 @@ impl<'a> MemoryTxn<'a> {
 }
 
 impl MemoryTxn<'_> {
+    /// Sets a link (or removes it), remembering the old one.
+    fn set_link(&mut self, key: &LinkKey, link: Option<Link>) -> Result<(), Error> {
+        let index = next_index(&self.links)?;
+        let old = self.tenant.relations.set_link(key, link);
+        self.links.push((key.clone(), old));
+        self.undo.push(Undo::Link { index });
+        Ok(())
+    }
+
+    /// Changes a node's link count and locked flag, remembering the old ones.
+    fn set_extras(&mut self, node: u32, extras: NodeExtras) -> Result<(), Error> {
+        let index = next_index(&self.extras)?;
+        let old = self.tenant.relations.set_extras(node, extras);
+        self.extras.push(old);
+        self.undo.push(Undo::Extras { node, index });
+        Ok(())
+    }
+
+    /// The number of a registered node.
+    fn registered(&self, id: &str) -> Result<u32, Error> {
+        self.tenant
+            .registered(id)?
+            .ok_or_else(|| not_registered(id))
+    }
+}
+
+impl MemoryTxn<'_> {
     /// Makes [`Self::commit`] fail with `unavailable` after writing `rows`
     /// rows, to prove that a failed commit leaves nothing behind.
     pub(crate) fn fail_after(&mut self, rows: Option<usize>) {
@@ -182,10 +233,19 @@ impl MemoryTxn<'_> {
     pub(crate) fn load(&self, keys: &Keys) -> Result<Facts, Error> {
         let tenant = &*self.tenant;
         let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
+        let mut nodes = Vec::with_capacity(keys.nodes.len());
         for id in &keys.nodes {
             if let Some(node) = tenant.registered(id.as_str())? {
-                facts.add_node(tenant.record_of(node, tenant.registered_info(node)?)?);
+                nodes.push(tenant.record_of(node, tenant.registered_info(node)?)?);
             }
+        }
+        for key in keys.links_to_load(&nodes) {
+            if let Some(link) = tenant.relations.link(key) {
+                facts.add_link(key.clone(), link);
+            }
+        }
+        for node in nodes {
+            facts.add_node(node);
         }
         for key in &keys.edges {
             let ends = tenant.registered_two(key.follower.as_str(), key.target.as_str())?;
@@ -205,13 +265,15 @@ impl MemoryTxn<'_> {
             self.row_written()?;
             self.set_edge(key, None)?;
         }
+        for key in &changes.link_deletes {
+            self.row_written()?;
+            self.set_link(key, None)?;
+        }
         for id in &changes.node_deletes {
             self.row_written()?;
-            let node = self
-                .tenant
-                .registered(id.as_str())?
-                .ok_or_else(|| not_registered(id.as_str()))?;
+            let node = self.registered(id.as_str())?;
             self.set_info(node, None)?;
+            self.set_extras(node, NodeExtras::default())?;
         }
         for record in &changes.node_inserts {
             self.row_written()?;
@@ -220,6 +282,13 @@ impl MemoryTxn<'_> {
         for (key, edge) in &changes.edge_puts {
             self.row_written()?;
             self.set_edge(key, Some(*edge))?;
+        }
+        for (key, link) in &changes.link_puts {
+            self.row_written()?;
+            for end in [&key.from, &key.to] {
+                self.registered(end.as_str())?;
+            }
+            self.set_link(key, Some(*link))?;
         }
         for update in &changes.node_updates {
             self.row_written()?;
@@ -230,6 +299,23 @@ impl MemoryTxn<'_> {
                 }
                 Ok(())
             })?;
+            if update.links != 0 || update.locked.is_some() {
+                let node = self.registered(update.id.as_str())?;
+                let mut extras = self.tenant.relations.extras(node);
+                extras.links = extras
+                    .links
+                    .checked_add_signed(update.links)
+                    .ok_or_else(|| {
+                        broken(format_args!(
+                            "the link count of {} would go below zero",
+                            update.id
+                        ))
+                    })?;
+                if let Some(locked) = update.locked {
+                    extras.locked = locked;
+                }
+                self.set_extras(node, extras)?;
+            }
         }
         changes
             .events
@@ -262,7 +348,12 @@ impl MemoryTxn<'_> {
             info.set_last_active(at);
         }
         info.set_counts(record.counts)?;
-        self.set_info(node, Some(info))
+        self.set_info(node, Some(info))?;
+        let extras = NodeExtras {
+            links: record.links,
+            locked: record.locked,
+        };
+        self.set_extras(node, extras)
     }
 
     fn append_event(&mut self, event: NewEvent) -> Result<Event, Error> {
@@ -283,7 +374,10 @@ impl MemoryTxn<'_> {
 mod tests {
     use super::*;
     use follow_core::write::NodeUpdate;
-    use follow_core::{AccountId, CountDelta, EventKind, ListKind, NodeId, Timestamp};
+    use follow_core::{
+        AccountId, CountDelta, EventKind, FollowOptions, LinkDirection, LinkKind, ListKind, NodeId,
+        Timestamp,
+    };
 
     type Snapshot = (Vec<String>, Vec<String>, Vec<String>);
 
@@ -308,6 +402,13 @@ mod tests {
                     .walk(list, node, None)?
                     .collect::<Result<Vec<_>, _>>()?;
                 lists.push(format!("{name} {list:?}: {items:?}"));
+            }
+            let account = AccountId::new(name)?;
+            for kind in LinkKind::ALL {
+                for direction in [LinkDirection::Outgoing, LinkDirection::Incoming] {
+                    let page = tenant.relations.page(kind, direction, &account, None, 10)?;
+                    lists.push(format!("{name} {kind} {direction:?}: {page:?}"));
+                }
             }
         }
         let order: Vec<String> = tenant
@@ -371,9 +472,36 @@ mod tests {
                 following: 1,
                 ..CountDelta::default()
             },
+            links: 0,
+            locked: None,
             last_active: None,
         }];
         first.events = vec![event(EventKind::Followed, "alice", "bob", 5)?];
+        // A block carol -> alice, counted on both, to be dropped below.
+        let block = LinkKey::new(
+            LinkKind::Block,
+            AccountId::new("carol")?,
+            AccountId::new("alice")?,
+        );
+        first.link_puts = vec![(block.clone(), Link::block(at(4)?))];
+        for node in [&alice, &carol] {
+            first.node_updates.push(NodeUpdate {
+                id: node.clone(),
+                counts: CountDelta::default(),
+                links: 1,
+                locked: None,
+                last_active: None,
+            });
+        }
+        first.node_updates.sort_by(|a, b| a.id.cmp(&b.id));
+        first.node_updates.dedup_by(|later, earlier| {
+            if later.id == earlier.id {
+                earlier.links += later.links;
+                true
+            } else {
+                false
+            }
+        });
         MemoryTxn::new(&tenant_id, &mut tenant, &mut position).commit(&first)?;
         let before = snapshot(&tenant, &tenant_id)?;
         let position_before = position;
@@ -382,9 +510,20 @@ mod tests {
             since: at(9)?,
             muted: true,
             mutual_since: Some(at(9)?),
+            options: FollowOptions {
+                notify: true,
+                ..FollowOptions::default()
+            },
         };
         let mut second = ChangeSet::empty(tenant_id.clone());
         second.edge_deletes = vec![key("bob", "carol")?];
+        second.link_deletes = vec![block];
+        let mute = LinkKey::new(
+            LinkKind::Mute,
+            AccountId::new("dave")?,
+            AccountId::new("bob")?,
+        );
+        second.link_puts = vec![(mute, Link::mute(at(9)?, false, Some(at(99)?)))];
         second.node_deletes = vec![carol.clone()];
         second.node_inserts = vec![NodeRecord::new(dave.clone(), at(9)?)];
         second.edge_puts = vec![
@@ -406,11 +545,15 @@ mod tests {
                     mutual: 1,
                     ..CountDelta::default()
                 },
+                links: -1,
+                locked: None,
                 last_active: None,
             },
             NodeUpdate {
                 id: bob.clone(),
                 counts: CountDelta::default(),
+                links: 1,
+                locked: Some(true),
                 last_active: Some(at(9)?),
             },
         ];

@@ -174,6 +174,7 @@ mod tests {
             follower: account(follower),
             target: node(target),
             since: None,
+            options: crate::OptionsUpdate::NONE,
         }
     }
     fn unfollow(follower: &str, target: &str) -> Command {
@@ -373,6 +374,8 @@ mod tests {
             vec![NodeUpdate {
                 id: node("bob"),
                 counts: CountDelta::default(),
+                links: 0,
+                locked: None,
                 last_active: Some(at(5)),
             }]
         );

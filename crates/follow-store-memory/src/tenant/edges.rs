@@ -104,6 +104,7 @@ impl Tenant {
             since: timestamp(out.since()),
             muted: out.muted(),
             mutual_since,
+            options: self.relations.options(follower, target),
         }))
     }
 
@@ -162,6 +163,8 @@ impl Tenant {
                 seq.insert(pool, back, probe(names, key, names.name(follower)))
             })?;
         }
+        self.relations
+            .set_options(follower, target, edge.map(|edge| edge.options));
         Ok(old)
     }
 

@@ -12,6 +12,7 @@
 mod edges;
 mod entries;
 mod names;
+mod relations;
 mod slot;
 mod table;
 
@@ -27,6 +28,7 @@ use crate::seq::{Pool, Seq};
 
 use entries::{Back, Out};
 use names::Names;
+pub(crate) use relations::{NodeExtras, Relations};
 pub(crate) use slot::NodeInfo;
 use slot::Slot;
 
@@ -43,6 +45,8 @@ pub(crate) struct Tenant {
     back_pool: Pool<Back>,
     order_pool: Pool<u32>,
     pub(crate) events: EventLog,
+    /// Links, edge options, link counts and locked flags.
+    pub(crate) relations: Relations,
 }
 
 impl Tenant {
@@ -148,6 +152,8 @@ impl Tenant {
             registered_at: info.registered_at(),
             last_active: info.last_active(),
             counts: info.counts(),
+            locked: self.relations.extras(node).locked,
+            links: self.relations.extras(node).links,
         })
     }
 
