@@ -79,11 +79,12 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
     serde_json::to_value(value).map_err(|e| Error::internal(e.to_string()))
 }
 
-/// `changed` or `unchanged`.
+/// `changed`, `unchanged` or `requested`.
 pub fn outcome(applied: &Applied) -> &'static str {
     match applied.outcome {
         Outcome::Changed => "changed",
         Outcome::Unchanged => "unchanged",
+        Outcome::Requested => "requested",
     }
 }
 

@@ -217,5 +217,7 @@ mod tests {
         assert_eq!(pair.muted_by, None);
         assert!(pair.blocked_either_way());
         assert_eq!(out(LinkKind::Mute).reverse(), back(LinkKind::Mute));
+        // Errors name a link this way.
+        assert_eq!(out(LinkKind::Request).to_string(), "request alice -> bob");
     }
 }

@@ -203,6 +203,9 @@ impl FollowGraph {
         if locked {
             return Ok(applied);
         }
+        // Each round authorises what it lists; a round that changes nothing
+        // twice in a row means the store lists requests it does not hold.
+        let mut idle_rounds = 0;
         loop {
             let query = LinkQuery {
                 tenant: tenant.clone(),
@@ -224,7 +227,21 @@ impl FollowGraph {
                     follower: entry.account,
                 })
                 .collect();
-            self.write(batch).await?;
+            let results = self.write(batch).await?;
+            if results
+                .iter()
+                .any(|result| result.as_ref().is_ok_and(Applied::is_changed))
+            {
+                idle_rounds = 0;
+            } else {
+                idle_rounds += 1;
+                if idle_rounds > 1 {
+                    return Err(Error::internal(format!(
+                        "{} lists follow requests to {node} that its writes do not find",
+                        self.store
+                    )));
+                }
+            }
         }
     }
 

@@ -15,8 +15,8 @@ use super::commands::check_batch_len;
 use crate::cursor::CursorScope;
 use crate::{
     AccountId, Capability, Delivery, DeliveryEntry, Error, LinkDirection, LinkEntry, LinkKind,
-    LinkPair, LinkQuery, ListEntry, ListKind, ListQuery, NodeId, Page, PageRequest, PairFacts,
-    Principal, Relationship, TenantId, Timestamp, ViewedEntry,
+    LinkPair, LinkQuery, ListEntry, ListKind, ListPosition, ListQuery, NodeId, Page, PageRequest,
+    PairFacts, Principal, Relationship, TenantId, Timestamp, ViewedEntry,
 };
 
 impl FollowGraph {
@@ -178,7 +178,7 @@ impl FollowGraph {
                 .await?
                 .ok_or_else(|| Error::node_not_found("subject", subject.as_str()))?;
             let exhausted = items.len() <= limit;
-            after = items.last().map(ListEntry::position);
+            after = advanced(after, items.last().map(ListEntry::position))?;
             let mut others: Vec<NodeId> = items.iter().map(|item| item.node.clone()).collect();
             if first && let Some(owner) = &owner {
                 others.push(NodeId::from(owner.clone()));
@@ -347,7 +347,7 @@ impl FollowGraph {
                 .await?
                 .ok_or_else(|| Error::node_not_found("subject", subject.as_str()))?;
             let exhausted = items.len() <= limit;
-            after = items.last().map(LinkEntry::position);
+            after = advanced(after, items.last().map(LinkEntry::position))?;
             kept.extend(items.into_iter().filter(|item| item.link.holds_at(now)));
             if kept.len() > limit || exhausted {
                 break;
@@ -361,6 +361,21 @@ impl FollowGraph {
             limit,
             LinkEntry::position,
         ))
+    }
+}
+
+/// The position a refill round resumes after: the last item read, which
+/// must lie beyond where the round began, or a store that ignored `after`
+/// would keep the page filling forever.
+fn advanced(
+    before: Option<ListPosition>,
+    last: Option<ListPosition>,
+) -> Result<Option<ListPosition>, Error> {
+    match (&before, &last) {
+        (Some(before), Some(last)) if last <= before => Err(Error::internal(
+            "the store answered a page that does not start after its cursor",
+        )),
+        _ => Ok(last),
     }
 }
 
