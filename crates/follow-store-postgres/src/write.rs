@@ -268,3 +268,75 @@ fn push_link_key(keys: &mut LinkKeys, key: &LinkKey) {
     keys.froms.push(key.from.as_str().to_owned());
     keys.tos.push(key.to.as_str().to_owned());
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use follow_core::{AccountId, LinkKind, TenantId, Timestamp};
+
+    use super::*;
+
+    fn account(id: &str) -> AccountId {
+        AccountId::new(id).unwrap()
+    }
+
+    /// The lock of each node of `commands` (required: `requires`).
+    fn locks(requires: Option<&str>, commands: Vec<Command>) -> Vec<(String, Lock)> {
+        let mut batch = WriteBatch::new(
+            TenantId::new("acme").unwrap(),
+            Timestamp::from_unix_seconds(1_800_000_000).unwrap(),
+        );
+        batch.requires = requires.map(|id| NodeId::new(id).unwrap());
+        batch.commands = commands;
+        let keys = Keys::of(&batch);
+        lock_plan(&batch, &keys)
+            .into_iter()
+            .map(|(id, lock)| (id.to_owned(), lock))
+            .collect()
+    }
+
+    fn expect(pairs: &[(&str, Lock)]) -> Vec<(String, Lock)> {
+        pairs.iter().map(|(id, l)| ((*id).to_owned(), *l)).collect()
+    }
+
+    #[test]
+    fn every_link_has_one_end_locked_exclusively() {
+        let block = Command::Block {
+            actor: account("bob"),
+            target: account("alice"),
+        };
+        assert_eq!(
+            locks(Some("bob"), vec![block]),
+            expect(&[("alice", Lock::KeyShare), ("bob", Lock::Exclusive)])
+        );
+        // A removal's cascade names no actor: the link's `from` is taken.
+        let drop = Command::DropLink {
+            key: LinkKey::new(LinkKind::Mute, account("dave"), account("carol")),
+        };
+        assert_eq!(
+            locks(None, vec![drop]),
+            expect(&[("carol", Lock::KeyShare), ("dave", Lock::Exclusive)])
+        );
+        let reject = Command::RejectRequest {
+            target: account("erin"),
+            follower: account("frank"),
+        };
+        assert_eq!(
+            locks(Some("erin"), vec![reject]),
+            expect(&[("erin", Lock::Exclusive), ("frank", Lock::KeyShare)])
+        );
+    }
+
+    #[test]
+    fn locking_an_account_locks_its_row_exclusively() {
+        let lock = Command::SetLocked {
+            node: account("carol"),
+            locked: true,
+        };
+        assert_eq!(
+            locks(None, vec![lock]),
+            expect(&[("carol", Lock::Exclusive)])
+        );
+    }
+}
