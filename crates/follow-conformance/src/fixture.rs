@@ -546,7 +546,7 @@ impl Direct {
         }
     }
 
-    /// Registers accounts at [`at`]`(0)`, one batch each.
+    /// Registers nodes at [`at`]`(0)`, one batch each.
     pub async fn register(&self, ids: &[&str]) {
         let commands = ids.iter().map(|id| commands::register(id)).collect();
         self.setup(at(0), commands).await;

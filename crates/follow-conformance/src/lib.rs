@@ -379,6 +379,7 @@ macro_rules! __cases {
                 factory a_failed_commit_with_links_leaves_nothing_visible,
                 current a_node_with_links_is_not_removed,
                 current drop_link_ends_any_link_with_its_event,
+                multi concurrent_link_commands_keep_counts_and_blocks_consistent,
             ],
             node: [
                 current node_answers_registration_activity_and_counts,

@@ -7,7 +7,10 @@
 //! method and the rule. Cases drive the public facade
 //! ([`follow_core::FollowGraph`]) with a manual clock where the rule is
 //! about behaviour a host sees, and call the store directly where the rule
-//! is about the store's own contract (limits, positions, `None` answers).
+//! is about the store's own contract (limits, positions, `None` answers)
+//! or about what one command does to the rows (the link, request and
+//! option rules, written as [`crate::fixture::commands`] batches through
+//! [`crate::fixture::Direct`] at the times the case names).
 //! Every loop over a store's answers is bounded, so a store that never
 //! advances fails instead of hanging the suite.
 

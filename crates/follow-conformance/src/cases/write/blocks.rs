@@ -39,7 +39,7 @@ pub async fn block_severs_follows_both_ways(store: Store) {
         ]
     );
     assert_eq!(d.ids(ListKind::Following, "alice").await, ["carol"]);
-    assert_eq!(d.ids(ListKind::Followers, "alice").await, ["dave", "carol"]);
+    assert_eq!(d.ids(ListKind::Followers, "alice").await, ["carol", "dave"]);
     assert_eq!(d.ids(ListKind::Mutuals, "alice").await, ["carol"]);
     assert_eq!(d.ids(ListKind::Following, "bob").await, [CHANNEL]);
     assert_eq!(d.ids(ListKind::Followers, "bob").await, ["carol"]);

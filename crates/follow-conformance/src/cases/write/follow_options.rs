@@ -7,10 +7,11 @@ use crate::cases::prelude::*;
 /// follow again updates only the options it names: `changed` with
 /// `follow_options_changed` when one changed, `unchanged` with no event
 /// otherwise; the edge keeps its `since`, mute flag and counts. A channel's
-/// follow carries options too.
+/// follow carries options too, and so does an imported one (with its own
+/// `since`).
 pub async fn follow_options_update_only_what_is_named(store: Store) {
     let d = Direct::new(store);
-    d.register(&["alice", "bob", CHANNEL]).await;
+    d.register(&["alice", "bob", "carol", CHANNEL]).await;
     let update = |reblogs, notify, languages: Option<&[&str]>| OptionsUpdate {
         reblogs,
         notify,
@@ -101,6 +102,26 @@ pub async fn follow_options_update_only_what_is_named(store: Store) {
     );
     assert_eq!(d.counts("alice").await, (2, 0, 0, 0));
     assert_eq!(d.counts("bob").await, (0, 1, 0, 0));
+
+    let imported = options(true, true, &["en", "pt"]);
+    let command = Command::Follow {
+        follower: account("alice"),
+        target: node("carol"),
+        since: Some(at(-50)),
+        options: OptionsUpdate::from(imported),
+    };
+    let answer = d.run(at(9), command).await;
+    assert_eq!(answer, changed(EventKind::Followed, "alice", "carol"));
+    assert_eq!(
+        d.list(ListKind::Followers, "carol").await,
+        [ListEntry {
+            node: node("alice"),
+            since: at(-50),
+            muted: false,
+            options: imported,
+        }]
+    );
+    assert_eq!(d.counts("alice").await, (3, 0, 0, 0));
 }
 
 /// `set_mute(false)` on an absent edge is `unchanged` (the state asked for

@@ -295,3 +295,70 @@ pub async fn drop_link_ends_any_link_with_its_event(store: Store) {
     }
     d.assert_counts_match(&ids).await;
 }
+
+/// Blocks, mutes, follows, requests and answers from many tasks at once,
+/// on overlapping accounts, leave every account's link count equal to its
+/// links and its counts equal to its edges, and no follow or request
+/// standing across a block: each batch sees the others entirely or not at
+/// all.
+pub async fn concurrent_link_commands_keep_counts_and_blocks_consistent(store: Store) {
+    let d = Arc::new(Direct::new(store));
+    let names: Vec<String> = (0..6).map(|i| format!("u{i}")).collect();
+    let ids: Vec<&str> = names.iter().map(String::as_str).collect();
+    d.register(&ids).await;
+    d.setup(at(0), vec![set_locked("u0", true), set_locked("u3", true)])
+        .await;
+    let mut tasks = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let (d, names, name) = (d.clone(), names.clone(), name.clone());
+        tasks.push(tokio::spawn(async move {
+            for round in 0..24_usize {
+                let other = &names[(i + 1 + round % (names.len() - 1)) % names.len()];
+                let command = match (round + i) % 6 {
+                    0 => block(&name, other),
+                    1 => follow(&name, other),
+                    2 => mute_account(&name, other, round % 4 == 2, None),
+                    3 => unblock(&name, other),
+                    4 => authorize(&name, other),
+                    _ => unmute_account(&name, other),
+                };
+                let shown = format!("{command:?}");
+                let time = at(i64::try_from(round).unwrap());
+                let result = d.write(time, vec![command]).await.remove(0);
+                if let Err(error) = result {
+                    // Only a follow across a block is refused.
+                    assert_eq!(error.kind(), ErrorKind::Forbidden, "{shown}: {error:?}");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    d.assert_counts_match(&ids).await;
+    for id in &ids {
+        for key in d.links_of(id).await.into_keys() {
+            if key.kind != LinkKind::Block || key.from.as_str() != *id {
+                continue;
+            }
+            let other = key.to.as_str();
+            assert!(
+                !d.ids(ListKind::Following, id)
+                    .await
+                    .iter()
+                    .any(|f| f == other)
+            );
+            assert!(
+                !d.ids(ListKind::Followers, id)
+                    .await
+                    .iter()
+                    .any(|f| f == other)
+            );
+            let between = d.links_between(id, &[other]).await;
+            assert!(
+                between.keys().all(|k| k.kind != LinkKind::Request),
+                "a request stands across the block {key}"
+            );
+        }
+    }
+}
