@@ -107,6 +107,7 @@ impl Backend {
                     count_mismatches: report.count_mismatches.into_iter().map(mismatch).collect(),
                     dangling_edges: report.dangling_edges,
                     wrong_mutual_marks: report.wrong_mutual_marks,
+                    ..VerifyReport::default()
                 })
             }
         }
@@ -121,6 +122,7 @@ impl Backend {
                 Ok(RepairReport {
                     counts_fixed: report.counts_fixed.into_iter().map(mismatch).collect(),
                     mutual_marks_fixed: report.mutual_marks_fixed,
+                    ..RepairReport::default()
                 })
             }
         }

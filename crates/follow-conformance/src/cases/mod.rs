@@ -14,6 +14,7 @@
 pub mod consumers;
 pub mod cursor_secret;
 pub mod events_after;
+pub mod links;
 pub mod list;
 pub mod node;
 pub mod nodes;
@@ -33,6 +34,19 @@ mod prelude {
     };
 
     pub(crate) use crate::fixture::{CHANNEL, Fixture, at, kind, node, paging_graph};
+
+    /// What the cases of links, follow requests and follow options use.
+    pub(crate) mod links {
+        pub(crate) use follow_core::{
+            FollowOptions, Languages, Link, LinkDirection, LinkEntry, LinkKey, LinkKind, LinkQuery,
+            OptionsUpdate,
+        };
+
+        pub(crate) use crate::fixture::commands::*;
+        pub(crate) use crate::fixture::{
+            Direct, UNCHANGED, account, changed, link_key, options, requested, seen,
+        };
+    }
 
     pub(crate) type Store = Arc<dyn FollowStore>;
 }
