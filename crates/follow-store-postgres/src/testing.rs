@@ -355,6 +355,7 @@ pub async fn recycle_isolated(store: &(dyn std::fmt::Display + Sync)) -> Result<
         .batch_execute(&format!(
             "BEGIN;
              DELETE FROM {schema}.follow_edges;
+             DELETE FROM {schema}.follow_links;
              DELETE FROM {schema}.follow_nodes;
              DELETE FROM {schema}.follow_events;
              DELETE FROM {schema}.follow_consumers;

@@ -1,5 +1,5 @@
-//! Verify and repair: recompute counts and mutual marks from the edges,
-//! compare, and rewrite what disagrees.
+//! Verify and repair: recompute counts and mutual marks from the edges and
+//! link counts from the links, compare, and rewrite what disagrees.
 
 use deadpool_postgres::ClientWrapper;
 use follow_core::{Counts, Error};
@@ -7,7 +7,8 @@ use follow_core::{Counts, Error};
 use crate::codec;
 use crate::error::map_pg;
 
-/// A node whose stored counts disagree with its edges.
+/// A node whose stored counts disagree with its edges, or whose link count
+/// disagrees with its links.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountMismatch {
     /// The node's tenant.
@@ -18,10 +19,17 @@ pub struct CountMismatch {
     pub stored: Counts,
     /// The counts its edges say.
     pub actual: Counts,
+    /// The link count stored with the node.
+    pub stored_links: u64,
+    /// How many links (either way) touch it.
+    pub actual_links: u64,
 }
 
 /// An edge by (tenant, follower, target).
 pub type EdgeName = (String, String, String);
+
+/// A link by (tenant, kind, from, to).
+pub type LinkName = (String, String, String, String);
 
 /// What [`crate::PostgresStore::verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -30,6 +38,8 @@ pub struct VerifyReport {
     pub count_mismatches: Vec<CountMismatch>,
     /// Edges with an end that is not registered.
     pub dangling_edges: Vec<EdgeName>,
+    /// Links with an end that is not registered.
+    pub dangling_links: Vec<LinkName>,
     /// Edges whose mutual mark (`mutual_since`) disagrees with whether the
     /// edge back exists. Reads answer "followed back?" from the mark.
     pub wrong_mutual_marks: Vec<EdgeName>,
@@ -43,6 +53,7 @@ impl VerifyReport {
     pub fn is_ok(&self) -> bool {
         self.count_mismatches.is_empty()
             && self.dangling_edges.is_empty()
+            && self.dangling_links.is_empty()
             && self.wrong_mutual_marks.is_empty()
             && self.event_order_errors.is_empty()
     }
@@ -51,15 +62,16 @@ impl VerifyReport {
 /// What [`crate::PostgresStore::repair`] changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RepairReport {
-    /// The counts rewritten from the edges.
+    /// The counts rewritten from the edges and links.
     pub counts_fixed: Vec<CountMismatch>,
     /// The edges whose mutual mark was set or cleared to match the edge
     /// back (set to the later `since` of the two, as a follow-back sets it).
     pub mutual_marks_fixed: Vec<EdgeName>,
 }
 
-/// The counts of every node recomputed from the edges, where they differ
-/// (one pass over the edges, grouped per node).
+/// The counts of every node recomputed from the edges and its link count
+/// from the links, where they differ (one pass over each, grouped per
+/// node).
 const MISMATCHES: &str = "
 WITH out_edges AS (
   SELECT e.tenant, e.follower AS id, count(*) AS following,
@@ -69,16 +81,25 @@ WITH out_edges AS (
   FROM follow_edges e WHERE ($1::text IS NULL OR e.tenant = $1) GROUP BY e.tenant, e.follower),
 in_edges AS (
   SELECT tenant, target AS id, count(*) AS followers FROM follow_edges
-  WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, target)
+  WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, target),
+link_ends AS (
+  SELECT tenant, from_id AS id FROM follow_links WHERE ($1::text IS NULL OR tenant = $1)
+  UNION ALL
+  SELECT tenant, to_id AS id FROM follow_links WHERE ($1::text IS NULL OR tenant = $1)),
+link_counts AS (
+  SELECT tenant, id, count(*) AS links FROM link_ends GROUP BY tenant, id)
 SELECT n.tenant, n.id, n.following, n.followers, n.mutual,
-       coalesce(o.following, 0), coalesce(i.followers, 0), coalesce(o.mutual, 0)
+       coalesce(o.following, 0), coalesce(i.followers, 0), coalesce(o.mutual, 0),
+       n.links, coalesce(l.links, 0)
 FROM follow_nodes n
 LEFT JOIN out_edges o ON o.tenant = n.tenant AND o.id = n.id
 LEFT JOIN in_edges i ON i.tenant = n.tenant AND i.id = n.id
+LEFT JOIN link_counts l ON l.tenant = n.tenant AND l.id = n.id
 WHERE ($1::text IS NULL OR n.tenant = $1)
   AND (n.following <> coalesce(o.following, 0)
    OR n.followers <> coalesce(i.followers, 0)
-   OR n.mutual <> coalesce(o.mutual, 0))
+   OR n.mutual <> coalesce(o.mutual, 0)
+   OR n.links <> coalesce(l.links, 0))
 ORDER BY n.tenant, n.id";
 
 const DANGLING: &str = "
@@ -86,6 +107,13 @@ SELECT e.tenant, e.follower, e.target FROM follow_edges e
 WHERE ($1::text IS NULL OR e.tenant = $1) AND (NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.follower)
    OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.target))
 ORDER BY 1, 2, 3";
+
+const DANGLING_LINKS: &str = "
+SELECT l.tenant, l.kind, l.from_id, l.to_id FROM follow_links l
+WHERE ($1::text IS NULL OR l.tenant = $1)
+  AND (NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = l.tenant AND n.id = l.from_id)
+    OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = l.tenant AND n.id = l.to_id))
+ORDER BY 1, 2, 3, 4";
 
 /// Each edge whose mark disagrees with the edge back, and the mark it
 /// should have.
@@ -111,6 +139,8 @@ async fn mismatches(
                 node: r.try_get(1).map_err(map_pg)?,
                 stored: codec::counts(get(2)?, get(3)?, get(4)?)?,
                 actual: codec::counts(get(5)?, get(6)?, get(7)?)?,
+                stored_links: codec::count(get(8)?)?,
+                actual_links: codec::count(get(9)?)?,
             })
         })
         .collect()
@@ -155,6 +185,20 @@ pub(crate) async fn verify(
         .iter()
         .map(edge_name)
         .collect::<Result<_, _>>()?;
+    let dangling_links = client
+        .query(DANGLING_LINKS, &[&tenant])
+        .await
+        .map_err(map_pg)?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(map_pg)?,
+                r.try_get(1).map_err(map_pg)?,
+                r.try_get(2).map_err(map_pg)?,
+                r.try_get(3).map_err(map_pg)?,
+            ))
+        })
+        .collect::<Result<_, Error>>()?;
     let wrong_mutual_marks = wrong_marks(client, tenant)
         .await?
         .into_iter()
@@ -178,14 +222,15 @@ pub(crate) async fn verify(
     Ok(VerifyReport {
         count_mismatches,
         dangling_edges,
+        dangling_links,
         wrong_mutual_marks,
         event_order_errors,
     })
 }
 
 /// Rewrites every wrong mutual mark and then every wrong count (of one
-/// tenant, if given) from the edges, in one transaction that shuts out
-/// writers meanwhile.
+/// tenant, if given) from the edges and links, in one transaction that
+/// shuts out writers meanwhile.
 pub(crate) async fn repair(
     client: &ClientWrapper,
     tenant: Option<&str>,
@@ -193,7 +238,7 @@ pub(crate) async fn repair(
     client
         .batch_execute(
             "BEGIN;
-             LOCK TABLE follow_nodes, follow_edges IN SHARE ROW EXCLUSIVE MODE",
+             LOCK TABLE follow_nodes, follow_edges, follow_links IN SHARE ROW EXCLUSIVE MODE",
         )
         .await
         .map_err(map_pg)?;
@@ -212,7 +257,7 @@ pub(crate) async fn repair(
     for m in &fixed {
         client
             .execute(
-                "UPDATE follow_nodes SET following = $3, followers = $4, mutual = $5
+                "UPDATE follow_nodes SET following = $3, followers = $4, mutual = $5, links = $6
                  WHERE tenant = $1 AND id = $2",
                 &[
                     &m.tenant,
@@ -220,6 +265,7 @@ pub(crate) async fn repair(
                     &codec::signed(m.actual.following)?,
                     &codec::signed(m.actual.followers)?,
                     &codec::signed(m.actual.mutual)?,
+                    &codec::signed(m.actual_links)?,
                 ],
             )
             .await

@@ -60,7 +60,12 @@ follow_conformance::suite!(Partitioned);
 /// The partitions (their numbers) a plan names.
 fn partitions_in(plan: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for table in ["follow_nodes_p", "follow_edges_p", "follow_events_p"] {
+    for table in [
+        "follow_nodes_p",
+        "follow_edges_p",
+        "follow_links_p",
+        "follow_events_p",
+    ] {
         let mut rest = plan;
         while let Some(at) = rest.find(table) {
             rest = &rest[at + table.len()..];

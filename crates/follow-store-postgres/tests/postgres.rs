@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use follow_core::{
-    AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, TenantId, Timestamp,
-    WriteBatch,
+    AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, OptionsUpdate, TenantId,
+    Timestamp, WriteBatch,
 };
 use follow_store_postgres::{OpenError, PostgresOptions, PostgresStore, SCHEMA_VERSION};
 
@@ -33,6 +33,7 @@ fn follow_batch(actor: &str, targets: &[String]) -> WriteBatch {
             follower: AccountId::new(actor).unwrap(),
             target: NodeId::new(target).unwrap(),
             since: None,
+            options: OptionsUpdate::NONE,
         });
     }
     batch
