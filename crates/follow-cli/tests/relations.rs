@@ -428,6 +428,11 @@ fn lists_as_a_viewer_sees_them_and_delivery() {
         .lines()
         .find_map(|l| l.strip_prefix("next cursor: "))
         .unwrap();
+    // A viewer's cursor is its own list's.
+    assert_eq!(
+        code(&db, &["followers", "bob", "--cursor", cursor]),
+        "invalid_argument"
+    );
     let page = json_of(followctl(&db).args([
         "followers",
         "bob",

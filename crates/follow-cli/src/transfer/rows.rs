@@ -258,6 +258,57 @@ mod tests {
     }
 
     #[test]
+    fn csv_rows_carry_follow_options_and_empty_fields_name_none() {
+        let options = |fields: &[&str]| match parse_csv(&record(fields)) {
+            Ok(Row::Edge(e)) => e.options,
+            other => panic!("{other:?}"),
+        };
+        let named = options(&["a", "b", "", "", "false", "true", "fr en"]);
+        assert_eq!(named.reblogs, Some(false));
+        assert_eq!(named.notify, Some(true));
+        assert_eq!(
+            named.languages,
+            Some(Languages::parse(["en", "fr"]).unwrap())
+        );
+        assert_eq!(
+            options(&["a", "b", "", "", "", "", ""]),
+            OptionsUpdate::NONE
+        );
+        assert_eq!(options(&["a", "b"]), OptionsUpdate::NONE);
+        for bad in [
+            vec!["a", "b", "", "", "", "", "en,fr"],
+            vec!["a", "b", "", "", "", "", "xx"],
+            vec!["a", "b", "", "", "", "sometimes", ""],
+            vec!["a", "", "", "", "true", "", ""],
+            vec!["a", "", "", "", "", "", "en"],
+        ] {
+            assert!(parse_csv(&record(&bad)).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn mastodon_rows_carry_boosts_bell_and_languages_as_options() {
+        let me = AccountId::new("me").unwrap();
+        let Ok(Row::Edge(e)) = parse_mastodon(
+            &record(&["x@example.social", "false", "true", "en, de"]),
+            &me,
+        ) else {
+            panic!("an edge row");
+        };
+        assert_eq!(e.options.reblogs, Some(false));
+        assert_eq!(e.options.notify, Some(true));
+        assert_eq!(
+            e.options.languages,
+            Some(Languages::parse(["de", "en"]).unwrap())
+        );
+        let Ok(Row::Edge(e)) = parse_mastodon(&record(&["x@example.social"]), &me) else {
+            panic!("an edge row");
+        };
+        assert_eq!(e.options, OptionsUpdate::NONE);
+        assert!(parse_mastodon(&record(&["x@example.social", "", "", "english"]), &me).is_err());
+    }
+
+    #[test]
     fn mastodon_rows_never_carry_a_mute() {
         let me = AccountId::new("me").unwrap();
         let row = |notify: &str| match parse_mastodon(
@@ -308,6 +359,7 @@ mod tests {
     #[test]
     fn headers_are_checked_with_a_hint() {
         assert!(check_header(&record(&["follower", "target"]), false).is_ok());
+        assert!(check_header(&record(&CSV_HEADER), false).is_ok());
         assert!(check_header(&record(&["Follower", "target", "since", "muted"]), false).is_ok());
         let mastodon = record(&["Account address", "Show boosts", "Notify on new posts"]);
         assert!(check_header(&mastodon, true).is_ok());
