@@ -1,12 +1,14 @@
 //! # follow-core
 //!
 //! The follow graph of a service: accounts follow accounts and channels,
-//! unfollow, mute; the target may drop a follower. This crate holds
+//! unfollow, mute; the target may drop a follower; accounts block and mute
+//! each other, lock themselves and answer follow requests. This crate holds
 //! everything that decides, and nothing that stores:
 //!
 //! - typed, validated ids ([`TenantId`], [`AccountId`], [`ChannelId`], [`NodeId`]);
-//! - the state machine ([`machine::transition`]) and the one place a batch
-//!   is decided ([`mod@write`]: a store loads the rows a batch names, core
+//! - the state machine ([`machine::transition`]), links between accounts
+//!   ([`Link`]: blocks, mutes, requests), follow options
+//!   ([`FollowOptions`]), and the one place a batch is decided ([`mod@write`]: a store loads the rows a batch names, core
 //!   decides, the store commits the change set);
 //! - principals and capabilities ([`Principal`]), per-tenant rate limits;
 //! - one error type ([`Error`]) with a stable code and HTTP status;
