@@ -160,3 +160,65 @@ pub(crate) fn links(conn: &Connection, query: &LinkQuery) -> Result<Option<Vec<L
         Ok(Some(out))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn plan(sql: &str) -> Vec<String> {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let mut rows = stmt.raw_query();
+        let mut details = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            details.push(row.get::<_, String>(3).unwrap());
+        }
+        details
+    }
+
+    /// Every link read seeks an index by the tenant, the kind and an
+    /// account; none scans the table.
+    #[test]
+    fn every_link_read_seeks() {
+        let pk = "USING PRIMARY KEY (tenant=? AND kind=? AND from_account=? AND to_account=?)";
+        let cases = [
+            (BETWEEN.clone(), vec![pk, pk]),
+            (
+                TOUCHING.clone(),
+                vec![
+                    "USING PRIMARY KEY (tenant=? AND kind=? AND from_account=?)",
+                    "USING INDEX links_incoming (tenant=? AND kind=? AND to_account=?)",
+                ],
+            ),
+            (
+                page_sql(LinkDirection::Outgoing, true),
+                vec![
+                    "USING INDEX links_outgoing (tenant=? AND kind=? AND from_account=? AND since<?)",
+                ],
+            ),
+            (
+                page_sql(LinkDirection::Incoming, false),
+                vec!["USING INDEX links_incoming (tenant=? AND kind=? AND to_account=?)"],
+            ),
+        ];
+        for (sql, wanted) in cases {
+            let details = plan(&sql);
+            let searches: Vec<&String> =
+                details.iter().filter(|d| d.starts_with("SEARCH")).collect();
+            assert_eq!(searches.len(), wanted.len(), "{details:?}");
+            for (found, wanted) in searches.iter().zip(wanted) {
+                assert!(
+                    found.contains(wanted),
+                    "{found} lacks {wanted}: {details:?}"
+                );
+            }
+            assert!(
+                details.iter().all(|d| !d.starts_with("SCAN links")),
+                "{details:?}"
+            );
+        }
+    }
+}

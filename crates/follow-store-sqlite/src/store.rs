@@ -49,8 +49,9 @@ pub struct SqliteOptions {
     /// The most queued jobs committed in one group (default 512).
     pub max_group: usize,
     /// Extra reader connections on which point reads (`node`, and `pairs`
-    /// of at most 4 others) run on the caller's thread, saving the hop to a
-    /// reader thread (default 4; 0 sends every read to the reader threads).
+    /// and `links_between` of at most 4 others) run on the caller's thread,
+    /// saving the hop to a reader thread (default 4; 0 sends every read to
+    /// the reader threads).
     /// A read never waits for one: when none is free, or the database is
     /// busy, it goes to the reader threads. Ignored in memory.
     pub inline_readers: usize,
@@ -60,8 +61,10 @@ pub struct SqliteOptions {
     pub fail_commits_after: Option<usize>,
 }
 
-/// The most others a `pairs` read may ask about and still run on the
-/// caller's thread: each other costs up to three index seeks.
+/// The most others a `pairs` or `links_between` read may ask about and
+/// still run on the caller's thread: each other costs up to three index
+/// seeks for `pairs`, and one (the subject's link count) or six (a probe of
+/// the link each way per kind) for `links_between`.
 pub(crate) const INLINE_PAIRS: usize = 4;
 
 impl Default for SqliteOptions {

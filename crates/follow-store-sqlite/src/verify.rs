@@ -53,8 +53,9 @@ pub struct VerifyReport {
     /// links between two accounts only when both count some, so a count
     /// too low hides links from the decisions.
     pub link_count_mismatches: Vec<LinkCountMismatch>,
-    /// Links with an end that is not registered.
-    pub dangling_links: Vec<LinkName>,
+    /// Links with an end that is not registered, or of a kind this code
+    /// does not know (which every read by kind passes over).
+    pub broken_links: Vec<LinkName>,
 }
 
 impl VerifyReport {
@@ -65,7 +66,7 @@ impl VerifyReport {
             && self.dangling_edges.is_empty()
             && self.wrong_mutual_marks.is_empty()
             && self.link_count_mismatches.is_empty()
-            && self.dangling_links.is_empty()
+            && self.broken_links.is_empty()
     }
 }
 
@@ -162,16 +163,22 @@ fn link_mismatches(
     Ok(out)
 }
 
-fn dangling_links(conn: &Connection, tenant: Option<&str>) -> Result<Vec<LinkName>, Error> {
+fn broken_links(conn: &Connection, tenant: Option<&str>) -> Result<Vec<LinkName>, Error> {
+    let kinds = follow_core::LinkKind::ALL
+        .iter()
+        .map(|kind| format!("'{}'", kind.name()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut stmt = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT l.tenant, l.kind, l.from_account, l.to_account FROM links l
              WHERE (?1 IS NULL OR l.tenant = ?1)
-               AND (NOT EXISTS (SELECT 1 FROM nodes n
-                                WHERE n.tenant = l.tenant AND n.id = l.from_account)
+               AND (l.kind NOT IN ({kinds})
                 OR NOT EXISTS (SELECT 1 FROM nodes n
-                               WHERE n.tenant = l.tenant AND n.id = l.to_account))",
-        )
+                               WHERE n.tenant = l.tenant AND n.id = l.from_account)
+                OR NOT EXISTS (SELECT 1 FROM nodes n
+                               WHERE n.tenant = l.tenant AND n.id = l.to_account))"
+        ))
         .map_err(map_sql)?;
     let rows = stmt
         .query_map([tenant], |r| {
@@ -251,7 +258,7 @@ pub(crate) fn verify(conn: &Connection, tenant: Option<&str>) -> Result<VerifyRe
                 .map(|(edge, _)| edge)
                 .collect(),
             link_count_mismatches: link_mismatches(conn, tenant)?,
-            dangling_links: dangling_links(conn, tenant)?,
+            broken_links: broken_links(conn, tenant)?,
         })
     })
 }

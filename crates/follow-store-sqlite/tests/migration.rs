@@ -137,11 +137,19 @@ fn a_schema_3_database_migrates_in_place_and_keeps_every_row() {
     }
     let bob = block_on(store.node(&acme, &node("bob"))).unwrap().unwrap();
     assert_eq!(
-        (bob.counts.following, bob.counts.followers, bob.counts.mutual),
+        (
+            bob.counts.following,
+            bob.counts.followers,
+            bob.counts.mutual
+        ),
         (2, 2, 1)
     );
     assert_eq!(bob.last_active, Some(at(25)));
-    assert!(block_on(store.node(&acme, &node("dave"))).unwrap().is_none());
+    assert!(
+        block_on(store.node(&acme, &node("dave")))
+            .unwrap()
+            .is_none()
+    );
 
     // Edges keep their mute flags and marks, with the default options.
     let followers = block_on(store.list(ListQuery {
@@ -208,7 +216,10 @@ fn a_schema_3_database_migrates_in_place_and_keeps_every_row() {
         follow_store_sqlite::APPLICATION_ID
     );
     assert_eq!(
-        count(&path, "SELECT count(*) FROM nodes WHERE locked = 0 AND links = 0"),
+        count(
+            &path,
+            "SELECT count(*) FROM nodes WHERE locked = 0 AND links = 0"
+        ),
         6
     );
     assert_eq!(
@@ -247,8 +258,8 @@ fn a_migrated_database_takes_links_and_keeps_them_across_reopen() {
     assert_eq!((alice.links, carol.links), (1, 1));
     assert_eq!(alice.counts.followers, 1, "only bob follows alice now");
     assert_eq!(carol.counts.following, 1, "carol follows only bob now");
-    let links = block_on(store.links_between(&acme, &account("carol"), &[account("alice")]))
-        .unwrap();
+    let links =
+        block_on(store.links_between(&acme, &account("carol"), &[account("alice")])).unwrap();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].0.kind, LinkKind::Block);
     assert_eq!(links[0].1.since, at(50));
