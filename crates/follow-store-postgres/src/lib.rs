@@ -58,4 +58,6 @@ pub use error::OpenError;
 pub use options::PostgresOptions;
 pub use schema::{Layout, SCHEMA_VERSION};
 pub use store::PostgresStore;
-pub use verify::{CountMismatch, EdgeName, LinkName, RepairReport, VerifyReport};
+pub use verify::{
+    CountMismatch, EdgeName, LinkCountMismatch, LinkName, RepairReport, VerifyReport,
+};

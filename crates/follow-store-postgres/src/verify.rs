@@ -2,13 +2,12 @@
 //! link counts from the links, compare, and rewrite what disagrees.
 
 use deadpool_postgres::ClientWrapper;
-use follow_core::{Counts, Error};
+use follow_core::{Counts, Error, LinkKind};
 
 use crate::codec;
 use crate::error::map_pg;
 
-/// A node whose stored counts disagree with its edges, or whose link count
-/// disagrees with its links.
+/// A node whose stored counts disagree with its edges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountMismatch {
     /// The node's tenant.
@@ -19,10 +18,19 @@ pub struct CountMismatch {
     pub stored: Counts,
     /// The counts its edges say.
     pub actual: Counts,
+}
+
+/// A node whose stored link count disagrees with the links touching it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCountMismatch {
+    /// The node's tenant.
+    pub tenant: String,
+    /// The node.
+    pub node: String,
     /// The link count stored with the node.
-    pub stored_links: u64,
-    /// How many links (either way) touch it.
-    pub actual_links: u64,
+    pub stored: u64,
+    /// How many links (either way, of any kind) touch it.
+    pub actual: u64,
 }
 
 /// An edge by (tenant, follower, target).
@@ -38,14 +46,18 @@ pub struct VerifyReport {
     pub count_mismatches: Vec<CountMismatch>,
     /// Edges with an end that is not registered.
     pub dangling_edges: Vec<EdgeName>,
-    /// Links with an end that is not registered.
-    pub dangling_links: Vec<LinkName>,
     /// Edges whose mutual mark (`mutual_since`) disagrees with whether the
     /// edge back exists. Reads answer "followed back?" from the mark.
     pub wrong_mutual_marks: Vec<EdgeName>,
     /// Tenants whose events repeat a position (positions are unique per
     /// store), with the repeated position.
     pub event_order_errors: Vec<(String, i64)>,
+    /// Nodes whose link counts disagree with the links (a node is removed
+    /// only once its count is zero).
+    pub link_count_mismatches: Vec<LinkCountMismatch>,
+    /// Links with an end that is not registered, or of a kind this code
+    /// does not know (which every read by kind passes over).
+    pub broken_links: Vec<LinkName>,
 }
 
 impl VerifyReport {
@@ -53,25 +65,27 @@ impl VerifyReport {
     pub fn is_ok(&self) -> bool {
         self.count_mismatches.is_empty()
             && self.dangling_edges.is_empty()
-            && self.dangling_links.is_empty()
             && self.wrong_mutual_marks.is_empty()
             && self.event_order_errors.is_empty()
+            && self.link_count_mismatches.is_empty()
+            && self.broken_links.is_empty()
     }
 }
 
 /// What [`crate::PostgresStore::repair`] changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RepairReport {
-    /// The counts rewritten from the edges and links.
+    /// The counts rewritten from the edges.
     pub counts_fixed: Vec<CountMismatch>,
     /// The edges whose mutual mark was set or cleared to match the edge
     /// back (set to the later `since` of the two, as a follow-back sets it).
     pub mutual_marks_fixed: Vec<EdgeName>,
+    /// The link counts rewritten from the links.
+    pub link_counts_fixed: Vec<LinkCountMismatch>,
 }
 
-/// The counts of every node recomputed from the edges and its link count
-/// from the links, where they differ (one pass over each, grouped per
-/// node).
+/// The counts of every node recomputed from the edges, where they differ
+/// (one pass over the edges, grouped per node).
 const MISMATCHES: &str = "
 WITH out_edges AS (
   SELECT e.tenant, e.follower AS id, count(*) AS following,
@@ -81,25 +95,31 @@ WITH out_edges AS (
   FROM follow_edges e WHERE ($1::text IS NULL OR e.tenant = $1) GROUP BY e.tenant, e.follower),
 in_edges AS (
   SELECT tenant, target AS id, count(*) AS followers FROM follow_edges
-  WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, target),
-link_ends AS (
+  WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, target)
+SELECT n.tenant, n.id, n.following, n.followers, n.mutual,
+       coalesce(o.following, 0), coalesce(i.followers, 0), coalesce(o.mutual, 0)
+FROM follow_nodes n
+LEFT JOIN out_edges o ON o.tenant = n.tenant AND o.id = n.id
+LEFT JOIN in_edges i ON i.tenant = n.tenant AND i.id = n.id
+WHERE ($1::text IS NULL OR n.tenant = $1)
+  AND (n.following <> coalesce(o.following, 0)
+   OR n.followers <> coalesce(i.followers, 0)
+   OR n.mutual <> coalesce(o.mutual, 0))
+ORDER BY n.tenant, n.id";
+
+/// The link count of every node recomputed from the links (each counts on
+/// both its ends), where it differs.
+const LINK_MISMATCHES: &str = "
+WITH link_ends AS (
   SELECT tenant, from_id AS id FROM follow_links WHERE ($1::text IS NULL OR tenant = $1)
   UNION ALL
   SELECT tenant, to_id AS id FROM follow_links WHERE ($1::text IS NULL OR tenant = $1)),
 link_counts AS (
   SELECT tenant, id, count(*) AS links FROM link_ends GROUP BY tenant, id)
-SELECT n.tenant, n.id, n.following, n.followers, n.mutual,
-       coalesce(o.following, 0), coalesce(i.followers, 0), coalesce(o.mutual, 0),
-       n.links, coalesce(l.links, 0)
+SELECT n.tenant, n.id, n.links, coalesce(l.links, 0)
 FROM follow_nodes n
-LEFT JOIN out_edges o ON o.tenant = n.tenant AND o.id = n.id
-LEFT JOIN in_edges i ON i.tenant = n.tenant AND i.id = n.id
 LEFT JOIN link_counts l ON l.tenant = n.tenant AND l.id = n.id
-WHERE ($1::text IS NULL OR n.tenant = $1)
-  AND (n.following <> coalesce(o.following, 0)
-   OR n.followers <> coalesce(i.followers, 0)
-   OR n.mutual <> coalesce(o.mutual, 0)
-   OR n.links <> coalesce(l.links, 0))
+WHERE ($1::text IS NULL OR n.tenant = $1) AND n.links <> coalesce(l.links, 0)
 ORDER BY n.tenant, n.id";
 
 const DANGLING: &str = "
@@ -108,10 +128,12 @@ WHERE ($1::text IS NULL OR e.tenant = $1) AND (NOT EXISTS (SELECT 1 FROM follow_
    OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.target))
 ORDER BY 1, 2, 3";
 
-const DANGLING_LINKS: &str = "
+/// Links with an end that is not registered or a kind not in `$2`.
+const BROKEN_LINKS: &str = "
 SELECT l.tenant, l.kind, l.from_id, l.to_id FROM follow_links l
 WHERE ($1::text IS NULL OR l.tenant = $1)
-  AND (NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = l.tenant AND n.id = l.from_id)
+  AND (l.kind <> ALL ($2::text[])
+    OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = l.tenant AND n.id = l.from_id)
     OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = l.tenant AND n.id = l.to_id))
 ORDER BY 1, 2, 3, 4";
 
@@ -139,9 +161,49 @@ async fn mismatches(
                 node: r.try_get(1).map_err(map_pg)?,
                 stored: codec::counts(get(2)?, get(3)?, get(4)?)?,
                 actual: codec::counts(get(5)?, get(6)?, get(7)?)?,
-                stored_links: codec::count(get(8)?)?,
-                actual_links: codec::count(get(9)?)?,
             })
+        })
+        .collect()
+}
+
+async fn link_mismatches(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<Vec<LinkCountMismatch>, Error> {
+    let rows = client
+        .query(LINK_MISMATCHES, &[&tenant])
+        .await
+        .map_err(map_pg)?;
+    rows.iter()
+        .map(|r| {
+            let get = |i| r.try_get::<_, i64>(i).map_err(map_pg);
+            Ok(LinkCountMismatch {
+                tenant: r.try_get(0).map_err(map_pg)?,
+                node: r.try_get(1).map_err(map_pg)?,
+                stored: codec::count(get(2)?)?,
+                actual: codec::count(get(3)?)?,
+            })
+        })
+        .collect()
+}
+
+async fn broken_links(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<Vec<LinkName>, Error> {
+    let kinds: Vec<&str> = LinkKind::ALL.iter().map(|kind| kind.name()).collect();
+    let rows = client
+        .query(BROKEN_LINKS, &[&tenant, &kinds])
+        .await
+        .map_err(map_pg)?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(map_pg)?,
+                r.try_get(1).map_err(map_pg)?,
+                r.try_get(2).map_err(map_pg)?,
+                r.try_get(3).map_err(map_pg)?,
+            ))
         })
         .collect()
 }
@@ -185,20 +247,6 @@ pub(crate) async fn verify(
         .iter()
         .map(edge_name)
         .collect::<Result<_, _>>()?;
-    let dangling_links = client
-        .query(DANGLING_LINKS, &[&tenant])
-        .await
-        .map_err(map_pg)?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get(0).map_err(map_pg)?,
-                r.try_get(1).map_err(map_pg)?,
-                r.try_get(2).map_err(map_pg)?,
-                r.try_get(3).map_err(map_pg)?,
-            ))
-        })
-        .collect::<Result<_, Error>>()?;
     let wrong_mutual_marks = wrong_marks(client, tenant)
         .await?
         .into_iter()
@@ -218,19 +266,24 @@ pub(crate) async fn verify(
         .iter()
         .map(|r| Ok((r.try_get(0).map_err(map_pg)?, r.try_get(1).map_err(map_pg)?)))
         .collect::<Result<_, Error>>()?;
+    let link_count_mismatches = link_mismatches(client, tenant).await?;
+    let broken_links = broken_links(client, tenant).await?;
     client.batch_execute("COMMIT").await.map_err(map_pg)?;
     Ok(VerifyReport {
         count_mismatches,
         dangling_edges,
-        dangling_links,
         wrong_mutual_marks,
         event_order_errors,
+        link_count_mismatches,
+        broken_links,
     })
 }
 
 /// Rewrites every wrong mutual mark and then every wrong count (of one
-/// tenant, if given) from the edges and links, in one transaction that
-/// shuts out writers meanwhile.
+/// tenant, if given) from the edges, and every wrong link count from the
+/// links, in one transaction that shuts out writers meanwhile. Broken
+/// links and dangling edges are reported by verify and left alone: which
+/// end is right is not for repair to guess.
 pub(crate) async fn repair(
     client: &ClientWrapper,
     tenant: Option<&str>,
@@ -257,7 +310,7 @@ pub(crate) async fn repair(
     for m in &fixed {
         client
             .execute(
-                "UPDATE follow_nodes SET following = $3, followers = $4, mutual = $5, links = $6
+                "UPDATE follow_nodes SET following = $3, followers = $4, mutual = $5
                  WHERE tenant = $1 AND id = $2",
                 &[
                     &m.tenant,
@@ -265,8 +318,17 @@ pub(crate) async fn repair(
                     &codec::signed(m.actual.following)?,
                     &codec::signed(m.actual.followers)?,
                     &codec::signed(m.actual.mutual)?,
-                    &codec::signed(m.actual_links)?,
                 ],
+            )
+            .await
+            .map_err(map_pg)?;
+    }
+    let links_fixed = link_mismatches(client, tenant).await?;
+    for m in &links_fixed {
+        client
+            .execute(
+                "UPDATE follow_nodes SET links = $3 WHERE tenant = $1 AND id = $2",
+                &[&m.tenant, &m.node, &codec::signed(m.actual)?],
             )
             .await
             .map_err(map_pg)?;
@@ -275,5 +337,6 @@ pub(crate) async fn repair(
     Ok(RepairReport {
         counts_fixed: fixed,
         mutual_marks_fixed: marks.into_iter().map(|(edge, _)| edge).collect(),
+        link_counts_fixed: links_fixed,
     })
 }
