@@ -72,14 +72,14 @@ fn pair_line(verb: &str, actor: &str, target: &str, applied: &Applied) -> Result
 /// The answer to FOLLOWER's request to follow ACTOR.
 fn answer_line(
     verb: &str,
-    verb_s: &str,
+    third_person: &str,
     actor: &str,
     follower: &str,
     applied: &Applied,
 ) -> Result<Output, Error> {
     Ok(Output::line(
         format!(
-            "{verb}: {actor} {verb_s} {follower}'s request ({follower} -> {actor}): {}",
+            "{verb}: {actor} {third_person} {follower}'s request ({follower} -> {actor}): {}",
             outcome(applied)
         ),
         to_json(applied)?,
