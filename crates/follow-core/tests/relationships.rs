@@ -410,6 +410,39 @@ async fn an_expired_mute_is_replaced_by_a_new_one() {
 }
 
 #[tokio::test]
+async fn muting_again_sets_the_expiry_as_given() {
+    let f = three().await;
+    let hour = Some(Duration::from_secs(3600));
+    let mute = |duration| {
+        f.graph
+            .mute_account(&f.admin, "alice", "bob", None, duration)
+    };
+    mute(hour).await.unwrap();
+    let end = f.graph.now().saturating_add(Duration::from_secs(3600));
+    let seen = f
+        .graph
+        .relationship(&f.admin, "alice", "bob")
+        .await
+        .unwrap();
+    assert_eq!(seen.muting_expires_at, Some(end));
+    // Left out, the mute no longer ends: a change.
+    assert_eq!(mute(None).await.unwrap().outcome, Outcome::Changed);
+    let seen = f
+        .graph
+        .relationship(&f.admin, "alice", "bob")
+        .await
+        .unwrap();
+    assert_eq!(seen.muting_expires_at, None);
+    f.tick(7200);
+    let seen = f
+        .graph
+        .relationship(&f.admin, "alice", "bob")
+        .await
+        .unwrap();
+    assert!(seen.muting, "a mute without end outlives the old expiry");
+}
+
+#[tokio::test]
 async fn a_zero_mute_duration_is_invalid() {
     let f = three().await;
     let error = f

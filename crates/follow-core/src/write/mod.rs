@@ -345,6 +345,21 @@ mod tests {
     }
 
     #[test]
+    fn a_node_that_follows_or_has_links_is_not_removed_either() {
+        let remove = |id: &str| Command::Remove { node: node(id) };
+        let batch = batch(vec![remove("carol"), remove("dave")]);
+        let mut facts = facts(&[("carol", 1, 0, 0)], &[]);
+        let mut dave = NodeRecord::new(node("dave"), at(0));
+        dave.links = 1;
+        facts.add_node(dave);
+        let decision = WritePlan::new(&batch).decide(facts).unwrap();
+        assert!(decision.changes.node_deletes.is_empty());
+        for result in decision.into_results(&[]).unwrap() {
+            assert_eq!(result.unwrap_err().details()["reason"], EDGES_REMAIN);
+        }
+    }
+
+    #[test]
     fn a_node_removed_and_registered_again_is_deleted_and_inserted() {
         let batch = batch(vec![
             Command::Remove { node: node("bob") },
