@@ -3,8 +3,12 @@
 //! median and mean of each: the single-write latency without criterion, so
 //! that it can run under `strace` or beside a statement log. Usage:
 //! `pg_write_latency [rounds] [adapter|hand|both] [sync|async]`; `async`
-//! connects with `synchronous_commit = off`. The server is
-//! `FOLLOW_TEST_POSTGRES_URL`, or a throwaway durable cluster.
+//! connects with `synchronous_commit = off`. With `writers` in place of
+//! the side, 16 tasks each run `rounds` follow + unfollow pairs at once on
+//! each side in turn, on one shared target (`one`, the default) or each
+//! on its own (`own`), and the throughput is printed:
+//! `pg_write_latency [rounds] writers [sync|async] [one|own]`. The server
+//! is `FOLLOW_TEST_POSTGRES_URL`, or a throwaway durable cluster.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,6 +61,10 @@ async fn main() -> Result<(), Failure> {
     for id in ["a", "b"] {
         graph.register(&principal, id).await?;
     }
+    if which == "writers" {
+        let shared = args.get(4).map(String::as_str) != Some("own");
+        return writers(&url, graph, principal, rounds, shared).await;
+    }
     let mut hand = HandPg::connect_to(&url, "lat_hand").await?;
     let (mut adapter_times, mut hand_times) = (Vec::new(), Vec::new());
     let mut done = 0;
@@ -85,6 +93,78 @@ async fn main() -> Result<(), Failure> {
                 "{name:12} follow+unfollow: median {median:?}, mean {mean:?} ({commit} commit)"
             );
         }
+    }
+    Ok(())
+}
+
+const WRITERS: usize = 16;
+
+/// 16 tasks, each `rounds` follow + unfollow pairs, adapter then
+/// hand-rolled; prints the writes per second of each.
+async fn writers(
+    url: &str,
+    graph: FollowGraph,
+    principal: Principal,
+    rounds: usize,
+    shared: bool,
+) -> Result<(), Failure> {
+    let target = |w: usize| {
+        if shared {
+            "b".to_owned()
+        } else {
+            format!("t{w}")
+        }
+    };
+    for w in 0..WRITERS {
+        graph.register(&principal, &format!("w{w}")).await?;
+        graph.register(&principal, &target(w)).await?;
+    }
+    let graph = Arc::new(graph);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let (graph, principal, target) = (graph.clone(), principal.clone(), target(w));
+        tasks.push(tokio::spawn(async move {
+            let me = format!("w{w}");
+            for _ in 0..rounds {
+                graph.follow(&principal, &me, &target).await?;
+                graph.unfollow(&principal, &me, &target).await?;
+            }
+            Ok::<_, follow_core::Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let adapter = start.elapsed();
+    let mut conns = Vec::new();
+    for _ in 0..WRITERS {
+        conns.push(HandPg::connect_to(url, "lat_hand").await?);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (w, mut conn) in conns.into_iter().enumerate() {
+        let target = target(w);
+        tasks.push(tokio::spawn(async move {
+            let me = format!("w{w}");
+            for _ in 0..rounds {
+                conn.follow(&me, &target, 1).await?;
+                conn.unfollow(&me, &target).await?;
+            }
+            Ok::<_, tokio_postgres::Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let hand = start.elapsed();
+    let writes = (2 * rounds * WRITERS) as f64;
+    let on = if shared { "one target" } else { "own targets" };
+    for (name, took) in [("adapter", adapter), ("hand_rolled", hand)] {
+        println!(
+            "{name:12} 16 writers, {on}: {:.0} writes/s",
+            writes / took.as_secs_f64()
+        );
     }
     Ok(())
 }
