@@ -1,10 +1,14 @@
 //! The command line: global options and one variant per command, each with
 //! its help text and an example.
 
+mod relations;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use follow_core::PageRequest;
+
+pub use relations::{FollowOptionArgs, RelationCmd, ViewerArgs};
 
 /// Inspect, load, migrate and repair a follow graph stored in an embedded
 /// SQLite database.
@@ -56,11 +60,13 @@ impl PageArgs {
 /// The layout of an import file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// `follower,target[,since[,muted]]`, as `export` writes it; a row with
-    /// an empty target registers the node alone.
+    /// `follower,target[,since[,muted[,reblogs[,notify[,languages]]]]]`,
+    /// as `export` writes it (languages separated by spaces); a row with an
+    /// empty target registers the node alone.
     Csv,
     /// Mastodon's `following_accounts.csv`: `Account address,Show boosts,
-    /// Notify on new posts,Languages`, followed by the account of `--as`.
+    /// Notify on new posts,Languages`, followed by the account of `--as`
+    /// with those options.
     Mastodon,
 }
 
@@ -119,13 +125,18 @@ pub enum Cmd {
         #[arg(long)]
         follower: String,
     },
-    /// ACTOR follows each TARGET. Example: `followctl follow alice bob carol`
+    /// ACTOR follows each TARGET; a locked target gets a follow request
+    /// (`requested`). Options apply to each target. Example: `followctl
+    /// follow alice bob carol`, `followctl follow alice bob --reblogs false --languages en,fr`
     Follow {
         /// The follower.
         actor: String,
         /// One target or a batch.
         #[arg(required = true)]
         targets: Vec<String>,
+        /// The follow's options.
+        #[command(flatten)]
+        options: FollowOptionArgs,
     },
     /// ACTOR unfollows each TARGET. Example: `followctl unfollow alice bob`
     Unfollow {
@@ -152,29 +163,42 @@ pub enum Cmd {
         /// Second node.
         b: String,
     },
-    /// Who follows TARGET, newest first. Example: `followctl followers bob --limit 10`
+    /// Who follows TARGET, newest first (as --viewer sees it). Example:
+    /// `followctl followers bob --limit 10`, `followctl followers bob
+    /// --viewer alice --relationships`
     Followers {
         /// The followed node.
         target: String,
         /// Paging.
         #[command(flatten)]
         page: PageArgs,
+        /// Read as a viewer account sees it.
+        #[command(flatten)]
+        viewer: ViewerArgs,
     },
-    /// Whom ACTOR follows, newest first. Example: `followctl following alice`
+    /// Whom ACTOR follows, newest first (as --viewer sees it). Example:
+    /// `followctl following alice`
     Following {
         /// The follower.
         actor: String,
         /// Paging.
         #[command(flatten)]
         page: PageArgs,
+        /// Read as a viewer account sees it.
+        #[command(flatten)]
+        viewer: ViewerArgs,
     },
-    /// Whom ACTOR follows and is followed by. Example: `followctl mutuals alice`
+    /// Whom ACTOR follows and is followed by (as --viewer sees it).
+    /// Example: `followctl mutuals alice`
     Mutuals {
         /// The node.
         actor: String,
         /// Paging.
         #[command(flatten)]
         page: PageArgs,
+        /// Read as a viewer account sees it.
+        #[command(flatten)]
+        viewer: ViewerArgs,
     },
     /// A node's following, followers and mutual counts. Example: `followctl counts alice`
     Counts {
@@ -248,8 +272,9 @@ pub enum Cmd {
     /// Load follows from a file. Example: `followctl import follows.csv`,
     /// `followctl import --format mastodon --as alice following_accounts.csv`
     Import(ImportArgs),
-    /// Write the tenant's graph as CSV `follower,target,since,muted` (to
-    /// standard output, or --output). Example: `followctl export --output graph.csv`
+    /// Write the tenant's graph as CSV
+    /// `follower,target,since,muted,reblogs,notify,languages` (to standard
+    /// output, or --output). Example: `followctl export --output graph.csv`
     Export {
         /// The file to write; standard output by default.
         #[arg(long, short)]
@@ -259,6 +284,10 @@ pub enum Cmd {
     /// heading per scenario. Runs on a fresh in-memory database unless
     /// `--db` is given, so it never touches `follow.db`. Example: `followctl demo`
     Demo,
+    /// Blocks, account mutes, locked accounts and follow requests, the
+    /// relationship object, delivery.
+    #[command(flatten)]
+    Relations(RelationCmd),
 }
 
 /// The consumer commands of `events`.

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use follow_core::{Capabilities, Error, FollowGraph, FollowStore, Principal, TenantId};
 use follow_store_postgres::{PostgresOptions, PostgresStore};
-use follow_store_sqlite::{CountMismatch, RepairReport, SqliteStore, VerifyReport};
+use follow_store_sqlite::{
+    CountMismatch, LinkCountMismatch, RepairReport, SqliteStore, VerifyReport,
+};
 
 use crate::cli::Access;
 use crate::failure::Failure;
@@ -90,6 +92,15 @@ fn mismatch(m: follow_store_postgres::CountMismatch) -> CountMismatch {
     }
 }
 
+fn link_mismatch(m: follow_store_postgres::LinkCountMismatch) -> LinkCountMismatch {
+    LinkCountMismatch {
+        tenant: m.tenant,
+        node: m.node,
+        stored: m.stored,
+        actual: m.actual,
+    }
+}
+
 impl Backend {
     /// The tenant's findings, in SQLite's report (PostgreSQL's repeated
     /// event positions count as integrity errors).
@@ -107,12 +118,19 @@ impl Backend {
                     count_mismatches: report.count_mismatches.into_iter().map(mismatch).collect(),
                     dangling_edges: report.dangling_edges,
                     wrong_mutual_marks: report.wrong_mutual_marks,
+                    link_count_mismatches: report
+                        .link_count_mismatches
+                        .into_iter()
+                        .map(link_mismatch)
+                        .collect(),
+                    broken_links: report.broken_links,
                 })
             }
         }
     }
 
-    /// Rewrites the tenant's wrong mutual marks and counts from the edges.
+    /// Rewrites the tenant's wrong mutual marks and counts from the edges,
+    /// and link counts from the links.
     pub async fn repair_tenant(&self, tenant: &TenantId) -> Result<RepairReport, Error> {
         match self {
             Backend::Sqlite(store) => store.repair_tenant(tenant).await,
@@ -121,6 +139,11 @@ impl Backend {
                 Ok(RepairReport {
                     counts_fixed: report.counts_fixed.into_iter().map(mismatch).collect(),
                     mutual_marks_fixed: report.mutual_marks_fixed,
+                    link_counts_fixed: report
+                        .link_counts_fixed
+                        .into_iter()
+                        .map(link_mismatch)
+                        .collect(),
                 })
             }
         }

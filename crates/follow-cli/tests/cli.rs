@@ -140,7 +140,10 @@ fn import_reports_rejected_rows_and_goes_on() {
     assert!(out.contains("line 5: rejected: "), "{out}");
     assert!(out.contains("line 6: rejected: "), "{out}");
     assert!(
-        out.contains("import: 6 rows read; 3 edges created; 1 already present; 0 mute changes; 2 rows rejected"),
+        out.contains(
+            "import: 6 rows read; 3 edges created; 1 already present; 0 mute changes; \
+             0 option changes; 0 follow requests; 2 rows rejected"
+        ),
         "{out}"
     );
     let out = stdout(followctl(&db).args(["counts", "alice"]));

@@ -109,6 +109,56 @@ fn every_command_works_on_postgres() {
 }
 
 #[test]
+fn the_relationship_commands_work_on_postgres() {
+    let db = fresh_url();
+    stdout(followctl(&db).args(["add-account", "alice", "bob", "carol", "dave"]));
+    let json = |args: &[&str]| {
+        let out = stdout(followctl(&db).arg("--json").args(args));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    stdout(followctl(&db).args(["follow", "bob", "alice"]));
+    let out = stdout(followctl(&db).args(["block", "alice", "bob"]));
+    assert_eq!(out.trim(), "block alice -> bob: changed");
+    assert_eq!(json(&["blocks", "alice"])["items"][0]["account"], "bob");
+    let out = stdout(followctl(&db).args(["mute-account", "alice", "carol", "--for", "12h"]));
+    assert!(out.trim().ends_with("changed"), "{out}");
+    let mutes = json(&["mutes", "alice"]);
+    assert!(
+        mutes["items"][0]["link"]["expires_at"].is_string(),
+        "{mutes}"
+    );
+    stdout(followctl(&db).args(["lock", "dave"]));
+    let out = stdout(followctl(&db).args(["follow", "carol", "dave", "--notify", "true"]));
+    assert_eq!(out.trim(), "follow carol -> dave: requested");
+    stdout(followctl(&db).args(["follow", "alice", "dave"]));
+    assert_eq!(
+        json(&["requests", "carol", "--outgoing"])["items"][0]["account"],
+        "dave"
+    );
+    let out = stdout(followctl(&db).args(["authorize", "dave", "carol"]));
+    assert!(out.trim().ends_with("changed"), "{out}");
+    let out = stdout(followctl(&db).args(["unlock", "dave"]));
+    assert!(out.contains("pending requests authorised: 1"), "{out}");
+    let rel = json(&["relationship", "carol", "dave", "alice"]);
+    assert_eq!(rel[0]["result"]["following"], true, "{rel}");
+    assert_eq!(rel[0]["result"]["notifying"], true, "{rel}");
+    assert_eq!(rel[1]["result"]["muting"], false, "{rel}");
+    let page = json(&["followers", "dave", "--viewer", "bob", "--relationships"]);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["items"][0]["node"], "carol", "{page}");
+    stdout(followctl(&db).args(["mute-account", "carol", "dave"]));
+    let page = json(&["delivery", "dave"]);
+    let carol = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["follower"] == "carol")
+        .unwrap();
+    assert_eq!(carol["delivery"], "withheld", "{page}");
+    assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
+}
+
+#[test]
 fn an_unreachable_server_is_unavailable() {
     let db = PathBuf::from("postgres://nobody@127.0.0.1:1/none");
     let (stderr, error) = failure(followctl(&db).args(["counts", "alice"]));

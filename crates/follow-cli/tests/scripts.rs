@@ -282,3 +282,45 @@ fn verify_findings_have_their_own_code_and_honour_the_tenant() {
     assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
     cleanup(&db);
 }
+
+#[test]
+fn verify_lists_wrong_link_counts_and_repair_rewrites_them() {
+    let db = temp_db("verify-links");
+    stdout(followctl(&db).args(["add-account", "alice", "bob"]));
+    stdout(followctl(&db).args(["block", "alice", "bob"]));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE nodes SET links = links + 2 WHERE tenant = 'default' AND id = 'alice'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let output = followctl(&db)
+        .args(["--json", "verify"])
+        .assert()
+        .code(4)
+        .get_output()
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["affected_nodes"], serde_json::json!(["alice"]));
+    let mismatch = &report["link_count_mismatches"][0];
+    assert_eq!(
+        (&mismatch["stored"], &mismatch["actual"]),
+        (&3.into(), &1.into())
+    );
+    let output = followctl(&db)
+        .arg("verify")
+        .assert()
+        .code(4)
+        .get_output()
+        .clone();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("link count mismatch alice: stored 3 actual 1"),
+        "{text}"
+    );
+    let out = stdout(followctl(&db).args(["verify", "--repair"]));
+    assert!(out.contains("1 link counts fixed"), "{out}");
+    assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
+    cleanup(&db);
+}

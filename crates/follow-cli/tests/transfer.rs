@@ -36,7 +36,10 @@ fn export_then_import_gives_the_same_graph_and_counts() {
     stdout(followctl(&a).args(["follow", "bob", "alice", NEWS]));
     stdout(followctl(&a).args(["mute", "bob", NEWS]));
     let exported = stdout(followctl(&a).arg("export"));
-    assert_eq!(exported.lines().next(), Some("follower,target,since,muted"));
+    assert_eq!(
+        exported.lines().next(),
+        Some("follower,target,since,muted,reblogs,notify,languages")
+    );
     // 5 edges, and the two nodes without any edge.
     assert_eq!(exported.lines().count(), 1 + 5 + 2, "{exported}");
 
@@ -137,6 +140,28 @@ fn mastodon_following_export_is_followed_by_the_named_account() {
             ("someone@fosstodon.org".to_owned(), false),
         ]
     );
+    // "Show boosts", "Notify on new posts" and "Languages" are the
+    // follows' options.
+    let out = stdout(followctl(&db).args([
+        "--json",
+        "relationship",
+        "me@example.social",
+        "someone@fosstodon.org",
+        "Gargron@mastodon.social",
+    ]));
+    let items: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let someone = &items[0]["result"];
+    assert_eq!(someone["showing_reblogs"], false, "{out}");
+    assert_eq!(someone["notifying"], true, "{out}");
+    assert_eq!(
+        someone["languages"],
+        serde_json::json!(["de", "en"]),
+        "{out}"
+    );
+    let gargron = &items[1]["result"];
+    assert_eq!(gargron["showing_reblogs"], true, "{out}");
+    assert_eq!(gargron["notifying"], false, "{out}");
+    assert_eq!(gargron["languages"], serde_json::Value::Null, "{out}");
     // A mute set since is kept by a re-import.
     stdout(followctl(&db).args(["mute", "me@example.social", "localfriend"]));
     let out = import(&db);
@@ -181,7 +206,8 @@ fn dry_run_reports_without_writing() {
     assert!(
         out.contains(
             "dry run, nothing written: 5 rows read; would create 2 edges and 2 nodes; \
-             2 edges already present; 1 mute changes; 1 rows rejected"
+             2 edges already present; 1 mute changes; 0 option changes; 0 follow requests; \
+             1 rows rejected"
         ),
         "{out}"
     );
@@ -199,7 +225,8 @@ fn dry_run_reports_without_writing() {
     let out = String::from_utf8(output.stdout).unwrap();
     assert!(
         out.contains(
-            "5 rows read; 2 edges created; 2 already present; 1 mute changes; 1 rows rejected"
+            "5 rows read; 2 edges created; 2 already present; 1 mute changes; \
+             0 option changes; 0 follow requests; 1 rows rejected"
         ),
         "{out}"
     );
@@ -286,5 +313,145 @@ fn an_import_killed_half_way_leaves_whole_batches_and_right_counts() {
     assert!(out.contains("40000 rows read"), "{out}");
     assert!(stdout(followctl(&db).arg("verify")).contains("verify: ok"));
     let _ = std::fs::remove_file(&file);
+    cleanup(&db);
+}
+
+#[test]
+fn export_then_import_reproduces_follow_options() {
+    let (a, b) = (temp_db("options-a"), temp_db("options-b"));
+    stdout(followctl(&a).args(["add-account", "alice", "bob", "carol"]));
+    stdout(followctl(&a).args(["add-channel", NEWS]));
+    stdout(followctl(&a).args([
+        "follow",
+        "alice",
+        "bob",
+        NEWS,
+        "--reblogs",
+        "false",
+        "--notify",
+        "true",
+        "--languages",
+        "fr,en",
+    ]));
+    stdout(followctl(&a).args(["follow", "bob", "alice", "carol"]));
+    stdout(followctl(&a).args(["follow", "carol", "alice", "--notify", "true"]));
+    let exported = stdout(followctl(&a).arg("export"));
+    let alice_bob = exported
+        .lines()
+        .find(|row| row.starts_with("alice,bob,"))
+        .unwrap();
+    assert!(alice_bob.ends_with(",false,false,true,en fr"), "{exported}");
+    let bob_carol = exported
+        .lines()
+        .find(|row| row.starts_with("bob,carol,"))
+        .unwrap();
+    assert!(bob_carol.ends_with(",false,true,false,"), "{exported}");
+
+    let out = stdout(
+        followctl(&b)
+            .args(["import", "-"])
+            .write_stdin(exported.clone()),
+    );
+    assert!(out.contains("5 edges created"), "{out}");
+    let again = stdout(followctl(&b).arg("export"));
+    assert_eq!(sorted_rows(&again), sorted_rows(&exported));
+    let relationship = |db: &std::path::Path, actor: &str, targets: &[&str]| {
+        let out = stdout(
+            followctl(db)
+                .args(["--json", "relationship", actor])
+                .args(targets),
+        );
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    for (actor, targets) in [("alice", &["bob", NEWS][..]), ("carol", &["alice"][..])] {
+        assert_eq!(
+            relationship(&a, actor, targets),
+            relationship(&b, actor, targets)
+        );
+    }
+    let alice = relationship(&b, "alice", &["bob"]);
+    assert_eq!(
+        alice[0]["result"]["languages"],
+        serde_json::json!(["en", "fr"])
+    );
+    assert_eq!(alice[0]["result"]["showing_reblogs"], false);
+
+    // Options named on an existing edge change it; empty fields keep it.
+    let out = stdout(followctl(&b).args(["import", "-"]).write_stdin(
+        "follower,target,since,muted,reblogs,notify,languages\n\
+         alice,bob,,,true,,\n\
+         bob,carol,,,,,\n",
+    ));
+    assert!(
+        out.contains("0 edges created; 2 already present; 0 mute changes; 1 option changes"),
+        "{out}"
+    );
+    let alice = relationship(&b, "alice", &["bob"]);
+    assert_eq!(alice[0]["result"]["showing_reblogs"], true);
+    assert_eq!(alice[0]["result"]["notifying"], true);
+    assert_eq!(
+        alice[0]["result"]["languages"],
+        serde_json::json!(["en", "fr"])
+    );
+    assert!(stdout(followctl(&b).arg("verify")).contains("verify: ok"));
+
+    // Languages are separated by spaces; a bad code or flag is one
+    // rejected row.
+    let output = followctl(&b)
+        .args(["import", "-"])
+        .write_stdin(
+            "follower,target,since,muted,reblogs,notify,languages\n\
+             alice,carol,,,,,\"en,fr\"\n\
+             alice,carol,,,,,xx\n\
+             alice,carol,,,maybe,,\n\
+             alice,carol,,,,,de\n",
+        )
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let out = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        out.contains("line 2: rejected: languages are separated by spaces"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3: rejected: \"xx\" is not an ISO 639-1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 4: rejected: reblogs must be true or false"),
+        "{out}"
+    );
+    assert!(out.contains("1 edges created"), "{out}");
+    cleanup(&a);
+    cleanup(&b);
+}
+
+#[test]
+fn importing_a_follow_of_a_locked_account_makes_a_request() {
+    let db = temp_db("import-locked");
+    stdout(followctl(&db).args(["add-account", "alice", "bob"]));
+    stdout(followctl(&db).args(["lock", "bob"]));
+    let rows = "follower,target,since,muted,reblogs,notify,languages\n\
+                alice,bob,,,false,,\n";
+    let out = stdout(
+        followctl(&db)
+            .args(["import", "--dry-run", "-"])
+            .write_stdin(rows),
+    );
+    assert!(
+        out.contains("would create 0 edges and 0 nodes; 0 edges already present; 0 mute changes; 0 option changes; 1 follow requests"),
+        "{out}"
+    );
+    let out = stdout(followctl(&db).args(["import", "-"]).write_stdin(rows));
+    assert!(out.contains("0 edges created; 0 already present; 0 mute changes; 0 option changes; 1 follow requests"), "{out}");
+    let out = stdout(followctl(&db).args(["--json", "requests", "bob"]));
+    let page: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(page["items"][0]["account"], "alice", "{out}");
+    assert_eq!(
+        page["items"][0]["link"]["options"]["reblogs"], false,
+        "{out}"
+    );
     cleanup(&db);
 }

@@ -12,8 +12,9 @@ use async_trait::async_trait;
 use follow_conformance::StoreFactory;
 use follow_core::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use follow_core::{
-    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListKind, ListQuery,
-    NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, Timestamp, WriteBatch,
+    AccountId, CommandResult, Error, Event, EventPosition, FollowOptions, FollowStore, Link,
+    LinkEntry, LinkKey, LinkQuery, ListEntry, ListKind, ListQuery, NodeId, NodeRecord, PairFacts,
+    StaleEntry, StaleQuery, TenantId, Timestamp, WriteBatch,
 };
 use follow_store_memory::MemoryStore;
 
@@ -48,9 +49,17 @@ enum Bug {
     PruneIgnoresThrough,
     /// `prune_events` ignores its limit: one huge transaction.
     PruneUnbounded,
+    /// `links` includes the link at `after`.
+    InclusiveLinksCursor,
+    /// `links_between` answers only the links the subject made.
+    LinksBetweenOneWay,
+    /// `node` answers a link count of zero.
+    NodeForgetsLinks,
+    /// `list` answers every item with the default follow options.
+    ListsForgetOptions,
 }
 
-const BUGS: [Bug; 14] = [
+const BUGS: [Bug; 18] = [
     Bug::IgnoresLimit,
     Bug::MutualsShowTheOthersFlag,
     Bug::PositionsPerTenant,
@@ -65,6 +74,10 @@ const BUGS: [Bug; 14] = [
     Bug::WriteDropsEvents,
     Bug::PruneIgnoresThrough,
     Bug::PruneUnbounded,
+    Bug::InclusiveLinksCursor,
+    Bug::LinksBetweenOneWay,
+    Bug::NodeForgetsLinks,
+    Bug::ListsForgetOptions,
 ];
 
 /// A memory store with one bug.
@@ -169,6 +182,11 @@ impl FollowStore for Broken {
         {
             node.counts = follow_core::Counts::default();
         }
+        if self.bug == Bug::NodeForgetsLinks
+            && let Some(node) = &mut node
+        {
+            node.links = 0;
+        }
         Ok(node)
     }
 
@@ -215,7 +233,47 @@ impl FollowStore for Broken {
                 }
             }
         }
+        if self.bug == Bug::ListsForgetOptions
+            && let Some(entries) = &mut entries
+        {
+            for entry in entries.iter_mut() {
+                entry.options = FollowOptions::default();
+            }
+        }
         Ok(entries)
+    }
+
+    async fn links_between(
+        &self,
+        tenant: &TenantId,
+        subject: &AccountId,
+        others: &[AccountId],
+    ) -> Result<Vec<(LinkKey, Link)>, Error> {
+        let mut links = self.inner.links_between(tenant, subject, others).await?;
+        if self.bug == Bug::LinksBetweenOneWay {
+            links.retain(|(key, _)| key.from == *subject);
+        }
+        Ok(links)
+    }
+
+    async fn links(&self, query: LinkQuery) -> Result<Option<Vec<LinkEntry>>, Error> {
+        if self.bug == Bug::InclusiveLinksCursor {
+            let all = LinkQuery {
+                after: None,
+                limit: usize::MAX,
+                ..query.clone()
+            };
+            let Some(mut entries) = self.inner.links(all).await? else {
+                return Ok(None);
+            };
+            if let Some(after) = &query.after {
+                entries.retain(|e| e.position() >= *after);
+            }
+            entries.truncate(query.limit);
+            return Ok(Some(entries));
+        }
+        let limit = self.limit(query.limit);
+        self.inner.links(LinkQuery { limit, ..query }).await
     }
 
     async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error> {
@@ -360,6 +418,10 @@ factory!(NodeForgetsCounts, Bug::NodeForgetsCounts);
 factory!(WriteDropsEvents, Bug::WriteDropsEvents);
 factory!(PruneIgnoresThrough, Bug::PruneIgnoresThrough);
 factory!(PruneUnbounded, Bug::PruneUnbounded);
+factory!(InclusiveLinksCursor, Bug::InclusiveLinksCursor);
+factory!(LinksBetweenOneWay, Bug::LinksBetweenOneWay);
+factory!(NodeForgetsLinks, Bug::NodeForgetsLinks);
+factory!(ListsForgetOptions, Bug::ListsForgetOptions);
 
 /// The cases that fail on a store made by `F`.
 fn failing<F: StoreFactory>() -> Vec<String> {
@@ -385,7 +447,7 @@ fn the_suite_fails_on_every_broken_store() {
     // Each failing case panics by design; keep the output to the summary.
     std::panic::set_hook(Box::new(|_| {}));
     type Run = fn() -> Vec<String>;
-    let runs: [(Bug, Run); 14] = [
+    let runs: [(Bug, Run); 18] = [
         (Bug::IgnoresLimit, failing::<IgnoresLimit>),
         (
             Bug::MutualsShowTheOthersFlag,
@@ -403,6 +465,10 @@ fn the_suite_fails_on_every_broken_store() {
         (Bug::WriteDropsEvents, failing::<WriteDropsEvents>),
         (Bug::PruneIgnoresThrough, failing::<PruneIgnoresThrough>),
         (Bug::PruneUnbounded, failing::<PruneUnbounded>),
+        (Bug::InclusiveLinksCursor, failing::<InclusiveLinksCursor>),
+        (Bug::LinksBetweenOneWay, failing::<LinksBetweenOneWay>),
+        (Bug::NodeForgetsLinks, failing::<NodeForgetsLinks>),
+        (Bug::ListsForgetOptions, failing::<ListsForgetOptions>),
     ];
     assert_eq!(runs.map(|(bug, _)| bug), BUGS);
     let mut survivors = Vec::new();

@@ -4,9 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// `(method, rule)` of every `pub async fn` in `src/cases/*.rs`.
+/// `(method, rule)` of every `pub async fn` in `src/cases/<method>.rs` and
+/// in the submodules of a method, `src/cases/<method>/*.rs`.
 fn defined() -> BTreeSet<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cases");
     let mut cases = BTreeSet::new();
@@ -16,17 +17,34 @@ fn defined() -> BTreeSet<(String, String)> {
         if method == "mod" {
             continue;
         }
-        for line in std::fs::read_to_string(&path).unwrap().lines() {
-            if let Some(rest) = line.strip_prefix("pub async fn ") {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                cases.insert((method.clone(), name));
-            }
+        let files: Vec<PathBuf> = if path.is_dir() {
+            let entries = std::fs::read_dir(&path).unwrap();
+            entries.map(|entry| entry.unwrap().path()).collect()
+        } else {
+            vec![path]
+        };
+        for file in files {
+            cases.extend(
+                rules_in(&file)
+                    .into_iter()
+                    .map(|rule| (method.clone(), rule)),
+            );
         }
     }
     cases
+}
+
+/// The names of the `pub async fn`s of one file.
+fn rules_in(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("pub async fn "))
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
 }
 
 /// `(method, rule)` of every case the suite runs (models aside), as the

@@ -28,4 +28,5 @@ impl StoreFactory for WithoutFaults {
 
 follow_conformance::suite!(WithoutFaults, not_applicable: {
     a_failed_commit_leaves_nothing_visible: "this factory cannot make a commit fail part-way",
+    a_failed_commit_with_links_leaves_nothing_visible: "this factory cannot make a commit fail part-way",
 });

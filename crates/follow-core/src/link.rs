@@ -80,7 +80,8 @@ impl fmt::Display for LinkKey {
 /// defaults, so every store keeps the same columns for every kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Link {
-    /// When it was made (a mute changed again starts anew).
+    /// When it was made. A mute set again with other values keeps it; a
+    /// mute made after an expired one starts anew.
     pub since: Timestamp,
     /// A mute's notifications flag: whether notifications from the muted
     /// account are hidden too. `true` for the other kinds.
@@ -217,5 +218,7 @@ mod tests {
         assert_eq!(pair.muted_by, None);
         assert!(pair.blocked_either_way());
         assert_eq!(out(LinkKind::Mute).reverse(), back(LinkKind::Mute));
+        // Errors name a link this way.
+        assert_eq!(out(LinkKind::Request).to_string(), "request alice -> bob");
     }
 }

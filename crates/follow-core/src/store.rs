@@ -278,14 +278,16 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   and every other `write::` case).
     /// - All of the batch's changes, counts and events land, or none do
     ///   (`write::a_failing_decision_commits_nothing`,
-    ///   `write::a_failed_commit_leaves_nothing_visible`).
+    ///   `write::a_failed_commit_leaves_nothing_visible`,
+    ///   `write::a_failed_commit_with_links_leaves_nothing_visible`).
     /// - Event positions start at 1 and increase in commit order across the
     ///   whole store (not per tenant): a reader that has seen position `p`
     ///   never later sees a new event at or below `p` (the `events_after::`
     ///   cases).
     /// - Concurrent batches are serialisable: each sees the others' effects
     ///   entirely or not at all (`write::concurrent_follows_keep_counts_equal_to_edges`,
-    ///   `write::concurrent_follows_of_each_other_keep_mutual_marks`).
+    ///   `write::concurrent_follows_of_each_other_keep_mutual_marks`,
+    ///   `write::concurrent_link_commands_keep_counts_and_blocks_consistent`).
     ///
     /// # Errors
     /// What `decide` answers as a whole (`not_found` for a missing required
@@ -298,10 +300,13 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// # Behavior
     /// - `None` when the node is not registered in `tenant`, was removed,
     ///   or is another tenant's (`node::node_of_another_tenant_or_unknown_is_none`).
-    /// - Its registration time, last activity and counts as the writes left
-    ///   them; counts equal what the edges say, read in O(1)
+    /// - Its registration time, last activity, counts, locked flag and link
+    ///   count as the writes left them; counts equal what the edges say and
+    ///   the link count the links touching it, read in O(1)
     ///   (`node::node_answers_registration_activity_and_counts`,
-    ///   `write::counts_equal_edges_after_operations`).
+    ///   `node::node_answers_locked_and_links`,
+    ///   `write::counts_equal_edges_after_operations`,
+    ///   `write::link_counts_equal_links`).
     ///
     /// # Errors
     /// A storage failure only: `unavailable` (busy, timed out, connection

@@ -44,6 +44,7 @@ mod codec;
 mod conn;
 mod error;
 mod feed;
+mod links;
 mod options;
 mod pipeline;
 mod reads;
@@ -57,4 +58,6 @@ pub use error::OpenError;
 pub use options::PostgresOptions;
 pub use schema::{Layout, SCHEMA_VERSION};
 pub use store::PostgresStore;
-pub use verify::{CountMismatch, EdgeName, RepairReport, VerifyReport};
+pub use verify::{
+    CountMismatch, EdgeName, LinkCountMismatch, LinkName, RepairReport, VerifyReport,
+};

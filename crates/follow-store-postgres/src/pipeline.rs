@@ -1,6 +1,7 @@
 //! The two exchanges of a write transaction, each one pipelined round trip:
-//! [`load`] (BEGIN, lock the node rows in key order, then read them and the
-//! edges) and [`commit`] (write the change set, place its events, COMMIT).
+//! [`load`] (BEGIN, lock the node rows in key order, then read them, the
+//! edges and the links) and [`commit`] (write the change set, place its
+//! events, COMMIT).
 //!
 //! Statements of one exchange are all sent before any reply is awaited; the
 //! server runs them in order, so a later statement sees the locks of an
@@ -14,6 +15,8 @@ use futures::future::try_join_all;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use crate::codec::{LINK_COLUMNS, NODE_COLUMNS};
+
 /// How strongly a node row is locked for a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lock {
@@ -25,8 +28,6 @@ pub(crate) enum Lock {
     /// transactions may still update its counters and lock it the same way.
     KeyShare,
 }
-
-const NODE_ROW: &str = "id, registered_at, last_active, following, followers, mutual";
 
 fn lock_sql(lock: Lock) -> String {
     let clause = match lock {
@@ -44,36 +45,79 @@ fn lock_sql(lock: Lock) -> String {
 /// could predate a transaction that committed while a later lock was
 /// awaited, and its counters would disagree with the edges read after.
 fn load_nodes_sql() -> String {
-    format!("SELECT {NODE_ROW} FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])")
+    format!(
+        "SELECT id, {NODE_COLUMNS} FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])"
+    )
 }
 
 const LOAD_EDGES: &str = "
-SELECT e.follower, e.target, e.since, e.muted, e.mutual_since
+SELECT e.follower, e.target, e.since, e.muted, e.mutual_since, e.options
 FROM follow_edges e
 JOIN unnest($2::text[], $3::text[]) AS k(follower, target)
   ON e.follower = k.follower AND e.target = k.target
 WHERE e.tenant = $1";
 
+/// The present links of the keys, each a primary-key probe, locked in key
+/// order (kind names sort as [`follow_core::LinkKind`] does) after every
+/// node lock. The locks of the two accounts already order every pair of
+/// transactions that share a link (one end of it is locked `FOR UPDATE`,
+/// see [`crate::write`]); the row locks keep the rule "rows in key order,
+/// nodes before links" true of link rows too.
+fn load_links_sql() -> String {
+    format!(
+        "SELECT l.kind, l.from_id, l.to_id, {columns}
+         FROM follow_links l
+         JOIN unnest($2::text[], $3::text[], $4::text[]) AS k(kind, from_id, to_id)
+           ON l.kind = k.kind AND l.from_id = k.from_id AND l.to_id = k.to_id
+         WHERE l.tenant = $1
+         ORDER BY l.kind, l.from_id, l.to_id
+         FOR UPDATE OF l",
+        columns = prefixed("l.", LINK_COLUMNS)
+    )
+}
+
+/// `columns` (a comma-separated list) each with `prefix`.
+pub(crate) fn prefixed(prefix: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("{prefix}{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What [`load`] read: node rows (columns as [`crate::codec::node_record`]
-/// reads them from 1, id at 0) and edge rows (follower, target, since,
-/// muted, mutual_since).
+/// reads them from 1, id at 0), edge rows (follower, target, since, muted,
+/// mutual_since, options) and link rows (key as [`crate::codec::link_key`]
+/// reads it from 0, the link from 3).
 pub(crate) struct Loaded {
     pub(crate) nodes: Vec<Row>,
     pub(crate) edges: Vec<Row>,
+    pub(crate) links: Vec<Row>,
 }
 
-/// Opens a transaction, locks the present rows of `nodes` (sorted by id,
-/// each with its lock) in that order, and reads them and the edges.
+/// The keys [`load`] reads, as bound arrays.
+pub(crate) struct LoadKeys<'k> {
+    /// Node ids, sorted, each with its lock.
+    pub(crate) nodes: Vec<(&'k str, Lock)>,
+    /// Edges: followers and targets.
+    pub(crate) edges: (Vec<&'k str>, Vec<&'k str>),
+    /// Links: kinds, froms and tos, in key order.
+    pub(crate) links: (Vec<&'static str>, Vec<&'k str>, Vec<&'k str>),
+}
+
+/// Opens a transaction, locks the present rows of `keys.nodes` in that
+/// order, and reads them, the edges and the links.
 pub(crate) async fn load(
     client: &ClientWrapper,
     tenant: &str,
-    nodes: &[(&str, Lock)],
-    edges: (&[&str], &[&str]),
+    keys: &LoadKeys<'_>,
 ) -> Result<Loaded, tokio_postgres::Error> {
+    let nodes = &keys.nodes;
     let exclusive = client.prepare_cached(&lock_sql(Lock::Exclusive)).await?;
     let shared = client.prepare_cached(&lock_sql(Lock::KeyShare)).await?;
     let load_nodes = client.prepare_cached(&load_nodes_sql()).await?;
     let load_edges = client.prepare_cached(LOAD_EDGES).await?;
+    let load_links = client.prepare_cached(&load_links_sql()).await?;
     let ids: Vec<&str> = nodes.iter().map(|(id, _)| *id).collect();
     // Runs of equal lock strength, in key order.
     let mut runs: Vec<(Lock, Vec<&str>)> = Vec::new();
@@ -94,9 +138,10 @@ pub(crate) async fn load(
         };
         client.query(stmt, params)
     });
-    let (followers, targets) = edges;
+    let (followers, targets) = &keys.edges;
+    let (kinds, froms, tos) = &keys.links;
     let node_params: [&(dyn ToSql + Sync); 2] = [&tenant, &ids];
-    let (_, _, nodes, edges) = futures::try_join!(
+    let (_, _, nodes, edges, links) = futures::try_join!(
         client.batch_execute("BEGIN"),
         try_join_all(locks),
         client.query(&load_nodes, &node_params),
@@ -105,11 +150,23 @@ pub(crate) async fn load(
                 return Ok(Vec::new());
             }
             client
-                .query(&load_edges, &[&tenant, &followers, &targets])
+                .query(&load_edges, &[&tenant, followers, targets])
+                .await
+        },
+        async {
+            if kinds.is_empty() {
+                return Ok(Vec::new());
+            }
+            client
+                .query(&load_links, &[&tenant, kinds, froms, tos])
                 .await
         }
     )?;
-    Ok(Loaded { nodes, edges })
+    Ok(Loaded {
+        nodes,
+        edges,
+        links,
+    })
 }
 
 /// Rolls back an open transaction.
@@ -121,16 +178,18 @@ pub(crate) async fn rollback(client: &ClientWrapper) -> Result<(), tokio_postgre
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
     pub(crate) tenant: String,
-    pub(crate) node_inserts: NodeRows,
     pub(crate) edge_deletes: (Vec<String>, Vec<String>),
-    pub(crate) edge_puts: EdgeRows,
-    pub(crate) node_updates: NodeDeltas,
+    pub(crate) link_deletes: LinkKeys,
     pub(crate) node_deletes: Vec<String>,
+    pub(crate) node_inserts: NodeRows,
+    pub(crate) edge_puts: EdgeRows,
+    pub(crate) link_puts: LinkRows,
+    pub(crate) node_updates: NodeDeltas,
     pub(crate) events: EventRows,
 }
 
 /// Full node rows.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct NodeRows {
     pub(crate) ids: Vec<String>,
     pub(crate) registered_at: Vec<i64>,
@@ -138,30 +197,53 @@ pub(crate) struct NodeRows {
     pub(crate) following: Vec<i64>,
     pub(crate) followers: Vec<i64>,
     pub(crate) mutual: Vec<i64>,
+    pub(crate) locked: Vec<bool>,
+    pub(crate) links: Vec<i64>,
 }
 
 /// Full edge rows.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct EdgeRows {
     pub(crate) followers: Vec<String>,
     pub(crate) targets: Vec<String>,
     pub(crate) since: Vec<i64>,
     pub(crate) muted: Vec<bool>,
     pub(crate) mutual_since: Vec<Option<i64>>,
+    pub(crate) options: Vec<Option<String>>,
 }
 
-/// Counter deltas and new last activities.
-#[derive(Debug, Default)]
+/// Link keys.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LinkKeys {
+    pub(crate) kinds: Vec<&'static str>,
+    pub(crate) froms: Vec<String>,
+    pub(crate) tos: Vec<String>,
+}
+
+/// Full link rows.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LinkRows {
+    pub(crate) keys: LinkKeys,
+    pub(crate) since: Vec<i64>,
+    pub(crate) notifications: Vec<bool>,
+    pub(crate) expires_at: Vec<Option<i64>>,
+    pub(crate) options: Vec<Option<String>>,
+}
+
+/// Counter and link-count deltas, locked flags and new last activities.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct NodeDeltas {
     pub(crate) ids: Vec<String>,
     pub(crate) following: Vec<i64>,
     pub(crate) followers: Vec<i64>,
     pub(crate) mutual: Vec<i64>,
+    pub(crate) links: Vec<i64>,
+    pub(crate) locked: Vec<Option<bool>>,
     pub(crate) last_active: Vec<Option<i64>>,
 }
 
 /// Events in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct EventRows {
     pub(crate) kinds: Vec<&'static str>,
     pub(crate) followers: Vec<String>,
@@ -169,13 +251,30 @@ pub(crate) struct EventRows {
     pub(crate) at: Vec<i64>,
 }
 
+/// The first `n` items of `v`.
+fn cut<T: Clone>(v: &[T], n: usize) -> Vec<T> {
+    v[..n.min(v.len())].to_vec()
+}
+
+impl LinkKeys {
+    fn truncated(&self, n: usize) -> LinkKeys {
+        LinkKeys {
+            kinds: cut(&self.kinds, n),
+            froms: cut(&self.froms, n),
+            tos: cut(&self.tos, n),
+        }
+    }
+}
+
 impl Changes {
     /// How many rows and events it writes.
     pub(crate) fn len(&self) -> usize {
         self.edge_deletes.0.len()
+            + self.link_deletes.kinds.len()
             + self.node_deletes.len()
             + self.node_inserts.ids.len()
             + self.edge_puts.followers.len()
+            + self.link_puts.keys.kinds.len()
             + self.node_updates.ids.len()
             + self.events.kinds.len()
     }
@@ -188,66 +287,97 @@ impl Changes {
             left -= n;
             n
         };
-        let cut = |v: &Vec<String>, n: usize| v[..n].to_vec();
         let d = take(self.edge_deletes.0.len());
+        let ld = take(self.link_deletes.kinds.len());
         let nd = take(self.node_deletes.len());
         let ni = take(self.node_inserts.ids.len());
         let ep = take(self.edge_puts.followers.len());
+        let lp = take(self.link_puts.keys.kinds.len());
         let nu = take(self.node_updates.ids.len());
         let ev = take(self.events.kinds.len());
         let n = &self.node_inserts;
         let p = &self.edge_puts;
+        let l = &self.link_puts;
         let u = &self.node_updates;
         let e = &self.events;
         Changes {
             tenant: self.tenant.clone(),
             edge_deletes: (cut(&self.edge_deletes.0, d), cut(&self.edge_deletes.1, d)),
+            link_deletes: self.link_deletes.truncated(ld),
             node_deletes: cut(&self.node_deletes, nd),
             node_inserts: NodeRows {
                 ids: cut(&n.ids, ni),
-                registered_at: n.registered_at[..ni].to_vec(),
-                last_active: n.last_active[..ni].to_vec(),
-                following: n.following[..ni].to_vec(),
-                followers: n.followers[..ni].to_vec(),
-                mutual: n.mutual[..ni].to_vec(),
+                registered_at: cut(&n.registered_at, ni),
+                last_active: cut(&n.last_active, ni),
+                following: cut(&n.following, ni),
+                followers: cut(&n.followers, ni),
+                mutual: cut(&n.mutual, ni),
+                locked: cut(&n.locked, ni),
+                links: cut(&n.links, ni),
             },
             edge_puts: EdgeRows {
                 followers: cut(&p.followers, ep),
                 targets: cut(&p.targets, ep),
-                since: p.since[..ep].to_vec(),
-                muted: p.muted[..ep].to_vec(),
-                mutual_since: p.mutual_since[..ep].to_vec(),
+                since: cut(&p.since, ep),
+                muted: cut(&p.muted, ep),
+                mutual_since: cut(&p.mutual_since, ep),
+                options: cut(&p.options, ep),
+            },
+            link_puts: LinkRows {
+                keys: l.keys.truncated(lp),
+                since: cut(&l.since, lp),
+                notifications: cut(&l.notifications, lp),
+                expires_at: cut(&l.expires_at, lp),
+                options: cut(&l.options, lp),
             },
             node_updates: NodeDeltas {
                 ids: cut(&u.ids, nu),
-                following: u.following[..nu].to_vec(),
-                followers: u.followers[..nu].to_vec(),
-                mutual: u.mutual[..nu].to_vec(),
-                last_active: u.last_active[..nu].to_vec(),
+                following: cut(&u.following, nu),
+                followers: cut(&u.followers, nu),
+                mutual: cut(&u.mutual, nu),
+                links: cut(&u.links, nu),
+                locked: cut(&u.locked, nu),
+                last_active: cut(&u.last_active, nu),
             },
             events: EventRows {
-                kinds: e.kinds[..ev].to_vec(),
+                kinds: cut(&e.kinds, ev),
                 followers: cut(&e.followers, ev),
                 targets: cut(&e.targets, ev),
-                at: e.at[..ev].to_vec(),
+                at: cut(&e.at, ev),
             },
         }
     }
 }
 
 const INSERT_NODES: &str = "
-INSERT INTO follow_nodes (tenant, id, registered_at, last_active, following, followers, mutual)
-SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])";
+INSERT INTO follow_nodes
+    (tenant, id, registered_at, last_active, following, followers, mutual, locked, links)
+SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
+                         $7::bigint[], $8::boolean[], $9::bigint[])";
 
 const DELETE_EDGES: &str = "
 DELETE FROM follow_edges e USING unnest($2::text[], $3::text[]) AS k(follower, target)
 WHERE e.tenant = $1 AND e.follower = k.follower AND e.target = k.target";
 
 const PUT_EDGES: &str = "
-INSERT INTO follow_edges (tenant, follower, target, since, muted, mutual_since)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::bigint[])
+INSERT INTO follow_edges (tenant, follower, target, since, muted, mutual_since, options)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::bigint[],
+                         $7::text[])
 ON CONFLICT (tenant, follower, target) DO UPDATE
-SET since = EXCLUDED.since, muted = EXCLUDED.muted, mutual_since = EXCLUDED.mutual_since";
+SET since = EXCLUDED.since, muted = EXCLUDED.muted, mutual_since = EXCLUDED.mutual_since,
+    options = EXCLUDED.options";
+
+const DELETE_LINKS: &str = "
+DELETE FROM follow_links l USING unnest($2::text[], $3::text[], $4::text[]) AS k(kind, from_id, to_id)
+WHERE l.tenant = $1 AND l.kind = k.kind AND l.from_id = k.from_id AND l.to_id = k.to_id";
+
+const PUT_LINKS: &str = "
+INSERT INTO follow_links (tenant, kind, from_id, to_id, since, notifications, expires_at, options)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[],
+                         $7::bigint[], $8::text[])
+ON CONFLICT (tenant, kind, from_id, to_id) DO UPDATE
+SET since = EXCLUDED.since, notifications = EXCLUDED.notifications,
+    expires_at = EXCLUDED.expires_at, options = EXCLUDED.options";
 
 /// Takes the counter rows' update locks in key order before one statement
 /// updates them all (an UPDATE's own row order follows its plan).
@@ -260,9 +390,12 @@ UPDATE follow_nodes n
 SET following = n.following + d.following,
     followers = n.followers + d.followers,
     mutual = n.mutual + d.mutual,
+    links = n.links + d.links,
+    locked = coalesce(d.locked, n.locked),
     last_active = greatest(n.last_active, d.last_active)
-FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
-     AS d(id, following, followers, mutual, last_active)
+FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
+            $7::boolean[], $8::bigint[])
+     AS d(id, following, followers, mutual, links, locked, last_active)
 WHERE n.tenant = $1 AND n.id = d.id
 ";
 
@@ -317,7 +450,9 @@ async fn write_and_end(
     let tenant = changes.tenant.as_str();
     let n = &changes.node_inserts;
     let d = &changes.edge_deletes;
+    let ld = &changes.link_deletes;
     let p = &changes.edge_puts;
+    let l = &changes.link_puts;
     let u = &changes.node_updates;
     let e = &changes.events;
     let mut steps: Vec<Step<'_>> = Vec::new();
@@ -326,6 +461,14 @@ async fn write_and_end(
         let stmt = client.prepare_cached(DELETE_EDGES).await?;
         steps.push(Box::pin(async move {
             client.query(&stmt, &[&tenant, &d.0, &d.1]).await
+        }));
+    }
+    if !ld.kinds.is_empty() {
+        let stmt = client.prepare_cached(DELETE_LINKS).await?;
+        steps.push(Box::pin(async move {
+            client
+                .query(&stmt, &[&tenant, &ld.kinds, &ld.froms, &ld.tos])
+                .await
         }));
     }
     if !changes.node_deletes.is_empty() {
@@ -338,7 +481,7 @@ async fn write_and_end(
     if !n.ids.is_empty() {
         let stmt = client.prepare_cached(INSERT_NODES).await?;
         steps.push(Box::pin(async move {
-            let params: [&(dyn ToSql + Sync); 7] = [
+            let params: [&(dyn ToSql + Sync); 9] = [
                 &tenant,
                 &n.ids,
                 &n.registered_at,
@@ -346,6 +489,8 @@ async fn write_and_end(
                 &n.following,
                 &n.followers,
                 &n.mutual,
+                &n.locked,
+                &n.links,
             ];
             client.query(&stmt, &params).await
         }));
@@ -353,13 +498,30 @@ async fn write_and_end(
     if !p.followers.is_empty() {
         let stmt = client.prepare_cached(PUT_EDGES).await?;
         steps.push(Box::pin(async move {
-            let params: [&(dyn ToSql + Sync); 6] = [
+            let params: [&(dyn ToSql + Sync); 7] = [
                 &tenant,
                 &p.followers,
                 &p.targets,
                 &p.since,
                 &p.muted,
                 &p.mutual_since,
+                &p.options,
+            ];
+            client.query(&stmt, &params).await
+        }));
+    }
+    if !l.keys.kinds.is_empty() {
+        let stmt = client.prepare_cached(PUT_LINKS).await?;
+        steps.push(Box::pin(async move {
+            let params: [&(dyn ToSql + Sync); 8] = [
+                &tenant,
+                &l.keys.kinds,
+                &l.keys.froms,
+                &l.keys.tos,
+                &l.since,
+                &l.notifications,
+                &l.expires_at,
+                &l.options,
             ];
             client.query(&stmt, &params).await
         }));
@@ -373,12 +535,14 @@ async fn write_and_end(
     if !u.ids.is_empty() {
         let stmt = client.prepare_cached(UPDATE_NODES).await?;
         steps.push(Box::pin(async move {
-            let params: [&(dyn ToSql + Sync); 6] = [
+            let params: [&(dyn ToSql + Sync); 8] = [
                 &tenant,
                 &u.ids,
                 &u.following,
                 &u.followers,
                 &u.mutual,
+                &u.links,
+                &u.locked,
                 &u.last_active,
             ];
             client.query(&stmt, &params).await

@@ -40,7 +40,8 @@ const PAIRS: &str = "
 SELECT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = $1 AND n.id = k.other),
        o.since, o.muted, o.mutual_since,
        EXISTS (SELECT 1 FROM follow_edges i
-               WHERE i.tenant = $1 AND i.follower = k.follower AND i.target = $2)
+               WHERE i.tenant = $1 AND i.follower = k.follower AND i.target = $2),
+       o.options
 FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS k(other, follower, ord)
 LEFT JOIN follow_edges o ON o.tenant = $1 AND o.follower = $5 AND o.target = k.other
 WHERE EXISTS (SELECT 1 FROM follow_nodes s WHERE s.tenant = $1 AND s.id = $2)
@@ -53,7 +54,8 @@ SELECT EXISTS (SELECT 1 FROM follow_nodes s WHERE s.tenant = $1 AND s.id = $2),
        EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = $1 AND n.id = $3),
        o.since, o.muted, o.mutual_since,
        EXISTS (SELECT 1 FROM follow_edges i
-               WHERE i.tenant = $1 AND i.follower = $4 AND i.target = $2)
+               WHERE i.tenant = $1 AND i.follower = $4 AND i.target = $2),
+       o.options
 FROM (SELECT 1) AS one
 LEFT JOIN follow_edges o ON o.tenant = $1 AND o.follower = $5 AND o.target = $3";
 
@@ -111,9 +113,9 @@ pub(crate) async fn pairs(
         .map(Some)
 }
 
-/// One other's facts from columns `at..at + 5`: whether it exists, the
+/// One other's facts from columns `at..at + 6`: whether it exists, the
 /// edge subject → other (since, muted, mutual_since), whether other →
-/// subject exists.
+/// subject exists, the options of the edge subject → other.
 fn pair_facts(row: &tokio_postgres::Row, at: usize) -> Result<PairFacts, Error> {
     let since: Option<i64> = row.try_get(at + 1).map_err(map_pg)?;
     let outgoing = match since {
@@ -121,6 +123,7 @@ fn pair_facts(row: &tokio_postgres::Row, at: usize) -> Result<PairFacts, Error> 
             since,
             row.try_get(at + 2).map_err(map_pg)?,
             row.try_get(at + 3).map_err(map_pg)?,
+            row.try_get(at + 5).map_err(map_pg)?,
         )?),
         None => None,
     };
@@ -153,9 +156,10 @@ fn list_sql(kind: ListKind, resume: bool) -> String {
         String::new()
     };
     format!(
-        "SELECT p.node, p.since, p.muted FROM follow_nodes s
+        "SELECT p.node, p.since, p.muted, p.options FROM follow_nodes s
          LEFT JOIN LATERAL (
-             SELECT e.{node} AS node, e.{since} AS since, e.muted FROM follow_edges e
+             SELECT e.{node} AS node, e.{since} AS since, e.muted, e.options
+             FROM follow_edges e
              WHERE e.tenant = $1 AND e.{owner} = $2{extra}{after}
              ORDER BY e.{since} DESC, e.{node} ASC LIMIT $3
          ) p ON true
@@ -197,6 +201,7 @@ pub(crate) async fn list(
             node: codec::node_id(node)?,
             since: codec::timestamp(row.try_get(1).map_err(map_pg)?)?,
             muted: row.try_get(2).map_err(map_pg)?,
+            options: codec::follow_options(row.try_get(3).map_err(map_pg)?)?,
         });
     }
     Ok(Some(out))

@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 use crate::error::OpenError;
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Serialises concurrent migrations of one database (an advisory lock key:
 /// "FOLW" as a number).
@@ -145,14 +145,71 @@ CREATE TABLE follow_pruned (
     )
 }
 
+/// The step from version 3 to 4: links (blocks, account mutes, follow
+/// requests), a node's locked flag and link count, a follow's options.
+///
+/// In place, keeping every row: the new node columns carry constant
+/// defaults (no table rewrite; the `CHECK` scans the nodes once), `options`
+/// is NULL for the defaults, which every existing follow has. The links
+/// table needs no incoming point index: a lookup with both ends known is a
+/// primary-key probe either way round, and the two list indexes serve the
+/// pages of each direction.
+fn version_4(layout: Layout) -> String {
+    let part = layout.partition_clause();
+    format!(
+        r#"
+ALTER TABLE follow_nodes
+    ADD COLUMN locked boolean NOT NULL DEFAULT false,
+    ADD COLUMN links  bigint NOT NULL DEFAULT 0 CHECK (links >= 0);
+ALTER TABLE follow_edges ADD COLUMN options text;
+
+CREATE TABLE follow_links (
+    tenant        text COLLATE "C" NOT NULL,
+    kind          text COLLATE "C" NOT NULL,
+    from_id       text COLLATE "C" NOT NULL,
+    to_id         text COLLATE "C" NOT NULL,
+    since         bigint NOT NULL,
+    notifications boolean NOT NULL,
+    expires_at    bigint,
+    options       text,
+    PRIMARY KEY (tenant, kind, from_id, to_id)
+){part};
+{links_parts}
+CREATE INDEX follow_links_outgoing ON follow_links (tenant, kind, from_id, since DESC, to_id);
+CREATE INDEX follow_links_incoming ON follow_links (tenant, kind, to_id, since DESC, from_id);
+"#,
+        links_parts = layout.partitions("follow_links"),
+    )
+}
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 fn migration(version: i32, layout: Layout) -> Option<String> {
     match version {
         0 => Some(version_1(layout)),
         1 => Some(VERSION_2.to_owned()),
         2 => Some(version_3(layout)),
+        3 => Some(version_4(layout)),
         _ => None,
     }
+}
+
+/// The layout of an existing schema's tables (the number of partitions of
+/// `follow_nodes`), so a migration lays out new tables like the old ones
+/// whatever the opening store's options say.
+async fn existing_layout(
+    tx: &tokio_postgres::Transaction<'_>,
+) -> Result<Layout, tokio_postgres::Error> {
+    let row = tx
+        .query_one(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'follow_nodes'::regclass",
+            &[],
+        )
+        .await?;
+    let partitions = u16::try_from(row.try_get::<_, i64>(0)?).unwrap_or(u16::MAX);
+    Ok(match partitions {
+        0 => Layout::Plain,
+        count => Layout::HashPartitioned(count),
+    })
 }
 
 /// Reads the cursor secret of a migrated schema.
@@ -170,8 +227,8 @@ pub(crate) async fn cursor_secret(client: &Client, store: &str) -> Result<[u8; 1
     })
 }
 
-/// Brings the connection's schema (its `search_path`) to
-/// [`SCHEMA_VERSION`] in one transaction, creating `schema` first if given;
+/// Brings the connection's schema (its `search_path`) to `target` (at most
+/// [`SCHEMA_VERSION`]) in one transaction, creating `schema` first if given;
 /// without `create`, a database that holds no follow graph is refused.
 ///
 /// # Errors
@@ -182,6 +239,7 @@ pub(crate) async fn migrate(
     schema: Option<&str>,
     layout: Layout,
     create: bool,
+    target: i32,
     store: &str,
 ) -> Result<i32, OpenError> {
     let pg = |source| OpenError::Postgres {
@@ -229,7 +287,14 @@ pub(crate) async fn migrate(
             supported: SCHEMA_VERSION,
         });
     }
-    while let Some(step) = migration(version, layout) {
+    let layout = if version > 0 {
+        existing_layout(&tx).await.map_err(pg)?
+    } else {
+        layout
+    };
+    while version < target
+        && let Some(step) = migration(version, layout)
+    {
         tx.batch_execute(&step).await.map_err(pg)?;
         version += 1;
         tx.execute(

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use follow_core::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use follow_core::{
-    CommandResult, Error, Event, EventPosition, FollowStore, ListEntry, ListQuery, NodeId,
-    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, Timestamp, WriteBatch,
+    AccountId, CommandResult, Error, Event, EventPosition, FollowStore, Link, LinkEntry, LinkKey,
+    LinkQuery, ListEntry, ListQuery, NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery,
+    TenantId, Timestamp, WriteBatch,
 };
 use tokio_postgres::NoTls;
 use tokio_postgres::config::Host;
@@ -16,9 +17,9 @@ use tokio_postgres::config::Host;
 use crate::conn::Conn;
 use crate::error::{OpenError, timed_out};
 use crate::options::PostgresOptions;
-use crate::schema::{Layout, cursor_secret, migrate, valid_schema_name};
+use crate::schema::{Layout, SCHEMA_VERSION, cursor_secret, migrate, valid_schema_name};
 use crate::verify::{RepairReport, VerifyReport};
-use crate::{feed, reads, verify, write};
+use crate::{feed, links, reads, verify, write};
 
 /// The follow graph in a PostgreSQL database, shared by any number of
 /// processes. Cheap to share behind an `Arc`; every call takes a pooled
@@ -106,6 +107,7 @@ impl PostgresStore {
                 options.schema.as_deref(),
                 options.layout,
                 options.create_schema,
+                SCHEMA_VERSION,
                 &name,
             )
             .await;
@@ -151,7 +153,8 @@ impl PostgresStore {
     }
 
     /// Recomputes every node's counts and every edge's mutual mark from the
-    /// edges and reports what disagrees, in one snapshot.
+    /// edges, and every node's link count from the links, and reports what
+    /// disagrees, in one snapshot.
     ///
     /// # Errors
     /// A storage failure.
@@ -162,8 +165,8 @@ impl PostgresStore {
         .await
     }
 
-    /// Rewrites wrong mutual marks, then wrong counts, from the edges, in
-    /// one transaction.
+    /// Rewrites wrong mutual marks, then wrong counts, from the edges and
+    /// links, in one transaction.
     ///
     /// # Errors
     /// A storage failure; then nothing changed.
@@ -307,6 +310,25 @@ impl FollowStore for PostgresStore {
     async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error> {
         self.call(on_connection(&self.pool, async |client| {
             reads::list(client, &query).await
+        }))
+        .await
+    }
+
+    async fn links_between(
+        &self,
+        tenant: &TenantId,
+        subject: &AccountId,
+        others: &[AccountId],
+    ) -> Result<Vec<(LinkKey, Link)>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            links::links_between(client, tenant, subject, others).await
+        }))
+        .await
+    }
+
+    async fn links(&self, query: LinkQuery) -> Result<Option<Vec<LinkEntry>>, Error> {
+        self.call(on_connection(&self.pool, async |client| {
+            links::links(client, &query).await
         }))
         .await
     }

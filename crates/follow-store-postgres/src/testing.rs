@@ -311,6 +311,44 @@ pub async fn isolated_store_on(
     .await
 }
 
+/// Creates `schema` on `server` at schema version `version` (at most
+/// [`crate::SCHEMA_VERSION`]), running the migrations up to it exactly as a
+/// store of that version did: an old database for migration tests to fill
+/// with data and open.
+///
+/// # Errors
+/// The server refused, or the schema exists at a newer version.
+pub async fn create_at_version(
+    server: &TestServer,
+    schema: &str,
+    layout: Layout,
+    version: i32,
+) -> Result<(), String> {
+    if !crate::schema::valid_schema_name(schema) {
+        return Err(format!("invalid schema name {schema:?}"));
+    }
+    let mut config: tokio_postgres::Config = server.url().parse().map_err(|e| format!("{e}"))?;
+    config.options(format!("-c search_path={schema}"));
+    let (mut client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| e.to_string())?;
+    let driver = tokio::spawn(connection);
+    let migrated = crate::schema::migrate(
+        &mut client,
+        Some(schema),
+        layout,
+        true,
+        version,
+        server.url(),
+    )
+    .await
+    .map_err(|e| e.to_string());
+    drop(client);
+    let _ = driver.await;
+    migrated.map(drop)
+}
+
 /// A schema name no other store of any test process uses.
 pub fn fresh_schema_name() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -355,6 +393,7 @@ pub async fn recycle_isolated(store: &(dyn std::fmt::Display + Sync)) -> Result<
         .batch_execute(&format!(
             "BEGIN;
              DELETE FROM {schema}.follow_edges;
+             DELETE FROM {schema}.follow_links;
              DELETE FROM {schema}.follow_nodes;
              DELETE FROM {schema}.follow_events;
              DELETE FROM {schema}.follow_consumers;

@@ -1,8 +1,8 @@
-//! Verify and repair: recompute counts and mutual marks from the edges,
-//! compare, and rewrite what disagrees.
+//! Verify and repair: recompute counts and mutual marks from the edges and
+//! link counts from the links, compare, and rewrite what disagrees.
 
 use deadpool_postgres::ClientWrapper;
-use follow_core::{Counts, Error};
+use follow_core::{Counts, Error, LinkKind};
 
 use crate::codec;
 use crate::error::map_pg;
@@ -20,8 +20,24 @@ pub struct CountMismatch {
     pub actual: Counts,
 }
 
+/// A node whose stored link count disagrees with the links touching it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCountMismatch {
+    /// The node's tenant.
+    pub tenant: String,
+    /// The node.
+    pub node: String,
+    /// The link count stored with the node.
+    pub stored: u64,
+    /// How many links (either way, of any kind) touch it.
+    pub actual: u64,
+}
+
 /// An edge by (tenant, follower, target).
 pub type EdgeName = (String, String, String);
+
+/// A link by (tenant, kind, from, to).
+pub type LinkName = (String, String, String, String);
 
 /// What [`crate::PostgresStore::verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,6 +52,12 @@ pub struct VerifyReport {
     /// Tenants whose events repeat a position (positions are unique per
     /// store), with the repeated position.
     pub event_order_errors: Vec<(String, i64)>,
+    /// Nodes whose link counts disagree with the links (a node is removed
+    /// only once its count is zero).
+    pub link_count_mismatches: Vec<LinkCountMismatch>,
+    /// Links with an end that is not registered, or of a kind this code
+    /// does not know (which every read by kind passes over).
+    pub broken_links: Vec<LinkName>,
 }
 
 impl VerifyReport {
@@ -45,6 +67,8 @@ impl VerifyReport {
             && self.dangling_edges.is_empty()
             && self.wrong_mutual_marks.is_empty()
             && self.event_order_errors.is_empty()
+            && self.link_count_mismatches.is_empty()
+            && self.broken_links.is_empty()
     }
 }
 
@@ -56,6 +80,8 @@ pub struct RepairReport {
     /// The edges whose mutual mark was set or cleared to match the edge
     /// back (set to the later `since` of the two, as a follow-back sets it).
     pub mutual_marks_fixed: Vec<EdgeName>,
+    /// The link counts rewritten from the links.
+    pub link_counts_fixed: Vec<LinkCountMismatch>,
 }
 
 /// The counts of every node recomputed from the edges, where they differ
@@ -81,11 +107,35 @@ WHERE ($1::text IS NULL OR n.tenant = $1)
    OR n.mutual <> coalesce(o.mutual, 0))
 ORDER BY n.tenant, n.id";
 
+/// The link count of every node recomputed from the links (each counts on
+/// both its ends), where it differs.
+const LINK_MISMATCHES: &str = "
+WITH link_ends AS (
+  SELECT tenant, from_id AS id FROM follow_links WHERE ($1::text IS NULL OR tenant = $1)
+  UNION ALL
+  SELECT tenant, to_id AS id FROM follow_links WHERE ($1::text IS NULL OR tenant = $1)),
+link_counts AS (
+  SELECT tenant, id, count(*) AS links FROM link_ends GROUP BY tenant, id)
+SELECT n.tenant, n.id, n.links, coalesce(l.links, 0)
+FROM follow_nodes n
+LEFT JOIN link_counts l ON l.tenant = n.tenant AND l.id = n.id
+WHERE ($1::text IS NULL OR n.tenant = $1) AND n.links <> coalesce(l.links, 0)
+ORDER BY n.tenant, n.id";
+
 const DANGLING: &str = "
 SELECT e.tenant, e.follower, e.target FROM follow_edges e
 WHERE ($1::text IS NULL OR e.tenant = $1) AND (NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.follower)
    OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = e.tenant AND n.id = e.target))
 ORDER BY 1, 2, 3";
+
+/// Links with an end that is not registered or a kind not in `$2`.
+const BROKEN_LINKS: &str = "
+SELECT l.tenant, l.kind, l.from_id, l.to_id FROM follow_links l
+WHERE ($1::text IS NULL OR l.tenant = $1)
+  AND (l.kind <> ALL ($2::text[])
+    OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = l.tenant AND n.id = l.from_id)
+    OR NOT EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = l.tenant AND n.id = l.to_id))
+ORDER BY 1, 2, 3, 4";
 
 /// Each edge whose mark disagrees with the edge back, and the mark it
 /// should have.
@@ -112,6 +162,48 @@ async fn mismatches(
                 stored: codec::counts(get(2)?, get(3)?, get(4)?)?,
                 actual: codec::counts(get(5)?, get(6)?, get(7)?)?,
             })
+        })
+        .collect()
+}
+
+async fn link_mismatches(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<Vec<LinkCountMismatch>, Error> {
+    let rows = client
+        .query(LINK_MISMATCHES, &[&tenant])
+        .await
+        .map_err(map_pg)?;
+    rows.iter()
+        .map(|r| {
+            let get = |i| r.try_get::<_, i64>(i).map_err(map_pg);
+            Ok(LinkCountMismatch {
+                tenant: r.try_get(0).map_err(map_pg)?,
+                node: r.try_get(1).map_err(map_pg)?,
+                stored: codec::count(get(2)?)?,
+                actual: codec::count(get(3)?)?,
+            })
+        })
+        .collect()
+}
+
+async fn broken_links(
+    client: &ClientWrapper,
+    tenant: Option<&str>,
+) -> Result<Vec<LinkName>, Error> {
+    let kinds: Vec<&str> = LinkKind::ALL.iter().map(|kind| kind.name()).collect();
+    let rows = client
+        .query(BROKEN_LINKS, &[&tenant, &kinds])
+        .await
+        .map_err(map_pg)?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(map_pg)?,
+                r.try_get(1).map_err(map_pg)?,
+                r.try_get(2).map_err(map_pg)?,
+                r.try_get(3).map_err(map_pg)?,
+            ))
         })
         .collect()
 }
@@ -174,18 +266,24 @@ pub(crate) async fn verify(
         .iter()
         .map(|r| Ok((r.try_get(0).map_err(map_pg)?, r.try_get(1).map_err(map_pg)?)))
         .collect::<Result<_, Error>>()?;
+    let link_count_mismatches = link_mismatches(client, tenant).await?;
+    let broken_links = broken_links(client, tenant).await?;
     client.batch_execute("COMMIT").await.map_err(map_pg)?;
     Ok(VerifyReport {
         count_mismatches,
         dangling_edges,
         wrong_mutual_marks,
         event_order_errors,
+        link_count_mismatches,
+        broken_links,
     })
 }
 
 /// Rewrites every wrong mutual mark and then every wrong count (of one
-/// tenant, if given) from the edges, in one transaction that shuts out
-/// writers meanwhile.
+/// tenant, if given) from the edges, and every wrong link count from the
+/// links, in one transaction that shuts out writers meanwhile. Broken
+/// links and dangling edges are reported by verify and left alone: which
+/// end is right is not for repair to guess.
 pub(crate) async fn repair(
     client: &ClientWrapper,
     tenant: Option<&str>,
@@ -193,7 +291,7 @@ pub(crate) async fn repair(
     client
         .batch_execute(
             "BEGIN;
-             LOCK TABLE follow_nodes, follow_edges IN SHARE ROW EXCLUSIVE MODE",
+             LOCK TABLE follow_nodes, follow_edges, follow_links IN SHARE ROW EXCLUSIVE MODE",
         )
         .await
         .map_err(map_pg)?;
@@ -225,9 +323,20 @@ pub(crate) async fn repair(
             .await
             .map_err(map_pg)?;
     }
+    let links_fixed = link_mismatches(client, tenant).await?;
+    for m in &links_fixed {
+        client
+            .execute(
+                "UPDATE follow_nodes SET links = $3 WHERE tenant = $1 AND id = $2",
+                &[&m.tenant, &m.node, &codec::signed(m.actual)?],
+            )
+            .await
+            .map_err(map_pg)?;
+    }
     client.batch_execute("COMMIT").await.map_err(map_pg)?;
     Ok(RepairReport {
         counts_fixed: fixed,
         mutual_marks_fixed: marks.into_iter().map(|(edge, _)| edge).collect(),
+        link_counts_fixed: links_fixed,
     })
 }

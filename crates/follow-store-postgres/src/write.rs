@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use deadpool_postgres::{ClientWrapper, Pool};
 use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys, WritePlan};
-use follow_core::{Command, CommandResult, Error, EventPosition, NodeId, WriteBatch};
+use follow_core::{Command, CommandResult, Error, EventPosition, LinkKey, NodeId, WriteBatch};
 
 use crate::codec;
 use crate::conn::Conn;
 use crate::error::{Class, classify, map_pg};
-use crate::pipeline::{self, Changes, Lock};
+use crate::pipeline::{self, Changes, LinkKeys, LoadKeys, Lock};
 
 /// Applies `batch` in one transaction, running it again (at most
 /// `attempts` times in all) when a concurrent transaction got in the way.
@@ -22,11 +22,11 @@ pub(crate) async fn write(
     fail_after: Option<usize>,
 ) -> Result<Vec<CommandResult>, Error> {
     let keys = WritePlan::new(batch).keys().clone();
-    let locks = lock_plan(batch, &keys);
+    let load = load_keys(batch, &keys);
     let conn = Conn::take(pool).await?;
     let mut attempt = 1;
     loop {
-        match attempt_once(conn.client(), batch, &locks, fail_after).await {
+        match attempt_once(conn.client(), batch, &load, fail_after).await {
             Ok(Ok(results)) => {
                 conn.release();
                 return Ok(results);
@@ -60,15 +60,11 @@ fn backoff(attempt: u32) -> Duration {
 async fn attempt_once(
     client: &ClientWrapper,
     batch: &WriteBatch,
-    locks: &[(&str, Lock)],
+    keys: &LoadKeys<'_>,
     fail_after: Option<usize>,
 ) -> Result<Result<Vec<CommandResult>, Error>, tokio_postgres::Error> {
     let plan = WritePlan::new(batch);
-    let keys = plan.keys();
-    let followers: Vec<&str> = keys.edges.iter().map(|k| k.follower.as_str()).collect();
-    let targets: Vec<&str> = keys.edges.iter().map(|k| k.target.as_str()).collect();
-    let loaded =
-        pipeline::load(client, batch.tenant.as_str(), locks, (&followers, &targets)).await?;
+    let loaded = pipeline::load(client, batch.tenant.as_str(), keys).await?;
     let facts = match facts(&loaded) {
         Ok(facts) => facts,
         Err(error) => return Ok(Err(error)),
@@ -94,14 +90,39 @@ async fn attempt_once(
     Ok(decision.into_results(&positions))
 }
 
+/// The keys of a batch as [`pipeline::load`] binds them.
+///
+/// Every link is loaded with the nodes and edges, in the same exchange:
+/// the batch takes its two round trips whether or not links exist (core's
+/// `Keys::links_to_load` saves a later lookup to a store that loads nodes
+/// first; here the lookup costs no round trip).
+fn load_keys<'k>(batch: &WriteBatch, keys: &'k Keys) -> LoadKeys<'k> {
+    LoadKeys {
+        nodes: lock_plan(batch, keys),
+        edges: keys
+            .edges
+            .iter()
+            .map(|k| (k.follower.as_str(), k.target.as_str()))
+            .unzip(),
+        links: (
+            keys.links.iter().map(|k| k.kind.name()).collect(),
+            keys.links.iter().map(|k| k.from.as_str()).collect(),
+            keys.links.iter().map(|k| k.to.as_str()).collect(),
+        ),
+    }
+}
+
 /// Which node rows to lock and how, in key order.
 ///
-/// Every transaction that writes an edge pair locks one of its ends
-/// exclusively and the other at least against removal, so two writers of
-/// one pair (its edges, or the mutual mark both carry) never overlap,
-/// while writers that share only a target (many followers of one account)
-/// do. Exclusive: the batch's actor, nodes it may remove or touch, and the
-/// follower of any edge neither of whose ends is otherwise exclusive.
+/// Every transaction that writes an edge pair or a link locks one of its
+/// two ends exclusively and the other at least against removal, so two
+/// writers of one pair of accounts (its edges, the mutual mark both carry,
+/// the links either way, and every decision that reads their absence, such
+/// as "no block stands" before a follow) never overlap, while writers that
+/// share only a target (many followers of one account) do. Exclusive: the
+/// batch's actor, nodes it may remove, touch or lock, the follower of any
+/// edge and the `from` of any link neither of whose ends is otherwise
+/// exclusive.
 fn lock_plan<'k>(batch: &WriteBatch, keys: &'k Keys) -> Vec<(&'k str, Lock)> {
     let mut exclusive: BTreeSet<&NodeId> = BTreeSet::new();
     let named = |id: &NodeId| keys.nodes.binary_search(id).ok().map(|i| &keys.nodes[i]);
@@ -109,14 +130,28 @@ fn lock_plan<'k>(batch: &WriteBatch, keys: &'k Keys) -> Vec<(&'k str, Lock)> {
         exclusive.extend(named(actor));
     }
     for command in &batch.commands {
-        if let Command::Remove { node } | Command::Touch { node, .. } = command {
-            exclusive.extend(named(node));
+        match command {
+            Command::Remove { node } | Command::Touch { node, .. } => {
+                exclusive.extend(named(node));
+            }
+            // A follow of the account reads its locked flag.
+            Command::SetLocked { node, .. } => {
+                exclusive.extend(named(&NodeId::from(node.clone())));
+            }
+            _ => {}
         }
     }
     for EdgeKey { follower, target } in &keys.edges {
         let follower = NodeId::from(follower.clone());
         if !exclusive.contains(&follower) && !exclusive.contains(target) {
             exclusive.extend(named(&follower));
+        }
+    }
+    for LinkKey { from, to, .. } in &keys.links {
+        let from = NodeId::from(from.clone());
+        let to = NodeId::from(to.clone());
+        if !exclusive.contains(&from) && !exclusive.contains(&to) {
+            exclusive.extend(named(&from));
         }
     }
     keys.nodes
@@ -148,8 +183,12 @@ fn facts(loaded: &pipeline::Loaded) -> Result<Facts, Error> {
             row.try_get(2).map_err(map_pg)?,
             row.try_get(3).map_err(map_pg)?,
             row.try_get(4).map_err(map_pg)?,
+            row.try_get(5).map_err(map_pg)?,
         )?;
         facts.add_edge(key, edge);
+    }
+    for row in &loaded.links {
+        facts.add_link(codec::link_key(row, 0)?, codec::link(row, 3)?);
     }
     Ok(facts)
 }
@@ -163,6 +202,9 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
     for key in &set.edge_deletes {
         out.edge_deletes.0.push(key.follower.as_str().to_owned());
         out.edge_deletes.1.push(key.target.as_str().to_owned());
+    }
+    for key in &set.link_deletes {
+        push_link_key(&mut out.link_deletes, key);
     }
     out.node_deletes = set
         .node_deletes
@@ -178,6 +220,8 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
         n.following.push(codec::signed(node.counts.following)?);
         n.followers.push(codec::signed(node.counts.followers)?);
         n.mutual.push(codec::signed(node.counts.mutual)?);
+        n.locked.push(node.locked);
+        n.links.push(codec::signed(node.links)?);
     }
     let p = &mut out.edge_puts;
     for (key, edge) in &set.edge_puts {
@@ -187,6 +231,16 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
         p.muted.push(edge.muted);
         p.mutual_since
             .push(edge.mutual_since.map(|t| t.as_unix_micros()));
+        p.options.push(edge.options.encode());
+    }
+    let l = &mut out.link_puts;
+    for (key, link) in &set.link_puts {
+        push_link_key(&mut l.keys, key);
+        l.since.push(link.since.as_unix_micros());
+        l.notifications.push(link.notifications);
+        l.expires_at
+            .push(link.expires_at.map(|t| t.as_unix_micros()));
+        l.options.push(link.options.encode());
     }
     let u = &mut out.node_updates;
     for update in &set.node_updates {
@@ -194,6 +248,8 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
         u.following.push(update.counts.following);
         u.followers.push(update.counts.followers);
         u.mutual.push(update.counts.mutual);
+        u.links.push(update.links);
+        u.locked.push(update.locked);
         u.last_active
             .push(update.last_active.map(|t| t.as_unix_micros()));
     }
@@ -205,4 +261,82 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
         e.at.push(event.at.as_unix_micros());
     }
     Ok(out)
+}
+
+fn push_link_key(keys: &mut LinkKeys, key: &LinkKey) {
+    keys.kinds.push(key.kind.name());
+    keys.froms.push(key.from.as_str().to_owned());
+    keys.tos.push(key.to.as_str().to_owned());
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use follow_core::{AccountId, LinkKind, TenantId, Timestamp};
+
+    use super::*;
+
+    fn account(id: &str) -> AccountId {
+        AccountId::new(id).unwrap()
+    }
+
+    /// The lock of each node of `commands` (required: `requires`).
+    fn locks(requires: Option<&str>, commands: Vec<Command>) -> Vec<(String, Lock)> {
+        let mut batch = WriteBatch::new(
+            TenantId::new("acme").unwrap(),
+            Timestamp::from_unix_seconds(1_800_000_000).unwrap(),
+        );
+        batch.requires = requires.map(|id| NodeId::new(id).unwrap());
+        batch.commands = commands;
+        let keys = Keys::of(&batch);
+        lock_plan(&batch, &keys)
+            .into_iter()
+            .map(|(id, lock)| (id.to_owned(), lock))
+            .collect()
+    }
+
+    fn expect(pairs: &[(&str, Lock)]) -> Vec<(String, Lock)> {
+        pairs.iter().map(|(id, l)| ((*id).to_owned(), *l)).collect()
+    }
+
+    #[test]
+    fn every_link_has_one_end_locked_exclusively() {
+        let block = Command::Block {
+            actor: account("bob"),
+            target: account("alice"),
+        };
+        assert_eq!(
+            locks(Some("bob"), vec![block]),
+            expect(&[("alice", Lock::KeyShare), ("bob", Lock::Exclusive)])
+        );
+        // A removal's cascade names no actor: the link's `from` is taken.
+        let drop = Command::DropLink {
+            key: LinkKey::new(LinkKind::Mute, account("dave"), account("carol")),
+        };
+        assert_eq!(
+            locks(None, vec![drop]),
+            expect(&[("carol", Lock::KeyShare), ("dave", Lock::Exclusive)])
+        );
+        let reject = Command::RejectRequest {
+            target: account("erin"),
+            follower: account("frank"),
+        };
+        assert_eq!(
+            locks(Some("erin"), vec![reject]),
+            expect(&[("erin", Lock::Exclusive), ("frank", Lock::KeyShare)])
+        );
+    }
+
+    #[test]
+    fn locking_an_account_locks_its_row_exclusively() {
+        let lock = Command::SetLocked {
+            node: account("carol"),
+            locked: true,
+        };
+        assert_eq!(
+            locks(None, vec![lock]),
+            expect(&[("carol", Lock::Exclusive)])
+        );
+    }
 }

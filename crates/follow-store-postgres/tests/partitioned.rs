@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use follow_conformance::StoreFactory;
 use follow_core::{
-    AccountId, Capabilities, FollowGraph, FollowStore, ImportEdge, ManualClock, NodeId,
-    PageRequest, Principal, TenantId, Timestamp,
+    AccountId, Capabilities, FollowGraph, FollowStore, ImportEdge, ListKind, ManualClock, NodeId,
+    Outcome, PageRequest, Principal, TenantId, Timestamp,
 };
 use follow_store_postgres::testing::{isolated_store, recycle_isolated};
 use follow_store_postgres::{Layout, PostgresOptions, PostgresStore};
@@ -60,7 +60,12 @@ follow_conformance::suite!(Partitioned);
 /// The partitions (their numbers) a plan names.
 fn partitions_in(plan: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for table in ["follow_nodes_p", "follow_edges_p", "follow_events_p"] {
+    for table in [
+        "follow_nodes_p",
+        "follow_edges_p",
+        "follow_links_p",
+        "follow_events_p",
+    ] {
         let mut rest = plan;
         while let Some(at) = rest.find(table) {
             rest = &rest[at + table.len()..];
@@ -159,8 +164,48 @@ async fn every_statement_of_writes_and_reads_touches_one_partition() {
         )];
         graph.import(&admin, &import).await.unwrap();
         named += check_plans(&proxy, "import", &mut home);
+        let hour = Some(std::time::Duration::from_secs(3600));
+        graph
+            .mute_account(&admin, "alice", "bob", Some(false), hour)
+            .await
+            .unwrap();
+        named += check_plans(&proxy, "mute_account", &mut home);
+        graph.block(&admin, "bob", "dave").await.unwrap();
+        named += check_plans(&proxy, "block", &mut home);
+        graph.set_locked(&admin, "carol", true).await.unwrap();
+        named += check_plans(&proxy, "set_locked", &mut home);
+        for follower in ["dave", "frank"] {
+            let asked = graph.follow(&admin, follower, "carol").await.unwrap();
+            assert_eq!(asked.outcome, Outcome::Requested);
+            named += check_plans(&proxy, "follow request", &mut home);
+        }
+        graph
+            .authorize_request(&admin, "carol", "dave")
+            .await
+            .unwrap();
+        named += check_plans(&proxy, "authorize_request", &mut home);
+        graph
+            .reject_request(&admin, "carol", "frank")
+            .await
+            .unwrap();
+        named += check_plans(&proxy, "reject_request", &mut home);
+        graph.follow(&admin, "erin", "carol").await.unwrap();
+        graph.follow(&admin, "bob", "carol").await.unwrap();
+        graph
+            .mute_account(&admin, "erin", "bob", None, None)
+            .await
+            .unwrap();
+        proxy.take_notices();
         graph.remove(&admin, "bob").await.unwrap();
-        named += check_plans(&proxy, "remove (cascade)", &mut home);
+        named += check_plans(&proxy, "remove (cascade of edges and links)", &mut home);
+        graph.block(&admin, "alice", "frank").await.unwrap();
+        graph.block(&admin, "alice", "erin").await.unwrap();
+        graph.unblock(&admin, "alice", "erin").await.unwrap();
+        named += check_plans(&proxy, "unblock", &mut home);
+        graph.unmute_account(&admin, "erin", "alice").await.unwrap();
+        named += check_plans(&proxy, "unmute_account of none", &mut home);
+        graph.block(&admin, "alice", "erin").await.unwrap();
+        proxy.take_notices();
         graph.follow(&admin, "carol", "alice").await.unwrap();
         graph.follow(&admin, "alice", "carol").await.unwrap();
         proxy.take_notices();
@@ -210,6 +255,43 @@ async fn every_statement_of_writes_and_reads_touches_one_partition() {
                 .unwrap();
             named += check_plans(&proxy, "stale_following, next page", &mut home);
         }
+        let targets = ["carol", "dave", "frank", channel];
+        graph
+            .relationships(&admin, "alice", &targets)
+            .await
+            .unwrap();
+        named += check_plans(&proxy, "relationships", &mut home);
+        graph.relationship(&admin, "alice", "frank").await.unwrap();
+        named += check_plans(&proxy, "relationship", &mut home);
+        for list in 0..3 {
+            let (subject, what) = match list {
+                0 => ("alice", "blocks"),
+                1 => ("dave", "requested"),
+                _ => ("carol", "follow_requests"),
+            };
+            let read = async |page: &PageRequest| match list {
+                0 => graph.blocks(&admin, subject, page).await,
+                1 => graph.requested(&admin, subject, page).await,
+                _ => graph.follow_requests(&admin, subject, page).await,
+            };
+            let page = read(&first).await.unwrap();
+            named += check_plans(&proxy, what, &mut home);
+            if let Some(cursor) = page.next_cursor {
+                read(&PageRequest::after(cursor).with_limit(1))
+                    .await
+                    .unwrap();
+                named += check_plans(&proxy, what, &mut home);
+            }
+        }
+        graph.mutes(&admin, "alice", &first).await.unwrap();
+        named += check_plans(&proxy, "mutes", &mut home);
+        graph
+            .list_as(&admin, "frank", ListKind::Followers, "carol", &first, true)
+            .await
+            .unwrap();
+        named += check_plans(&proxy, "a list as a viewer sees it", &mut home);
+        graph.delivery(&admin, "carol", &first).await.unwrap();
+        named += check_plans(&proxy, "delivery", &mut home);
         let nodes = graph.nodes(&admin, &first).await.unwrap();
         named += check_plans(&proxy, "nodes", &mut home);
         let cursor = nodes.next_cursor.unwrap();
@@ -221,5 +303,5 @@ async fn every_statement_of_writes_and_reads_touches_one_partition() {
         graph.events(&admin, None, Some(5)).await.unwrap();
         named += check_plans(&proxy, "events", &mut home);
     }
-    assert!(named > 50, "only {named} plans named a partition");
+    assert!(named > 100, "only {named} plans named a partition");
 }

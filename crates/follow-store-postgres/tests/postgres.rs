@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use follow_core::{
-    AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, TenantId, Timestamp,
-    WriteBatch,
+    AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, OptionsUpdate, TenantId,
+    Timestamp, WriteBatch,
 };
-use follow_store_postgres::{OpenError, PostgresOptions, PostgresStore, SCHEMA_VERSION};
+use follow_store_postgres::testing::create_at_version;
+use follow_store_postgres::{Layout, OpenError, PostgresOptions, PostgresStore, SCHEMA_VERSION};
 
-use common::{Proxy, graph, raw_client, same_schema, schema, server, store};
+use common::{Proxy, graph, raw_client, raw_client_on, same_schema, schema, server, store};
 
 fn tenant() -> TenantId {
     TenantId::new("acme").unwrap()
@@ -33,6 +34,7 @@ fn follow_batch(actor: &str, targets: &[String]) -> WriteBatch {
             follower: AccountId::new(actor).unwrap(),
             target: NodeId::new(target).unwrap(),
             since: None,
+            options: OptionsUpdate::NONE,
         });
     }
     batch
@@ -515,4 +517,208 @@ async fn opening_without_create_refuses_an_empty_database_and_writes_nothing() {
         "created once, by the second open"
     );
     PostgresStore::connect_with(&url, options).await.unwrap();
+}
+
+/// Rows as a store of schema version 3 wrote them: two tenants, a mutual
+/// pair, a channel follow, a muted edge, events (two of them pruned), a
+/// consumer.
+const VERSION_3_ROWS: &str = "
+INSERT INTO follow_nodes (tenant, id, registered_at, last_active, following, followers, mutual)
+VALUES ('acme', 'alice', 1800000000000000, 1800000500000000, 3, 1, 1),
+       ('acme', 'bob', 1800000001000000, NULL, 1, 1, 1),
+       ('acme', 'carol', 1800000002000000, NULL, 0, 1, 0),
+       ('acme', '120363012345678901@newsletter', 1800000003000000, NULL, 0, 1, 0),
+       ('globex', 'alice', 1800000004000000, NULL, 0, 0, 0);
+INSERT INTO follow_edges (tenant, follower, target, since, muted, mutual_since)
+VALUES ('acme', 'alice', 'bob', 1800000010000000, false, 1800000011000000),
+       ('acme', 'bob', 'alice', 1800000011000000, false, 1800000011000000),
+       ('acme', 'alice', 'carol', 1800000012000000, true, NULL),
+       ('acme', 'alice', '120363012345678901@newsletter', 1800000013000000, false, NULL);
+INSERT INTO follow_events (tenant, position, kind, follower, target, at)
+VALUES ('acme', 3, 'followed', 'alice', 'carol', 1800000012000000),
+       ('acme', 4, 'muted', 'alice', 'carol', 1800000012500000),
+       ('acme', 5, 'followed', 'alice', '120363012345678901@newsletter', 1800000013000000);
+UPDATE follow_event_clock SET last = 5;
+INSERT INTO follow_consumers (tenant, name, position, updated_at)
+VALUES ('acme', 'indexer', 4, 1800000020000000);
+INSERT INTO follow_pruned (tenant, through, last_at, events)
+VALUES ('acme', 2, 1800000011000000, 2);
+";
+
+/// Every row of the version-3 tables, as text, in a fixed order.
+async fn dump(raw: &tokio_postgres::Client) -> Vec<String> {
+    let mut rows = Vec::new();
+    for (table, columns) in [
+        (
+            "follow_nodes",
+            "tenant, id, registered_at, last_active, following, followers, mutual",
+        ),
+        (
+            "follow_edges",
+            "tenant, follower, target, since, muted, mutual_since",
+        ),
+        (
+            "follow_events",
+            "tenant, position, kind, follower, target, at",
+        ),
+        ("follow_event_clock", "id, last"),
+        ("follow_cursor_secret", "id, secret"),
+        ("follow_consumers", "tenant, name, position, updated_at"),
+        ("follow_pruned", "tenant, through, last_at, events"),
+    ] {
+        let sql = format!("SELECT ({columns})::text FROM {table} ORDER BY {columns}");
+        for row in raw.query(&sql, &[]).await.unwrap() {
+            rows.push(format!("{table} {}", row.get::<_, String>(0)));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn a_version_3_database_migrates_in_place_keeping_every_row() {
+    for (layout, partitions) in [(Layout::Plain, 0), (Layout::HashPartitioned(3), 3)] {
+        let schema = schema();
+        create_at_version(server(), &schema, layout, 3)
+            .await
+            .unwrap();
+        let raw = raw_client_on(&schema).await;
+        raw.batch_execute(VERSION_3_ROWS).await.unwrap();
+        let before = dump(&raw).await;
+        assert_eq!(before.len(), 16, "{before:#?}");
+
+        // Opened with the default options: the new table takes the layout
+        // the database already has.
+        let store = Arc::new(
+            PostgresStore::connect_with(
+                server().url(),
+                PostgresOptions {
+                    schema: Some(schema.clone()),
+                    ..PostgresOptions::default()
+                },
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(
+            dump(&raw).await,
+            before,
+            "{layout:?}: every row kept as it was"
+        );
+        let versions: Vec<i32> = raw
+            .query("SELECT version FROM follow_schema ORDER BY version", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+        let links_partitions: i64 = raw
+            .query_one(
+                "SELECT count(*) FROM pg_inherits WHERE inhparent = 'follow_links'::regclass",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(links_partitions, partitions, "{layout:?}");
+
+        let report = store.verify().await.unwrap();
+        assert!(report.is_ok(), "{layout:?}: {report:?}");
+        let nodes = store.nodes(&tenant(), None, 10).await.unwrap();
+        assert_eq!(nodes.len(), 4);
+        assert!(nodes.iter().all(|n| !n.locked && n.links == 0));
+        let alice = nodes.iter().find(|n| n.id.as_str() == "alice").unwrap();
+        assert_eq!(
+            (
+                alice.counts.following,
+                alice.counts.followers,
+                alice.counts.mutual
+            ),
+            (3, 1, 1)
+        );
+        assert_eq!(
+            alice.last_active,
+            Some(Timestamp::from_unix_seconds(1_800_000_500).unwrap())
+        );
+        let (graph, admin) = graph(store.clone());
+        let following = graph
+            .following(&admin, "alice", &follow_core::PageRequest::first())
+            .await
+            .unwrap();
+        let shown: Vec<(&str, bool)> = following
+            .items
+            .iter()
+            .map(|item| (item.node.as_str(), item.muted))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("120363012345678901@newsletter", false),
+                ("carol", true),
+                ("bob", false)
+            ]
+        );
+        assert!(
+            following
+                .items
+                .iter()
+                .all(|item| item.options == follow_core::FollowOptions::default())
+        );
+        assert_eq!(
+            graph.relation(&admin, "alice", "bob").await.unwrap(),
+            follow_core::Relation::Mutual
+        );
+        let events = store.events_after(&tenant(), None, 10).await.unwrap();
+        let positions: Vec<u64> = events.iter().map(|e| e.position.0).collect();
+        assert_eq!(positions, [3, 4, 5]);
+        let feed = store.feed_state(&tenant()).await.unwrap();
+        assert_eq!(feed.last_position, EventPosition(5));
+        assert_eq!(feed.pruned.map(|p| p.events), Some(2));
+        let consumers = store.consumers(&tenant()).await.unwrap();
+        assert_eq!(consumers.len(), 1);
+        assert_eq!(consumers[0].position, EventPosition(4));
+
+        // The new rules run on the migrated rows: a block cuts the mutual
+        // pair and counts a link on both ends; options are stored.
+        assert!(
+            graph
+                .block(&admin, "bob", "alice")
+                .await
+                .unwrap()
+                .is_changed()
+        );
+        let options = follow_core::OptionsUpdate {
+            reblogs: Some(false),
+            ..follow_core::OptionsUpdate::NONE
+        };
+        assert!(
+            graph
+                .follow_with(&admin, "carol", "alice", options)
+                .await
+                .unwrap()
+                .is_changed()
+        );
+        let alice = store
+            .node(&tenant(), &NodeId::new("alice").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (alice.counts.following, alice.counts.followers, alice.links),
+            (2, 1, 1)
+        );
+        let followers = graph
+            .followers(&admin, "alice", &follow_core::PageRequest::first())
+            .await
+            .unwrap();
+        assert_eq!(followers.items.len(), 1);
+        assert!(!followers.items[0].options.reblogs);
+        let report = store.verify().await.unwrap();
+        assert!(report.is_ok(), "{layout:?}: {report:?}");
+        let next = store
+            .events_after(&tenant(), Some(EventPosition(5)), 10)
+            .await
+            .unwrap();
+        assert!(next.iter().all(|e| e.position.0 > 5) && !next.is_empty());
+    }
 }

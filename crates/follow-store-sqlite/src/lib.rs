@@ -43,6 +43,7 @@
 mod codec;
 mod error;
 mod feed;
+mod links;
 mod multirow;
 mod queries;
 mod rows;
@@ -55,4 +56,4 @@ mod writer;
 pub use error::OpenError;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use store::{Durability, SqliteOptions, SqliteStore};
-pub use verify::{CountMismatch, RepairReport, VerifyReport};
+pub use verify::{CountMismatch, LinkCountMismatch, LinkName, RepairReport, VerifyReport};

@@ -19,7 +19,7 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use crate::rows::NODE_COLUMNS;
+use crate::rows::{LINK_COLUMNS, NODE_COLUMNS};
 
 /// Rows per statement, largest first; the last must be 1.
 pub(crate) const CHUNK_SIZES: [usize; 5] = [256, 64, 16, 4, 1];
@@ -31,28 +31,40 @@ pub(crate) enum Kind {
     LoadNodes,
     /// Edge rows by (follower, target): `?2, ?3` per row.
     LoadEdges,
+    /// Link rows by (kind, from, to).
+    LoadLinks,
     /// Edges by (follower, target).
     DeleteEdges,
+    /// Links by (kind, from, to).
+    DeleteLinks,
     /// Nodes by id.
     DeleteNodes,
-    /// Whole node rows: id, registered_at, last_active, three counters.
+    /// Whole node rows: id, registered_at, last_active, three counters,
+    /// locked, links.
     InsertNodes,
     /// Edge rows, replacing a present one: follower, target, since, muted,
-    /// mutual_since.
+    /// mutual_since, options.
     PutEdges,
-    /// Counter deltas and activity: id, three deltas, last_active or NULL.
+    /// Link rows, replacing a present one: kind, from, to, since,
+    /// notifications, expires_at, options.
+    PutLinks,
+    /// Counter deltas, locked flag and activity: id, three deltas, links
+    /// delta, locked or NULL, last_active or NULL.
     UpdateNodes,
     /// Events: kind, follower, target, at.
     InsertEvents,
 }
 
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 11] = [
     Kind::LoadNodes,
     Kind::LoadEdges,
+    Kind::LoadLinks,
     Kind::DeleteEdges,
+    Kind::DeleteLinks,
     Kind::DeleteNodes,
     Kind::InsertNodes,
     Kind::PutEdges,
+    Kind::PutLinks,
     Kind::UpdateNodes,
     Kind::InsertEvents,
 ];
@@ -63,9 +75,11 @@ impl Kind {
         match self {
             Kind::LoadNodes | Kind::DeleteNodes => 1,
             Kind::LoadEdges | Kind::DeleteEdges => 2,
+            Kind::LoadLinks | Kind::DeleteLinks => 3,
             Kind::InsertEvents => 4,
-            Kind::PutEdges | Kind::UpdateNodes => 5,
-            Kind::InsertNodes => 6,
+            Kind::PutEdges => 6,
+            Kind::PutLinks | Kind::UpdateNodes => 7,
+            Kind::InsertNodes => 8,
         }
     }
 
@@ -103,9 +117,20 @@ impl Kind {
             // the primary key once per pair (a join on VALUES would too;
             // `(follower, target) IN (VALUES …)` without the tenant scans).
             Kind::LoadEdges => format!(
-                "SELECT follower, target, since, muted, mutual_since FROM edges
+                "SELECT follower, target, since, muted, mutual_since, options FROM edges
                  WHERE (tenant, follower, target) IN
                    (SELECT ?1, column1, column2 FROM (VALUES {}))",
+                tuples(false)
+            ),
+            Kind::LoadLinks => format!(
+                "SELECT {LINK_COLUMNS} FROM links
+                 WHERE (tenant, kind, from_account, to_account) IN
+                   (SELECT ?1, column1, column2, column3 FROM (VALUES {}))",
+                tuples(false)
+            ),
+            Kind::DeleteLinks => format!(
+                "DELETE FROM links WHERE (tenant, kind, from_account, to_account) IN
+                   (SELECT ?1, column1, column2, column3 FROM (VALUES {}))",
                 tuples(false)
             ),
             Kind::DeleteEdges => format!(
@@ -118,22 +143,33 @@ impl Kind {
             }
             Kind::InsertNodes => format!(
                 "INSERT OR FAIL INTO nodes
-                   (tenant, id, registered_at, last_active, following, followers, mutual)
+                   (tenant, id, registered_at, last_active, following, followers, mutual,
+                    locked, links)
                  VALUES {}",
                 tuples(true)
             ),
             Kind::PutEdges => format!(
-                "INSERT OR FAIL INTO edges (tenant, follower, target, since, muted, mutual_since)
+                "INSERT OR FAIL INTO edges
+                   (tenant, follower, target, since, muted, mutual_since, options)
                  VALUES {}
                  ON CONFLICT (tenant, follower, target) DO UPDATE SET
                    since = excluded.since, muted = excluded.muted,
-                   mutual_since = excluded.mutual_since",
+                   mutual_since = excluded.mutual_since, options = excluded.options",
+                tuples(true)
+            ),
+            Kind::PutLinks => format!(
+                "INSERT OR FAIL INTO links (tenant, {LINK_COLUMNS})
+                 VALUES {}
+                 ON CONFLICT (tenant, kind, from_account, to_account) DO UPDATE SET
+                   since = excluded.since, notifications = excluded.notifications,
+                   expires_at = excluded.expires_at, options = excluded.options",
                 tuples(true)
             ),
             Kind::UpdateNodes => format!(
                 "UPDATE OR FAIL nodes SET following = following + d.column2,
                    followers = followers + d.column3, mutual = mutual + d.column4,
-                   last_active = coalesce(d.column5, last_active)
+                   links = links + d.column5, locked = coalesce(d.column6, locked),
+                   last_active = coalesce(d.column7, last_active)
                  FROM (VALUES {}) AS d
                  WHERE nodes.tenant = ?1 AND nodes.id = d.column1",
                 tuples(false)
@@ -225,14 +261,19 @@ mod tests {
                 // never a scan of a table or of a tenant's rows.
                 for line in &details {
                     assert!(
-                        !line.starts_with("SCAN nodes") && !line.starts_with("SCAN edges"),
+                        !line.starts_with("SCAN nodes")
+                            && !line.starts_with("SCAN edges")
+                            && !line.starts_with("SCAN links"),
                         "{kind:?} of {rows}: {details:?}"
                     );
                     if line.starts_with("SEARCH") {
                         assert!(
                             line.contains("PRIMARY KEY (tenant=? AND id=?)")
                                 || line
-                                    .contains("PRIMARY KEY (tenant=? AND follower=? AND target=?)"),
+                                    .contains("PRIMARY KEY (tenant=? AND follower=? AND target=?)")
+                                || line.contains(
+                                    "PRIMARY KEY (tenant=? AND kind=? AND from_account=? AND to_account=?)"
+                                ),
                             "{kind:?} of {rows}: {details:?}"
                         );
                     }

@@ -109,10 +109,10 @@ fn pair(
     }
     let mut stmt = conn
         .prepare_cached(
-            "SELECT 0, since, muted, mutual_since FROM edges
+            "SELECT 0, since, muted, mutual_since, options FROM edges
              WHERE tenant = ?1 AND follower = ?2 AND target = ?3
              UNION ALL
-             SELECT 1, since, muted, mutual_since FROM edges
+             SELECT 1, since, muted, mutual_since, options FROM edges
              WHERE tenant = ?1 AND follower = ?4 AND target = ?5
              LIMIT 1",
         )
@@ -132,16 +132,17 @@ fn pair(
                     r.get::<_, i64>(1)?,
                     r.get::<_, bool>(2)?,
                     r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
                 ))
             },
         )
         .optional()
         .map_err(map_sql)?;
-    let Some((way, since, muted, mutual)) = row else {
+    let Some((way, since, muted, mutual, options)) = row else {
         return pairs_snapshot(conn, tenant, subject, std::slice::from_ref(other))
             .map(|facts| facts.and_then(|mut facts| facts.pop()));
     };
-    let edge = codec::edge(since, muted, mutual)?;
+    let edge = codec::edge(since, muted, mutual, options.as_deref())?;
     Ok(Some(if way == 0 {
         PairFacts::from_outgoing(edge)
     } else {
@@ -178,7 +179,7 @@ fn list_sql(kind: ListKind, resume: bool) -> String {
         " AND ?3 IS NULL AND ?4 IS NULL".to_owned()
     };
     format!(
-        "SELECT {node}, {since}, muted FROM edges INDEXED BY {index}
+        "SELECT {node}, {since}, muted, options FROM edges INDEXED BY {index}
          WHERE tenant = ?1 AND {owner} = ?2{extra}{after}
          ORDER BY {since} DESC, {node} ASC LIMIT ?5"
     )
@@ -208,18 +209,19 @@ pub(crate) fn list(conn: &Connection, query: &ListQuery) -> Result<Option<Vec<Li
                         r.get::<_, String>(0)?,
                         r.get::<_, i64>(1)?,
                         r.get::<_, bool>(2)?,
+                        r.get::<_, Option<String>>(3)?,
                     ))
                 },
             )
             .map_err(map_sql)?;
         let mut out = Vec::new();
         for row in rows {
-            let (node, since, muted) = row.map_err(map_sql)?;
+            let (node, since, muted, options) = row.map_err(map_sql)?;
             out.push(ListEntry {
                 node: codec::node_id(&node)?,
                 since: codec::timestamp(since)?,
                 muted,
-                options: follow_core::FollowOptions::default(), // TODO(links)
+                options: codec::follow_options(options.as_deref())?,
             });
         }
         Ok(Some(out))

@@ -1,6 +1,6 @@
-//! Node and edge rows: reading one, and decoding its columns.
+//! Node, edge and link rows: reading one, and decoding its columns.
 
-use follow_core::{Edge, Error, NodeId, NodeRecord, TenantId};
+use follow_core::{Edge, Error, Link, LinkKey, NodeId, NodeRecord, TenantId};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec;
@@ -11,10 +11,13 @@ pub(crate) struct NodeRow {
     registered_at: i64,
     last_active: Option<i64>,
     counts: (i64, i64, i64),
+    locked: bool,
+    links: i64,
 }
 
 /// The columns [`NodeRow`] reads, in order.
-pub(crate) const NODE_COLUMNS: &str = "registered_at, last_active, following, followers, mutual";
+pub(crate) const NODE_COLUMNS: &str =
+    "registered_at, last_active, following, followers, mutual, locked, links";
 
 impl NodeRow {
     /// Reads the node columns starting at column `first`.
@@ -27,6 +30,8 @@ impl NodeRow {
                 row.get(first + 3)?,
                 row.get(first + 4)?,
             ),
+            locked: row.get(first + 5)?,
+            links: row.get(first + 6)?,
         })
     }
 
@@ -38,8 +43,8 @@ impl NodeRow {
             registered_at: codec::timestamp(self.registered_at)?,
             last_active: self.last_active.map(codec::timestamp).transpose()?,
             counts: codec::counts(following, followers, mutual)?,
-            locked: false, // TODO(links)
-            links: 0,      // TODO(links)
+            locked: self.locked,
+            links: codec::count(self.links)?,
         })
     }
 }
@@ -73,7 +78,7 @@ pub(crate) fn read_edge(
 ) -> Result<Option<Edge>, Error> {
     let row = conn
         .prepare_cached(
-            "SELECT since, muted, mutual_since FROM edges
+            "SELECT since, muted, mutual_since, options FROM edges
              WHERE tenant = ?1 AND follower = ?2 AND target = ?3",
         )
         .and_then(|mut s| {
@@ -82,11 +87,39 @@ pub(crate) fn read_edge(
                     r.get::<_, i64>(0)?,
                     r.get::<_, bool>(1)?,
                     r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })
             .optional()
         })
         .map_err(map_sql)?;
-    row.map(|(since, muted, mutual)| codec::edge(since, muted, mutual))
+    row.map(|(since, muted, mutual, options)| codec::edge(since, muted, mutual, options.as_deref()))
         .transpose()
+}
+
+/// The columns of a link's value, as [`read_link_value`] decodes them.
+pub(crate) const LINK_VALUE_COLUMNS: &str = "since, notifications, expires_at, options";
+
+/// The columns of a whole link row, as [`read_link`] decodes them.
+pub(crate) const LINK_COLUMNS: &str =
+    "kind, from_account, to_account, since, notifications, expires_at, options";
+
+/// Decodes the [`LINK_VALUE_COLUMNS`] starting at column `first`.
+pub(crate) fn read_link_value(row: &rusqlite::Row<'_>, first: usize) -> Result<Link, Error> {
+    let since: i64 = row.get(first).map_err(map_sql)?;
+    let notifications: bool = row.get(first + 1).map_err(map_sql)?;
+    let expires_at: Option<i64> = row.get(first + 2).map_err(map_sql)?;
+    let options: Option<String> = row.get(first + 3).map_err(map_sql)?;
+    codec::link(since, notifications, expires_at, options.as_deref())
+}
+
+/// Decodes a row of [`LINK_COLUMNS`].
+pub(crate) fn read_link(row: &rusqlite::Row<'_>) -> Result<(LinkKey, Link), Error> {
+    let kind: String = row.get(0).map_err(map_sql)?;
+    let from: String = row.get(1).map_err(map_sql)?;
+    let to: String = row.get(2).map_err(map_sql)?;
+    Ok((
+        codec::link_key(&kind, &from, &to)?,
+        read_link_value(row, 3)?,
+    ))
 }

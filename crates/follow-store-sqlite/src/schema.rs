@@ -12,7 +12,7 @@ use crate::error::OpenError;
 pub const APPLICATION_ID: i64 = 0x464F_4C57;
 
 /// The newest schema version this code knows (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migrations: entry `i` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -81,6 +81,35 @@ CREATE TABLE pruned (
     last_at INTEGER NOT NULL,
     events  INTEGER NOT NULL CHECK (events >= 0)
 ) WITHOUT ROWID;
+",
+    // Relationships beyond follows. `ADD COLUMN` rewrites no row: a row
+    // written before reads the column's default (unlocked, no links, default
+    // options), so the step costs about the same on any size of graph. Options
+    // are NULL when they are the defaults (most follows).
+    //
+    // Links are keyed (kind, from, to) within the tenant. Every lookup of
+    // one link knows both ends, so the primary key serves either direction
+    // (the link other → subject is the key (kind, other, subject)); the two
+    // list indexes serve the pages of links made by and made to an account.
+    r"
+ALTER TABLE nodes ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN links INTEGER NOT NULL DEFAULT 0 CHECK (links >= 0);
+ALTER TABLE edges ADD COLUMN options TEXT;
+
+CREATE TABLE links (
+    tenant        TEXT    NOT NULL,
+    kind          TEXT    NOT NULL,
+    from_account  TEXT    NOT NULL,
+    to_account    TEXT    NOT NULL,
+    since         INTEGER NOT NULL,
+    notifications INTEGER NOT NULL,
+    expires_at    INTEGER,
+    options       TEXT,
+    PRIMARY KEY (tenant, kind, from_account, to_account)
+) WITHOUT ROWID;
+
+CREATE INDEX links_outgoing ON links (tenant, kind, from_account, since DESC, to_account);
+CREATE INDEX links_incoming ON links (tenant, kind, to_account, since DESC, from_account);
 ",
 ];
 
@@ -254,6 +283,7 @@ const TABLES: &[(&str, i64)] = &[
     ("cursor_secret", 2),
     ("consumers", 3),
     ("pruned", 3),
+    ("links", 4),
 ];
 
 /// Reads the cursor secret of a migrated database; a missing or malformed

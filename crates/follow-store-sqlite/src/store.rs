@@ -9,8 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use crossbeam_channel::Sender;
 use follow_core::{
-    CommandResult, Error, ErrorKind, Event, EventPosition, FollowStore, ListEntry, ListQuery,
-    NodeId, NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId, WriteBatch,
+    AccountId, CommandResult, Error, ErrorKind, Event, EventPosition, FollowStore, Link, LinkEntry,
+    LinkKey, LinkQuery, ListEntry, ListQuery, NodeId, NodeRecord, PairFacts, StaleEntry,
+    StaleQuery, TenantId, WriteBatch,
 };
 use futures::channel::oneshot;
 use rusqlite::{Connection, OpenFlags};
@@ -18,7 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{OpenError, closed};
 use crate::verify::{RepairReport, VerifyReport};
 use crate::writer::{Job, WriterJob};
-use crate::{feed, queries, schema, verify, writer};
+use crate::{feed, links, queries, schema, verify, writer};
 use follow_core::Timestamp;
 use follow_core::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 
@@ -48,8 +49,9 @@ pub struct SqliteOptions {
     /// The most queued jobs committed in one group (default 512).
     pub max_group: usize,
     /// Extra reader connections on which point reads (`node`, and `pairs`
-    /// of at most 4 others) run on the caller's thread, saving the hop to a
-    /// reader thread (default 4; 0 sends every read to the reader threads).
+    /// and `links_between` of at most 4 others) run on the caller's thread,
+    /// saving the hop to a reader thread (default 4; 0 sends every read to
+    /// the reader threads).
     /// A read never waits for one: when none is free, or the database is
     /// busy, it goes to the reader threads. Ignored in memory.
     pub inline_readers: usize,
@@ -59,8 +61,10 @@ pub struct SqliteOptions {
     pub fail_commits_after: Option<usize>,
 }
 
-/// The most others a `pairs` read may ask about and still run on the
-/// caller's thread: each other costs up to three index seeks.
+/// The most others a `pairs` or `links_between` read may ask about and
+/// still run on the caller's thread: each other costs up to three index
+/// seeks for `pairs`, and one (the subject's link count) or six (a probe of
+/// the link each way per kind) for `links_between`.
 pub(crate) const INLINE_PAIRS: usize = 4;
 
 impl Default for SqliteOptions {
@@ -471,24 +475,6 @@ impl fmt::Debug for SqliteStore {
 
 #[async_trait]
 impl FollowStore for SqliteStore {
-    // TODO(links): read the links table.
-    async fn links_between(
-        &self,
-        _tenant: &TenantId,
-        _subject: &follow_core::AccountId,
-        _others: &[follow_core::AccountId],
-    ) -> Result<Vec<(follow_core::LinkKey, follow_core::Link)>, Error> {
-        Err(Error::internal("sqlite: links are not stored yet"))
-    }
-
-    // TODO(links): read the links table.
-    async fn links(
-        &self,
-        _query: follow_core::LinkQuery,
-    ) -> Result<Option<Vec<follow_core::LinkEntry>>, Error> {
-        Err(Error::internal("sqlite: links are not stored yet"))
-    }
-
     async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error> {
         let (reply, rx) = oneshot::channel();
         self.writer
@@ -526,6 +512,27 @@ impl FollowStore for SqliteStore {
 
     async fn list(&self, query: ListQuery) -> Result<Option<Vec<ListEntry>>, Error> {
         self.read(move |conn| queries::list(conn, &query)).await
+    }
+
+    async fn links_between(
+        &self,
+        tenant: &TenantId,
+        subject: &AccountId,
+        others: &[AccountId],
+    ) -> Result<Vec<(LinkKey, Link)>, Error> {
+        if others.len() <= INLINE_PAIRS
+            && let Some(out) =
+                self.inline(|conn| links::links_between(conn, tenant, subject, others))
+        {
+            return out;
+        }
+        let (tenant, subject, others) = (tenant.clone(), subject.clone(), others.to_vec());
+        self.read(move |conn| links::links_between(conn, &tenant, &subject, &others))
+            .await
+    }
+
+    async fn links(&self, query: LinkQuery) -> Result<Option<Vec<LinkEntry>>, Error> {
+        self.read(move |conn| links::links(conn, &query)).await
     }
 
     async fn stale_following(&self, query: StaleQuery) -> Result<Option<Vec<StaleEntry>>, Error> {
@@ -636,6 +643,7 @@ mod tests {
             follower: follow_core::AccountId::new("alice").unwrap(),
             target: NodeId::new("bob").unwrap(),
             since: None,
+            options: follow_core::OptionsUpdate::NONE,
         });
         block_on(store.write(batch)).unwrap();
         (store, dir)

@@ -1,5 +1,5 @@
-//! Verify and repair: recompute counts from the edges, compare, and run
-//! SQLite's integrity check.
+//! Verify and repair: recompute counts from the edges and links, compare,
+//! and run SQLite's integrity check.
 
 use follow_core::{Counts, Error};
 use rusqlite::Connection;
@@ -20,6 +20,22 @@ pub struct CountMismatch {
     pub actual: Counts,
 }
 
+/// A node whose stored link count disagrees with the links touching it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCountMismatch {
+    /// The node's tenant.
+    pub tenant: String,
+    /// The node.
+    pub node: String,
+    /// The link count stored with the node.
+    pub stored: u64,
+    /// How many links (either way, of any kind) touch it.
+    pub actual: u64,
+}
+
+/// A link by (tenant, kind, from, to).
+pub type LinkName = (String, String, String, String);
+
 /// What [`crate::SqliteStore::verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VerifyReport {
@@ -33,6 +49,13 @@ pub struct VerifyReport {
     /// disagrees with whether the edge back exists. Reads answer "followed
     /// back?" from the mark, so a wrong one gives a wrong relation.
     pub wrong_mutual_marks: Vec<(String, String, String)>,
+    /// Nodes whose link counts disagree with the links. A write loads the
+    /// links between two accounts only when both count some, so a count
+    /// too low hides links from the decisions.
+    pub link_count_mismatches: Vec<LinkCountMismatch>,
+    /// Links with an end that is not registered, or of a kind this code
+    /// does not know (which every read by kind passes over).
+    pub broken_links: Vec<LinkName>,
 }
 
 impl VerifyReport {
@@ -42,6 +65,8 @@ impl VerifyReport {
             && self.count_mismatches.is_empty()
             && self.dangling_edges.is_empty()
             && self.wrong_mutual_marks.is_empty()
+            && self.link_count_mismatches.is_empty()
+            && self.broken_links.is_empty()
     }
 }
 
@@ -53,6 +78,8 @@ pub struct RepairReport {
     /// The edges whose mutual mark was set or cleared to match the edge
     /// back (set to the later `since` of the two, as a follow-back sets it).
     pub mutual_marks_fixed: Vec<(String, String, String)>,
+    /// The link counts rewritten from the links.
+    pub link_counts_fixed: Vec<LinkCountMismatch>,
 }
 
 /// The counts of every node recomputed from the edges, where they differ.
@@ -93,6 +120,68 @@ pub(crate) fn mismatches(
         });
     }
     Ok(out)
+}
+
+/// The link count of every node recomputed from the links, where they
+/// differ: one pass over the links (each counted at both ends), joined to
+/// the nodes.
+const LINK_MISMATCHES: &str = "
+WITH ends (tenant, id) AS (
+  SELECT tenant, from_account FROM links WHERE ?1 IS NULL OR tenant = ?1
+  UNION ALL
+  SELECT tenant, to_account FROM links WHERE ?1 IS NULL OR tenant = ?1),
+actual (tenant, id, links) AS (SELECT tenant, id, count(*) FROM ends GROUP BY tenant, id)
+SELECT n.tenant, n.id, n.links, coalesce(a.links, 0) FROM nodes n
+LEFT JOIN actual a ON a.tenant = n.tenant AND a.id = n.id
+WHERE (?1 IS NULL OR n.tenant = ?1) AND n.links != coalesce(a.links, 0)";
+
+fn link_mismatches(
+    conn: &Connection,
+    tenant: Option<&str>,
+) -> Result<Vec<LinkCountMismatch>, Error> {
+    let mut stmt = conn.prepare(LINK_MISMATCHES).map_err(map_sql)?;
+    let rows = stmt
+        .query_map([tenant], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(map_sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (tenant, node, stored, actual) = row.map_err(map_sql)?;
+        out.push(LinkCountMismatch {
+            tenant,
+            node,
+            stored: codec::count(stored)?,
+            actual: codec::count(actual)?,
+        });
+    }
+    Ok(out)
+}
+
+fn broken_links(conn: &Connection, tenant: Option<&str>) -> Result<Vec<LinkName>, Error> {
+    let kinds = codec::link_kinds_sql();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT l.tenant, l.kind, l.from_account, l.to_account FROM links l
+             WHERE (?1 IS NULL OR l.tenant = ?1)
+               AND (l.kind NOT IN ({kinds})
+                OR NOT EXISTS (SELECT 1 FROM nodes n
+                               WHERE n.tenant = l.tenant AND n.id = l.from_account)
+                OR NOT EXISTS (SELECT 1 FROM nodes n
+                               WHERE n.tenant = l.tenant AND n.id = l.to_account))"
+        ))
+        .map_err(map_sql)?;
+    let rows = stmt
+        .query_map([tenant], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .map_err(map_sql)?;
+    rows.map(|r| r.map_err(map_sql)).collect()
 }
 
 /// An edge by (tenant, follower, target).
@@ -164,12 +253,15 @@ pub(crate) fn verify(conn: &Connection, tenant: Option<&str>) -> Result<VerifyRe
                 .into_iter()
                 .map(|(edge, _)| edge)
                 .collect(),
+            link_count_mismatches: link_mismatches(conn, tenant)?,
+            broken_links: broken_links(conn, tenant)?,
         })
     })
 }
 
-/// Rewrites every wrong mutual mark and then every wrong count from the
-/// edges, of one tenant (every tenant for `None`), in one write transaction.
+/// Rewrites every wrong mutual mark, then every wrong count from the edges
+/// and every wrong link count from the links, of one tenant (every tenant
+/// for `None`), in one write transaction.
 pub(crate) fn repair(conn: &mut Connection, tenant: Option<&str>) -> Result<RepairReport, Error> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -198,9 +290,18 @@ pub(crate) fn repair(conn: &mut Connection, tenant: Option<&str>) -> Result<Repa
         )
         .map_err(map_sql)?;
     }
+    let links_fixed = link_mismatches(&tx, tenant)?;
+    for m in &links_fixed {
+        tx.execute(
+            "UPDATE nodes SET links = ?3 WHERE tenant = ?1 AND id = ?2",
+            rusqlite::params![m.tenant, m.node, codec::signed(m.actual)?],
+        )
+        .map_err(map_sql)?;
+    }
     tx.commit().map_err(map_sql)?;
     Ok(RepairReport {
         counts_fixed: fixed,
         mutual_marks_fixed: marks.into_iter().map(|(edge, _)| edge).collect(),
+        link_counts_fixed: links_fixed,
     })
 }

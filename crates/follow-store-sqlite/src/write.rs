@@ -7,13 +7,13 @@
 //! `n`, whatever the batch (an `unfollow_many` of 20, an import of 100,000).
 
 use follow_core::write::{ChangeSet, Facts, Keys};
-use follow_core::{Error, EventPosition, TenantId, Timestamp};
+use follow_core::{Error, EventPosition, LinkKey, NodeRecord, TenantId, Timestamp};
 use rusqlite::{Connection, Statement};
 
 use crate::codec;
 use crate::error::map_sql;
 use crate::multirow::{Kind, chunks, sql};
-use crate::rows::NodeRow;
+use crate::rows::{NodeRow, read_link};
 
 /// Prepares the statement of `kind` for `rows` rows, binds the tenant as
 /// `?1` and the rest with `bind`, and runs it; answers the rows changed.
@@ -31,27 +31,58 @@ fn execute(
 }
 
 /// The stored rows of `keys`, read in key order so each index is walked
-/// front to back once.
+/// front to back once. Links are looked up only between accounts whose
+/// node rows count links ([`Keys::links_to_load`]), so a batch among
+/// accounts that never blocked, muted or asked reads no link.
 pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Facts, Error> {
     let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
-    for range in chunks(keys.nodes.len()) {
-        let part = &keys.nodes[range];
+    let nodes = load_nodes(conn, tenant, keys)?;
+    load_links(conn, tenant, &keys.links_to_load(&nodes), &mut facts)?;
+    for node in nodes {
+        facts.add_node(node);
+    }
+    load_edges(conn, tenant, keys, &mut facts)?;
+    Ok(facts)
+}
+
+/// The link rows of `links`, in key order.
+fn load_links(
+    conn: &Connection,
+    tenant: &TenantId,
+    links: &[&LinkKey],
+    facts: &mut Facts,
+) -> Result<(), Error> {
+    for range in chunks(links.len()) {
+        let part = &links[range];
         let mut stmt = conn
-            .prepare_cached(sql(Kind::LoadNodes, part.len()))
+            .prepare_cached(sql(Kind::LoadLinks, part.len()))
             .map_err(map_sql)?;
         stmt.raw_bind_parameter(1, tenant.as_str())
             .map_err(map_sql)?;
-        for (i, id) in part.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 2, id.as_str())
+        for (i, key) in part.iter().enumerate() {
+            stmt.raw_bind_parameter(3 * i + 2, key.kind.name())
+                .map_err(map_sql)?;
+            stmt.raw_bind_parameter(3 * i + 3, key.from.as_str())
+                .map_err(map_sql)?;
+            stmt.raw_bind_parameter(3 * i + 4, key.to.as_str())
                 .map_err(map_sql)?;
         }
         let mut rows = stmt.raw_query();
         while let Some(row) = rows.next().map_err(map_sql)? {
-            let id: String = row.get(0).map_err(map_sql)?;
-            let node = NodeRow::read(row, 1).map_err(map_sql)?;
-            facts.add_node(node.into_record(codec::node_id(&id)?)?);
+            let (key, link) = read_link(row)?;
+            facts.add_link(key, link);
         }
     }
+    Ok(())
+}
+
+/// The edge rows of `keys`, in key order.
+fn load_edges(
+    conn: &Connection,
+    tenant: &TenantId,
+    keys: &Keys,
+    facts: &mut Facts,
+) -> Result<(), Error> {
     for range in chunks(keys.edges.len()) {
         let part = &keys.edges[range];
         let mut stmt = conn
@@ -69,10 +100,12 @@ pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<
         while let Some(row) = rows.next().map_err(map_sql)? {
             let follower: String = row.get(0).map_err(map_sql)?;
             let target: String = row.get(1).map_err(map_sql)?;
+            let options: Option<String> = row.get(5).map_err(map_sql)?;
             let edge = codec::edge(
                 row.get(2).map_err(map_sql)?,
                 row.get(3).map_err(map_sql)?,
                 row.get(4).map_err(map_sql)?,
+                options.as_deref(),
             )?;
             let key = follow_core::write::EdgeKey::new(
                 codec::account_id(&follower)?,
@@ -81,7 +114,31 @@ pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<
             facts.add_edge(key, edge);
         }
     }
-    Ok(facts)
+    Ok(())
+}
+
+/// The node rows of `keys`, in key order.
+fn load_nodes(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Vec<NodeRecord>, Error> {
+    let mut nodes = Vec::with_capacity(keys.nodes.len());
+    for range in chunks(keys.nodes.len()) {
+        let part = &keys.nodes[range];
+        let mut stmt = conn
+            .prepare_cached(sql(Kind::LoadNodes, part.len()))
+            .map_err(map_sql)?;
+        stmt.raw_bind_parameter(1, tenant.as_str())
+            .map_err(map_sql)?;
+        for (i, id) in part.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 2, id.as_str())
+                .map_err(map_sql)?;
+        }
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next().map_err(map_sql)? {
+            let id: String = row.get(0).map_err(map_sql)?;
+            let node = NodeRow::read(row, 1).map_err(map_sql)?;
+            nodes.push(node.into_record(codec::node_id(&id)?)?);
+        }
+    }
+    Ok(nodes)
 }
 
 /// Counts rows written against an injected failure (rollback tests).
@@ -151,6 +208,18 @@ pub(crate) fn commit(
         })
         .map(drop)
     })?;
+    write_rows(fault, changes.link_deletes.len(), |range| {
+        let part = &changes.link_deletes[range];
+        execute(conn, Kind::DeleteLinks, part.len(), t, |stmt| {
+            for (i, key) in part.iter().enumerate() {
+                stmt.raw_bind_parameter(3 * i + 2, key.kind.name())?;
+                stmt.raw_bind_parameter(3 * i + 3, key.from.as_str())?;
+                stmt.raw_bind_parameter(3 * i + 4, key.to.as_str())?;
+            }
+            Ok(())
+        })
+        .map(drop)
+    })?;
     write_rows(fault, changes.node_deletes.len(), |range| {
         let part = &changes.node_deletes[range];
         execute(conn, Kind::DeleteNodes, part.len(), t, |stmt| {
@@ -170,18 +239,21 @@ pub(crate) fn commit(
                     codec::signed(node.counts.following)?,
                     codec::signed(node.counts.followers)?,
                     codec::signed(node.counts.mutual)?,
+                    codec::signed(node.links)?,
                 ])
             })
             .collect::<Result<Vec<_>, Error>>()?;
         execute(conn, Kind::InsertNodes, part.len(), t, |stmt| {
             for (i, (node, counts)) in part.iter().zip(&counts).enumerate() {
-                let at = 6 * i + 2;
+                let at = 8 * i + 2;
                 stmt.raw_bind_parameter(at, node.id.as_str())?;
                 stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
                 stmt.raw_bind_parameter(at + 2, node.last_active.map(Timestamp::as_unix_micros))?;
                 stmt.raw_bind_parameter(at + 3, counts[0])?;
                 stmt.raw_bind_parameter(at + 4, counts[1])?;
                 stmt.raw_bind_parameter(at + 5, counts[2])?;
+                stmt.raw_bind_parameter(at + 6, node.locked)?;
+                stmt.raw_bind_parameter(at + 7, counts[3])?;
             }
             Ok(())
         })
@@ -191,12 +263,30 @@ pub(crate) fn commit(
         let part = &changes.edge_puts[range];
         execute(conn, Kind::PutEdges, part.len(), t, |stmt| {
             for (i, (key, edge)) in part.iter().enumerate() {
-                let at = 5 * i + 2;
+                let at = 6 * i + 2;
                 stmt.raw_bind_parameter(at, key.follower.as_str())?;
                 stmt.raw_bind_parameter(at + 1, key.target.as_str())?;
                 stmt.raw_bind_parameter(at + 2, edge.since.as_unix_micros())?;
                 stmt.raw_bind_parameter(at + 3, edge.muted)?;
                 stmt.raw_bind_parameter(at + 4, edge.mutual_since.map(Timestamp::as_unix_micros))?;
+                stmt.raw_bind_parameter(at + 5, edge.options.encode())?;
+            }
+            Ok(())
+        })
+        .map(drop)
+    })?;
+    write_rows(fault, changes.link_puts.len(), |range| {
+        let part = &changes.link_puts[range];
+        execute(conn, Kind::PutLinks, part.len(), t, |stmt| {
+            for (i, (key, link)) in part.iter().enumerate() {
+                let at = 7 * i + 2;
+                stmt.raw_bind_parameter(at, key.kind.name())?;
+                stmt.raw_bind_parameter(at + 1, key.from.as_str())?;
+                stmt.raw_bind_parameter(at + 2, key.to.as_str())?;
+                stmt.raw_bind_parameter(at + 3, link.since.as_unix_micros())?;
+                stmt.raw_bind_parameter(at + 4, link.notifications)?;
+                stmt.raw_bind_parameter(at + 5, link.expires_at.map(Timestamp::as_unix_micros))?;
+                stmt.raw_bind_parameter(at + 6, link.options.encode())?;
             }
             Ok(())
         })
@@ -207,12 +297,14 @@ pub(crate) fn commit(
         // The CHECK (>= 0) constraints refuse a count driven below zero.
         let changed = execute(conn, Kind::UpdateNodes, part.len(), t, |stmt| {
             for (i, update) in part.iter().enumerate() {
-                let at = 5 * i + 2;
+                let at = 7 * i + 2;
                 stmt.raw_bind_parameter(at, update.id.as_str())?;
                 stmt.raw_bind_parameter(at + 1, update.counts.following)?;
                 stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
                 stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
-                stmt.raw_bind_parameter(at + 4, update.last_active.map(Timestamp::as_unix_micros))?;
+                stmt.raw_bind_parameter(at + 4, update.links)?;
+                stmt.raw_bind_parameter(at + 5, update.locked)?;
+                stmt.raw_bind_parameter(at + 6, update.last_active.map(Timestamp::as_unix_micros))?;
             }
             Ok(())
         })?;

@@ -74,6 +74,7 @@ fn a_database_of_the_previous_schema_gains_a_secret_and_keeps_its_data() {
     // Back to schema 1: the same tables without the secret.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(BACK_TO_SCHEMA_3).unwrap();
         conn.execute_batch(
             "DROP TABLE cursor_secret; DROP TABLE consumers; DROP TABLE pruned;
              PRAGMA user_version = 1;",

@@ -86,6 +86,7 @@ fn a_database_of_the_previous_schema_gains_the_feed_tables_and_keeps_its_data() 
     }
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(BACK_TO_SCHEMA_3).unwrap();
         conn.execute_batch("DROP TABLE consumers; DROP TABLE pruned; PRAGMA user_version = 2;")
             .unwrap();
     }
@@ -127,6 +128,7 @@ fn a_long_prune_runs_in_bounded_steps_while_writes_go_on() {
                     target: node(b),
                     since: None,
                     muted: None,
+                    options: follow_core::OptionsUpdate::NONE,
                 })
         })
         .collect();

@@ -1,8 +1,11 @@
 //! Commands that change the graph one request at a time.
 
-use follow_core::{AccountId, Applied, ChannelId, Error, ItemResult, NodeKind, Timestamp};
+use follow_core::{
+    AccountId, Applied, ChannelId, Error, ItemResult, Languages, NodeKind, OptionsUpdate, Timestamp,
+};
 use serde_json::{Value, json};
 
+use crate::cli::FollowOptionArgs;
 use crate::output::{Output, Status, outcome, to_json};
 use crate::session::Session;
 
@@ -92,6 +95,66 @@ pub async fn follow_or_unfollow(
     };
     Ok(Output::new(
         batch_lines(&format!("{label} {actor} ->"), &items),
+        to_json(&items)?,
+    )
+    .with_status(status))
+}
+
+/// The options named on the command line; `--languages all` (or an
+/// empty value) shows every language.
+fn options_update(args: &FollowOptionArgs) -> Result<OptionsUpdate, Error> {
+    let languages = match args.languages.as_deref().map(str::trim) {
+        None => None,
+        Some("" | "all") => Some(Languages::ALL),
+        Some(codes) => Some(Languages::parse(codes.split(',').map(str::trim))?),
+    };
+    Ok(OptionsUpdate {
+        reblogs: args.reblogs,
+        notify: args.notify,
+        languages,
+    })
+}
+
+/// Follows each target with options: one call per target, each its own
+/// transaction, each with its own result. An error about the actor (a bad
+/// or unknown id) fails the whole command, as for a batch.
+pub async fn follow_with_options(
+    s: &Session,
+    actor: &str,
+    targets: &[String],
+    args: &FollowOptionArgs,
+) -> Result<Output, Error> {
+    let options = options_update(args)?;
+    let mut items = Vec::with_capacity(targets.len());
+    for target in targets {
+        let result = s
+            .graph
+            .follow_with(&s.principal, actor, target, options)
+            .await;
+        if let Err(error) = &result
+            && error.details().get("field").and_then(Value::as_str) == Some("actor")
+        {
+            return Err(error.clone());
+        }
+        items.push(ItemResult {
+            target: target.clone(),
+            result,
+        });
+    }
+    if let [item] = items.as_slice() {
+        let applied = item.result.clone()?;
+        return Ok(Output::line(
+            format!("follow {actor} -> {}: {}", item.target, outcome(&applied)),
+            to_json(&applied)?,
+        ));
+    }
+    let status = if items.iter().any(|item| item.result.is_err()) {
+        Status::Partial
+    } else {
+        Status::Done
+    };
+    Ok(Output::new(
+        batch_lines(&format!("follow {actor} ->"), &items),
         to_json(&items)?,
     )
     .with_status(status))

@@ -3,7 +3,9 @@
 mod demo;
 mod edit;
 mod feed;
+mod links;
 mod read;
+mod relations;
 mod verify;
 
 use follow_core::NodeKind;
@@ -26,22 +28,35 @@ pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
         Cmd::RemoveFollower { actor, follower } => {
             edit::remove_follower(s, actor, follower).await?
         }
-        Cmd::Follow { actor, targets } => edit::follow_or_unfollow(s, actor, targets, true).await?,
+        Cmd::Follow {
+            actor,
+            targets,
+            options,
+        } if options.any() => edit::follow_with_options(s, actor, targets, options).await?,
+        Cmd::Follow { actor, targets, .. } => {
+            edit::follow_or_unfollow(s, actor, targets, true).await?
+        }
         Cmd::Unfollow { actor, targets } => {
             edit::follow_or_unfollow(s, actor, targets, false).await?
         }
         Cmd::Mute { actor, target, off } => edit::mute(s, actor, target, !off).await?,
         Cmd::Touch { target, at } => edit::touch(s, target, at.as_deref()).await?,
         Cmd::Relation { a, b } => read::relation(s, a, b).await?,
-        Cmd::Following { actor, page } => {
-            read::list(s, List::Following, actor, &page.request()).await?
-        }
-        Cmd::Followers { target, page } => {
-            read::list(s, List::Followers, target, &page.request()).await?
-        }
-        Cmd::Mutuals { actor, page } => {
-            read::list(s, List::Mutuals, actor, &page.request()).await?
-        }
+        Cmd::Following {
+            actor,
+            page,
+            viewer,
+        } => read::list(s, List::Following, actor, &page.request(), viewer).await?,
+        Cmd::Followers {
+            target,
+            page,
+            viewer,
+        } => read::list(s, List::Followers, target, &page.request(), viewer).await?,
+        Cmd::Mutuals {
+            actor,
+            page,
+            viewer,
+        } => read::list(s, List::Mutuals, actor, &page.request(), viewer).await?,
         Cmd::Counts { id } => read::counts(s, id).await?,
         Cmd::Events {
             consumer: Some(command),
@@ -62,5 +77,6 @@ pub async fn run(cli: &Cli, interactive: bool) -> Result<Output, Failure> {
         Cmd::Import(args) => import::import(s, args, interactive).await?,
         Cmd::Export { output } => export::export(s, output.as_deref(), interactive).await?,
         Cmd::Demo => demo::demo(s).await?,
+        Cmd::Relations(command) => relations::run(s, command).await?,
     })
 }

@@ -1,8 +1,10 @@
 //! Commands that read: relations, lists, counts, events, the audit.
 
-use follow_core::{Error, EventPosition, Page, PageRequest, Timestamp};
+use follow_core::{Error, EventPosition, ListKind, Page, PageRequest, Timestamp};
 use serde_json::json;
 
+use super::links;
+use crate::cli::ViewerArgs;
 use crate::output::{Output, table, to_json, word, yes_no};
 use crate::session::Session;
 
@@ -26,13 +28,24 @@ pub async fn relation(s: &Session, a: &str, b: &str) -> Result<Output, Error> {
     ))
 }
 
-/// One page of a list, as a table, and how to get the next page.
+/// One page of a list, as a table, and how to get the next page; read as
+/// the viewer sees it when one is named.
 pub async fn list(
     s: &Session,
     list: List,
     subject: &str,
     page: &PageRequest,
+    viewer: &ViewerArgs,
 ) -> Result<Output, Error> {
+    if let Some(viewer_id) = &viewer.viewer {
+        let kind = match list {
+            List::Following => ListKind::Following,
+            List::Followers => ListKind::Followers,
+            List::Mutuals => ListKind::Mutuals,
+        };
+        let with = viewer.relationships;
+        return links::viewed_list(s, kind, subject, viewer_id, with, page).await;
+    }
     let (graph, p) = (&s.graph, &s.principal);
     let page = match list {
         List::Following => graph.following(p, subject, page).await?,

@@ -21,8 +21,9 @@ struct Written {
     lone_nodes: u64,
 }
 
-/// Writes every edge as `follower,target,since,muted` and every node
-/// without edges as `id,,,`; to `output` through a temporary file renamed
+/// Writes every edge as `follower,target,since,muted,reblogs,notify,languages`
+/// (languages separated by spaces, empty for all) and every node without
+/// edges as `id,,,,,,`; to `output` through a temporary file renamed
 /// at the end, so a failed or interrupted export leaves no partial file.
 pub async fn export(
     s: &Session,
@@ -128,7 +129,9 @@ async fn write_node<W: Write>(
     let id = node.id.as_str();
     if node.counts.following == 0 {
         if node.counts.followers == 0 {
-            csv.write_record([id, "", "", ""]).map_err(io)?;
+            let mut record = [""; CSV_HEADER.len()];
+            record[0] = id;
+            csv.write_record(record).map_err(io)?;
             written.lone_nodes += 1;
         }
         return Ok(());
@@ -143,9 +146,18 @@ async fn write_node<W: Write>(
         };
         for entry in &page.items {
             let since = entry.since.to_string();
-            let muted = if entry.muted { "true" } else { "false" };
-            csv.write_record([id, entry.node.as_str(), &since, muted])
-                .map_err(io)?;
+            let options = &entry.options;
+            let languages: Vec<&str> = options.languages.codes().collect();
+            csv.write_record([
+                id,
+                entry.node.as_str(),
+                &since,
+                flag(entry.muted),
+                flag(options.reblogs),
+                flag(options.notify),
+                &languages.join(" "),
+            ])
+            .map_err(io)?;
             written.edges += 1;
         }
         match page.next_cursor {
@@ -153,4 +165,8 @@ async fn write_node<W: Write>(
             None => return Ok(()),
         }
     }
+}
+
+fn flag(value: bool) -> &'static str {
+    if value { "true" } else { "false" }
 }

@@ -1,7 +1,7 @@
 //! `import`: reads a file in chunks, loads each chunk in one transaction
 //! (or, with `--dry-run`, only compares it with the database), and sums up.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -26,6 +26,10 @@ struct Tally {
     edges_new: u64,
     edges_present: u64,
     mute_changes: u64,
+    /// Present edges whose follow options the row changed.
+    option_changes: u64,
+    /// Rows whose target is locked: a follow request, not an edge.
+    requests: u64,
     /// Counted by the dry run only: a real import registers nodes inside
     /// its batches without saying which were new.
     nodes_new: u64,
@@ -54,10 +58,10 @@ enum Mode {
     /// Edges the file creates before the current chunk, so a row repeated
     /// later in the file counts as present, as it would on import; and every
     /// node already looked at (present or to be created), so each is read
-    /// from the database once.
+    /// from the database once, with whether it is locked.
     DryRun {
         new_edges: HashSet<(NodeId, NodeId)>,
-        seen_nodes: HashSet<NodeId>,
+        seen_nodes: HashMap<NodeId, bool>,
     },
 }
 
@@ -87,7 +91,7 @@ pub async fn import(s: &Session, args: &ImportArgs, interactive: bool) -> Result
     let mut mode = if args.dry_run {
         Mode::DryRun {
             new_edges: HashSet::new(),
-            seen_nodes: HashSet::new(),
+            seen_nodes: HashMap::new(),
         }
     } else {
         Mode::Apply
@@ -286,6 +290,11 @@ async fn apply(s: &Session, chunk: &[(u64, Row)], tally: &mut Tally) -> Result<(
         match result {
             Ok(applied) => match applied.event.map(|e| e.kind) {
                 Some(EventKind::Followed) => tally.edges_new += 1,
+                Some(EventKind::FollowRequested) => tally.requests += 1,
+                Some(EventKind::OptionsChanged) => {
+                    tally.edges_present += 1;
+                    tally.option_changes += 1;
+                }
                 Some(_) => {
                     tally.edges_present += 1;
                     tally.mute_changes += 1;
@@ -303,7 +312,7 @@ async fn compare(
     chunk: &[(u64, Row)],
     tally: &mut Tally,
     new_edges: &mut HashSet<(NodeId, NodeId)>,
-    seen_nodes: &mut HashSet<NodeId>,
+    seen_nodes: &mut HashMap<NodeId, bool>,
 ) -> Result<(), Failure> {
     let tenant = s.principal.tenant();
     for (_, row) in chunk {
@@ -312,13 +321,14 @@ async fn compare(
             Row::Edge(edge) => vec![NodeId::from(edge.follower.clone()), edge.target.clone()],
         };
         for node in nodes {
-            if seen_nodes.contains(&node) {
+            if seen_nodes.contains_key(&node) {
                 continue;
             }
-            if s.store.node(tenant, &node).await?.is_none() {
+            let record = s.store.node(tenant, &node).await?;
+            if record.is_none() {
                 tally.nodes_new += 1;
             }
-            seen_nodes.insert(node);
+            seen_nodes.insert(node, record.is_some_and(|record| record.locked));
         }
         let Row::Edge(edge) = row else { continue };
         let follower = NodeId::from(edge.follower.clone());
@@ -338,6 +348,14 @@ async fn compare(
                 if edge.muted.is_some_and(|muted| muted != current.muted) {
                     tally.mute_changes += 1;
                 }
+                if edge.options.apply(current.options) != current.options {
+                    tally.option_changes += 1;
+                }
+            }
+            // A locked target gets a request (once: a pending one stays).
+            None if seen_nodes.get(&edge.target).copied().unwrap_or(false) => {
+                tally.requests += 1;
+                new_edges.insert(key);
             }
             None => {
                 tally.edges_new += 1;
@@ -363,19 +381,28 @@ fn summary(tally: &Tally, dry_run: bool) -> Output {
     lines.push(if dry_run {
         format!(
             "dry run, nothing written: {} rows read; would create {} edges and {} nodes; \
-             {} edges already present; {} mute changes; {} rows rejected",
+             {} edges already present; {} mute changes; {} option changes; \
+             {} follow requests; {} rows rejected",
             tally.rows,
             tally.edges_new,
             tally.nodes_new,
             tally.edges_present,
             tally.mute_changes,
+            tally.option_changes,
+            tally.requests,
             tally.rejected
         )
     } else {
         format!(
             "import: {} rows read; {} edges created; {} already present; {} mute changes; \
-             {} rows rejected",
-            tally.rows, tally.edges_new, tally.edges_present, tally.mute_changes, tally.rejected
+             {} option changes; {} follow requests; {} rows rejected",
+            tally.rows,
+            tally.edges_new,
+            tally.edges_present,
+            tally.mute_changes,
+            tally.option_changes,
+            tally.requests,
+            tally.rejected
         )
     });
     let rejected: Vec<Value> = tally
@@ -392,6 +419,8 @@ fn summary(tally: &Tally, dry_run: bool) -> Output {
             "nodes_created": dry_run.then_some(tally.nodes_new),
             "edges_already_present": tally.edges_present,
             "mute_changes": tally.mute_changes,
+            "option_changes": tally.option_changes,
+            "follow_requests": tally.requests,
             "rejected": tally.rejected,
             "rejected_rows": rejected,
         }),

@@ -1,6 +1,6 @@
 //! One row of an import file, parsed and validated, or why it is rejected.
 
-use follow_core::{AccountId, ImportEdge, NodeId, Timestamp};
+use follow_core::{AccountId, ImportEdge, Languages, NodeId, OptionsUpdate, Timestamp};
 
 /// What a row asks for.
 #[derive(Debug, Clone)]
@@ -12,8 +12,16 @@ pub enum Row {
 }
 
 /// The header `export` writes. An import file in the tool's format starts
-/// with it (its first two, three or four columns).
-pub const CSV_HEADER: [&str; 4] = ["follower", "target", "since", "muted"];
+/// with it (its first two to seven columns).
+pub const CSV_HEADER: [&str; 7] = [
+    "follower",
+    "target",
+    "since",
+    "muted",
+    "reblogs",
+    "notify",
+    "languages",
+];
 
 /// The first column of the header Mastodon writes.
 const MASTODON_HEADER: &str = "Account address";
@@ -42,7 +50,8 @@ pub fn check_header(record: &csv::StringRecord, mastodon: bool) -> Result<(), St
     let expected = if mastodon {
         format!("a Mastodon following export, whose first row starts with {MASTODON_HEADER:?}")
     } else {
-        "the header follower,target[,since[,muted]] as its first row (as export writes it)"
+        "the header follower,target[,since[,muted[,reblogs[,notify[,languages]]]]] as its \
+         first row (as export writes it)"
             .to_owned()
     };
     let hint = if !mastodon && is_mastodon_header(record) {
@@ -86,6 +95,31 @@ fn flag(name: &str, text: &str) -> Result<Option<bool>, String> {
     }
 }
 
+/// A languages field: ISO 639-1 codes separated by `separators`; empty
+/// leaves the follow's languages as they are.
+fn languages(text: &str, separators: &[char]) -> Result<Option<Languages>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let codes = text.split(separators).filter(|code| !code.is_empty());
+    Languages::parse(codes)
+        .map(Some)
+        .map_err(|e| e.message().to_owned())
+}
+
+/// The follow options of a row's three option fields, from `first` on.
+fn options(
+    record: &csv::StringRecord,
+    first: usize,
+    separators: &[char],
+) -> Result<OptionsUpdate, String> {
+    Ok(OptionsUpdate {
+        reblogs: flag("reblogs", field(record, first))?,
+        notify: flag("notify", field(record, first + 1))?,
+        languages: languages(field(record, first + 2), separators)?,
+    })
+}
+
 /// An edge the library would accept as an import item; its own check
 /// decides, so a dry run rejects exactly what an import would.
 fn edge(follower: AccountId, target: NodeId) -> Result<ImportEdge, String> {
@@ -94,16 +128,23 @@ fn edge(follower: AccountId, target: NodeId) -> Result<ImportEdge, String> {
     Ok(edge)
 }
 
-/// A row of the tool's own CSV: `follower,target[,since[,muted]]`, or
-/// `id` with the other fields empty for a node alone.
+/// A row of the tool's own CSV:
+/// `follower,target[,since[,muted[,reblogs[,notify[,languages]]]]]`
+/// (languages separated by spaces), or `id` with the other fields empty for
+/// a node alone. An empty field leaves the edge's value as it is (a new
+/// edge gets the default).
 pub fn parse_csv(record: &csv::StringRecord) -> Result<Row, String> {
-    if !(1..=4).contains(&record.len()) {
-        return Err(format!("expected 1 to 4 fields, found {}", record.len()));
+    if !(1..=CSV_HEADER.len()).contains(&record.len()) {
+        return Err(format!(
+            "expected 1 to {} fields, found {}",
+            CSV_HEADER.len(),
+            record.len()
+        ));
     }
     let message = |e: follow_core::Error| e.message().to_owned();
     if field(record, 1).is_empty() {
-        if !field(record, 2).is_empty() || !field(record, 3).is_empty() {
-            return Err("a row without a target must not carry since or muted".to_owned());
+        if (2..CSV_HEADER.len()).any(|index| !field(record, index).is_empty()) {
+            return Err("a row without a target must not carry since, muted or options".to_owned());
         }
         return NodeId::parse_field("node", field(record, 0))
             .map(Row::Node)
@@ -117,6 +158,10 @@ pub fn parse_csv(record: &csv::StringRecord) -> Result<Row, String> {
         text => Some(Timestamp::parse_rfc3339("since", text).map_err(message)?),
     };
     edge.muted = flag("muted", field(record, 3))?;
+    if field(record, 6).contains(',') {
+        return Err("languages are separated by spaces (\"en fr\"), not commas".to_owned());
+    }
+    edge.options = options(record, 4, &[' '])?;
     Ok(Row::Edge(edge))
 }
 
@@ -154,10 +199,11 @@ pub fn is_mastodon_address(address: &str) -> bool {
 
 /// A row of Mastodon's `following_accounts.csv`, followed by `follower`.
 ///
-/// The follow is imported unmuted, and an existing follow's mute flag is
-/// left alone: "Notify on new posts" is the bell, off by default, so it says
-/// nothing about muting; it, "Show boosts" and "Languages" have no
-/// counterpart in the library and are not carried.
+/// "Show boosts", "Notify on new posts" and "Languages" (codes separated
+/// by commas and spaces, as Mastodon writes them) become the follow's
+/// options; an empty one leaves the option as it is. The follow is
+/// imported unmuted, and an existing follow's mute flag is left alone:
+/// "Notify on new posts" is the bell, off by default, not a mute.
 pub fn parse_mastodon(record: &csv::StringRecord, follower: &AccountId) -> Result<Row, String> {
     if record.len() > 4 {
         return Err(format!("expected at most 4 fields, found {}", record.len()));
@@ -170,7 +216,8 @@ pub fn parse_mastodon(record: &csv::StringRecord, follower: &AccountId) -> Resul
     }
     let target =
         NodeId::parse_field("account address", address).map_err(|e| e.message().to_owned())?;
-    let edge = edge(follower.clone(), target)?;
+    let mut edge = edge(follower.clone(), target)?;
+    edge.options = options(record, 1, &[',', ' '])?;
     Ok(Row::Edge(edge))
 }
 
@@ -208,6 +255,57 @@ mod tests {
         ] {
             assert!(parse_csv(&record(&bad)).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn csv_rows_carry_follow_options_and_empty_fields_name_none() {
+        let options = |fields: &[&str]| match parse_csv(&record(fields)) {
+            Ok(Row::Edge(e)) => e.options,
+            other => panic!("{other:?}"),
+        };
+        let named = options(&["a", "b", "", "", "false", "true", "fr en"]);
+        assert_eq!(named.reblogs, Some(false));
+        assert_eq!(named.notify, Some(true));
+        assert_eq!(
+            named.languages,
+            Some(Languages::parse(["en", "fr"]).unwrap())
+        );
+        assert_eq!(
+            options(&["a", "b", "", "", "", "", ""]),
+            OptionsUpdate::NONE
+        );
+        assert_eq!(options(&["a", "b"]), OptionsUpdate::NONE);
+        for bad in [
+            vec!["a", "b", "", "", "", "", "en,fr"],
+            vec!["a", "b", "", "", "", "", "xx"],
+            vec!["a", "b", "", "", "", "sometimes", ""],
+            vec!["a", "", "", "", "true", "", ""],
+            vec!["a", "", "", "", "", "", "en"],
+        ] {
+            assert!(parse_csv(&record(&bad)).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn mastodon_rows_carry_boosts_bell_and_languages_as_options() {
+        let me = AccountId::new("me").unwrap();
+        let Ok(Row::Edge(e)) = parse_mastodon(
+            &record(&["x@example.social", "false", "true", "en, de"]),
+            &me,
+        ) else {
+            panic!("an edge row");
+        };
+        assert_eq!(e.options.reblogs, Some(false));
+        assert_eq!(e.options.notify, Some(true));
+        assert_eq!(
+            e.options.languages,
+            Some(Languages::parse(["de", "en"]).unwrap())
+        );
+        let Ok(Row::Edge(e)) = parse_mastodon(&record(&["x@example.social"]), &me) else {
+            panic!("an edge row");
+        };
+        assert_eq!(e.options, OptionsUpdate::NONE);
+        assert!(parse_mastodon(&record(&["x@example.social", "", "", "english"]), &me).is_err());
     }
 
     #[test]
@@ -261,6 +359,7 @@ mod tests {
     #[test]
     fn headers_are_checked_with_a_hint() {
         assert!(check_header(&record(&["follower", "target"]), false).is_ok());
+        assert!(check_header(&record(&CSV_HEADER), false).is_ok());
         assert!(check_header(&record(&["Follower", "target", "since", "muted"]), false).is_ok());
         let mastodon = record(&["Account address", "Show boosts", "Notify on new posts"]);
         assert!(check_header(&mastodon, true).is_ok());

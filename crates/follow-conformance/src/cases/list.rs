@@ -265,3 +265,78 @@ pub async fn list_of_an_unknown_subject_is_none(store: Store) {
         assert!(answer.is_none(), "{list:?} of an unknown subject");
     }
 }
+
+/// Each item carries the options of the edge the list is about: the
+/// subject's own edge in following and mutuals, the follower's edge in
+/// followers; a change of options shows in every list that edge is in.
+pub async fn items_carry_the_options_of_the_edge_the_list_is_about(store: Store) {
+    use super::prelude::links::*;
+    let d = Direct::new(store);
+    d.register(&["alice", "bob", "carol", CHANNEL]).await;
+    let a = options(false, true, &["en"]);
+    let b = options(true, true, &[]);
+    let c = options(true, false, &["de", "fr"]);
+    let ch = options(false, false, &[]);
+    d.setup(at(1), vec![follow_with("alice", "bob", a.into())])
+        .await;
+    d.setup(at(2), vec![follow_with("bob", "alice", b.into())])
+        .await;
+    d.setup(at(3), vec![follow_with("carol", "alice", c.into())])
+        .await;
+    d.setup(at(4), vec![follow_with("alice", CHANNEL, ch.into())])
+        .await;
+    let item = |id: &str, since, options| ListEntry {
+        node: node(id),
+        since: at(since),
+        muted: false,
+        options,
+    };
+    assert_eq!(
+        d.list(ListKind::Following, "alice").await,
+        [item(CHANNEL, 4, ch), item("bob", 1, a)]
+    );
+    assert_eq!(
+        d.list(ListKind::Followers, "alice").await,
+        [item("carol", 3, c), item("bob", 2, b)]
+    );
+    assert_eq!(
+        d.list(ListKind::Mutuals, "alice").await,
+        [item("bob", 2, a)]
+    );
+    assert_eq!(
+        d.list(ListKind::Mutuals, "bob").await,
+        [item("alice", 2, b)]
+    );
+    assert_eq!(
+        d.list(ListKind::Followers, "bob").await,
+        [item("alice", 1, a)]
+    );
+    assert_eq!(
+        d.list(ListKind::Followers, CHANNEL).await,
+        [item("alice", 4, ch)]
+    );
+
+    let fewer = OptionsUpdate {
+        reblogs: Some(false),
+        ..OptionsUpdate::NONE
+    };
+    d.setup(at(5), vec![follow_with("bob", "alice", fewer)])
+        .await;
+    let b = options(false, true, &[]);
+    assert_eq!(
+        d.list(ListKind::Followers, "alice").await,
+        [item("carol", 3, c), item("bob", 2, b)]
+    );
+    assert_eq!(
+        d.list(ListKind::Following, "bob").await,
+        [item("alice", 2, b)]
+    );
+    assert_eq!(
+        d.list(ListKind::Mutuals, "bob").await,
+        [item("alice", 2, b)]
+    );
+    assert_eq!(
+        d.list(ListKind::Mutuals, "alice").await,
+        [item("bob", 2, a)]
+    );
+}

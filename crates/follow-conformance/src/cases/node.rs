@@ -68,3 +68,36 @@ pub async fn node_of_another_tenant_or_unknown_is_none(store: Store) {
     );
     assert!(f.store.node(&other, &node("bob")).await.unwrap().is_some());
 }
+
+/// A node answers whether it is locked and how many links touch it, as the
+/// writes left them: a fresh node is unlocked with none, and another
+/// tenant's node of the same id keeps its own.
+pub async fn node_answers_locked_and_links(store: Store) {
+    use super::prelude::links::*;
+    let d = Direct::new(store.clone());
+    d.register(&["alice", "bob"]).await;
+    let shown = |record: follow_core::NodeRecord| (record.locked, record.links);
+    assert_eq!(shown(d.record("alice").await), (false, 0));
+    d.setup(
+        at(1),
+        vec![set_locked("alice", true), block("bob", "alice")],
+    )
+    .await;
+    assert_eq!(shown(d.record("alice").await), (true, 1));
+    assert_eq!(shown(d.record("bob").await), (false, 1));
+    d.setup(
+        at(2),
+        vec![
+            mute_account("alice", "bob", true, None),
+            set_locked("alice", false),
+        ],
+    )
+    .await;
+    assert_eq!(shown(d.record("alice").await), (false, 2));
+    assert_eq!(shown(d.record("bob").await), (false, 2));
+
+    let other = Direct::in_tenant(store, crate::fixture::OTHER_TENANT);
+    other.register(&["alice"]).await;
+    assert_eq!(shown(other.record("alice").await), (false, 0));
+    assert_eq!(shown(d.record("alice").await), (false, 2));
+}

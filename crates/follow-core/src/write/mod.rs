@@ -232,6 +232,7 @@ mod tests {
                 key("bob", "alice")
             ]
         );
+        assert_eq!(key("alice", "bob").to_string(), "alice -> bob");
     }
 
     #[test]

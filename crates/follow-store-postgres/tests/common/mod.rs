@@ -192,11 +192,15 @@ fn collect_notices(pending: &mut Vec<u8>, seen: &Seen) {
 
 /// A plain client on the schema of `store`, for reaching around it.
 pub async fn raw_client(store: &PostgresStore) -> tokio_postgres::Client {
+    raw_client_on(&store.options().schema.clone().unwrap()).await
+}
+
+/// A plain client on `schema`.
+pub async fn raw_client_on(schema: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(server().url(), tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
-    let schema = store.options().schema.clone().unwrap();
     client
         .batch_execute(&format!("SET search_path = {schema}"))
         .await

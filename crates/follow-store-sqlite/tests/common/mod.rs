@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use follow_core::{AccountId, Command, NodeId, TenantId, Timestamp, WriteBatch};
+use follow_core::{AccountId, Command, NodeId, OptionsUpdate, TenantId, Timestamp, WriteBatch};
 
 /// A fresh, empty directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -35,6 +35,15 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Takes a current database back to schema 3, the last one without links,
+/// to be followed by each older step's own undo.
+pub const BACK_TO_SCHEMA_3: &str = "
+    DROP TABLE links;
+    ALTER TABLE nodes DROP COLUMN locked;
+    ALTER TABLE nodes DROP COLUMN links;
+    ALTER TABLE edges DROP COLUMN options;
+    PRAGMA user_version = 3;";
 
 pub fn tenant() -> TenantId {
     TenantId::new("acme").unwrap()
@@ -67,6 +76,7 @@ pub fn follow(follower: &str, target: &str) -> Command {
         follower: account(follower),
         target: node(target),
         since: None,
+        options: OptionsUpdate::NONE,
     }
 }
 

@@ -243,6 +243,10 @@ pub(super) fn reject(
 /// `withdrawn`); what a node's removal does to its links. Unregistered ends
 /// have no links.
 pub(super) fn drop_link(rows: &mut Working<'_>, at: Timestamp, key: &LinkKey) -> Ruled {
+    if key.from == key.to {
+        let message = "a link joins two accounts, never one to itself";
+        return Ok(Err(Error::invalid_argument("to", message)));
+    }
     for end in [&key.from, &key.to] {
         if rows.node(&NodeId::from(end.clone()))?.is_none() {
             return Ok(Ok(Pending::UNCHANGED));
