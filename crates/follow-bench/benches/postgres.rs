@@ -7,16 +7,29 @@
 //! (`fsync` on), or the one `FOLLOW_TEST_POSTGRES_URL` names (its schemas
 //! `bench` and `hand` are replaced).
 //!
-//! The graph: a celebrity with `FOLLOW_BENCH_PG_FOLLOWERS` followers
-//! (default 500,000), loaded by SQL into both schemas, and writer accounts.
+//! The single-write, read and page groups run on a celebrity with
+//! `FOLLOW_BENCH_PG_FOLLOWERS` followers (default 500,000), loaded by SQL
+//! into both schemas, and writer accounts. The bulk import and the mixed
+//! workload run on the generated graph of `FOLLOW_BENCH_PG_EDGES` edges
+//! (default 1,000,000), the one the SQLite benches use.
+//! `FOLLOW_BENCH_PG_GROUPS` (comma-separated group names) runs only those
+//! groups and builds only their fixtures.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use follow_bench::graph::{Graph, GraphSpec};
+use follow_bench::load::{self, admin};
 use follow_bench::pg_baseline::{self, HandPg};
-use follow_core::{Capabilities, FollowGraph, PageRequest, Principal, TenantId};
+use follow_bench::workload::{Plan, run_facade, run_hand_pg};
+use follow_core::{
+    Capabilities, DEFAULT_IMPORT_LIMIT, FollowGraph, PageRequest, Principal, TenantId,
+};
 use follow_store_postgres::testing::TestServer;
 use follow_store_postgres::{PostgresOptions, PostgresStore};
 use tokio::runtime::Runtime;
@@ -31,6 +44,22 @@ fn followers() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(500_000)
+}
+
+fn edges() -> usize {
+    std::env::var("FOLLOW_BENCH_PG_EDGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(follow_bench::graph::DEFAULT_EDGES)
+}
+
+/// Whether `group` is to run: every group unless `FOLLOW_BENCH_PG_GROUPS`
+/// names some.
+fn wanted(group: &str) -> bool {
+    match std::env::var("FOLLOW_BENCH_PG_GROUPS") {
+        Ok(list) if !list.trim().is_empty() => list.split(',').any(|g| g.trim() == group),
+        _ => true,
+    }
 }
 
 fn runtime() -> &'static Runtime {
@@ -55,19 +84,25 @@ fn follower(i: usize) -> String {
     format!("f{i:07}")
 }
 
+/// The server: `FOLLOW_TEST_POSTGRES_URL`, or a throwaway durable cluster.
+fn server_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("FOLLOW_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            let server = TestServer::start_durable().unwrap_or_else(|e| panic!("{e}"));
+            let url = server.url().to_owned();
+            // Stopped by its watchdog when the bench process exits.
+            std::mem::forget(server);
+            url
+        }
+    })
+}
+
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
-        let url = match std::env::var("FOLLOW_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                let server = TestServer::start_durable().unwrap_or_else(|e| panic!("{e}"));
-                let url = server.url().to_owned();
-                // Stopped by its watchdog when the bench process exits.
-                std::mem::forget(server);
-                url
-            }
-        };
+        let url = server_url().to_owned();
         let n = followers();
         eprintln!("loading {n} followers of one celebrity into PostgreSQL (adapter and hand-rolled)…");
         runtime().block_on(async {
@@ -102,7 +137,7 @@ fn setup() -> &'static Setup {
                  INSERT INTO hand.account_stats (account_id, followers_count) VALUES ('{CELEBRITY}', {n});
                  ANALYZE bench.follow_nodes; ANALYZE bench.follow_edges;
                  ANALYZE hand.follows; ANALYZE hand.account_stats;",
-                hand = pg_baseline::SCHEMA,
+                hand = pg_baseline::schema_sql("hand"),
             ))
             .await
             .expect("load");
@@ -130,6 +165,9 @@ fn hand() -> HandPg {
 
 /// A follow and its unfollow, one writer.
 fn follow_unfollow(c: &mut Criterion) {
+    if !wanted("pg_follow_unfollow") {
+        return;
+    }
     let s = setup();
     let mut g = c.benchmark_group("pg_follow_unfollow");
     g.throughput(Throughput::Elements(2));
@@ -161,6 +199,9 @@ fn follow_unfollow(c: &mut Criterion) {
 
 /// 16 writers following and unfollowing the celebrity at once.
 fn celebrity_writers(c: &mut Criterion) {
+    if !wanted("pg_celebrity_16_writers") {
+        return;
+    }
     let s = setup();
     let mut g = c.benchmark_group("pg_celebrity_16_writers");
     g.throughput(Throughput::Elements(1));
@@ -241,6 +282,9 @@ fn celebrity_writers(c: &mut Criterion) {
 /// Does this account follow the celebrity: the facade's relation check
 /// against a raw point lookup.
 fn relation(c: &mut Criterion) {
+    if !wanted("pg_relation") {
+        return;
+    }
     let s = setup();
     let n = followers();
     let mut g = c.benchmark_group("pg_relation");
@@ -294,6 +338,9 @@ fn deep_cursor(s: &Setup) -> String {
 /// The celebrity's followers, a page of 100: first and 80% deep, keyset
 /// against `OFFSET`.
 fn followers_page(c: &mut Criterion) {
+    if !wanted("pg_followers_page_100") {
+        return;
+    }
     let s = setup();
     let mut g = c.benchmark_group("pg_followers_page_100");
     g.throughput(Throughput::Elements(u64::from(PAGE)));
@@ -341,6 +388,9 @@ fn followers_page(c: &mut Criterion) {
 
 /// The celebrity's follower count: kept counter against `COUNT(*)`.
 fn counts(c: &mut Criterion) {
+    if !wanted("pg_counts") {
+        return;
+    }
     let s = setup();
     let mut g = c.benchmark_group("pg_counts");
     g.throughput(Throughput::Elements(1));
@@ -367,6 +417,180 @@ fn counts(c: &mut Criterion) {
     g.finish();
 }
 
+/// The generated graph of the bulk import and the mixed workload.
+struct Generated {
+    graph: Graph,
+    plan: Arc<Plan>,
+}
+
+fn generated() -> &'static Generated {
+    static GENERATED: OnceLock<Generated> = OnceLock::new();
+    GENERATED.get_or_init(|| {
+        let graph = Graph::generate(GraphSpec::with_edges(edges()));
+        Generated {
+            plan: Arc::new(Plan::new(&graph)),
+            graph,
+        }
+    })
+}
+
+/// A new adapter store in `schema`, replacing whatever was there.
+async fn fresh_store(schema: &str, max_connections: usize) -> PostgresStore {
+    let raw = pg_baseline::connect(server_url()).await.expect("connect");
+    raw.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .expect("drop the old schema");
+    PostgresStore::connect_with(
+        server_url(),
+        PostgresOptions {
+            schema: Some(schema.to_owned()),
+            max_connections,
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .expect("the adapter")
+}
+
+/// The whole generated graph into an empty database: the facade's
+/// `import` (calls of the default import limit) against a raw
+/// prepared-insert loop into a plain edges table, one transaction, one
+/// awaited execution per row.
+fn bulk_import(c: &mut Criterion) {
+    if !wanted("pg_bulk_import") {
+        return;
+    }
+    let graph = &generated().graph;
+    let mut g = c.benchmark_group("pg_bulk_import");
+    g.throughput(Throughput::Elements(graph.edges.len() as u64));
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    g.bench_function("adapter_import", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                runtime().block_on(async {
+                    let target = FollowGraph::new(Arc::new(fresh_store("bulk", 4).await));
+                    let start = Instant::now();
+                    load::load(&target, graph, DEFAULT_IMPORT_LIMIT, |_| {})
+                        .await
+                        .expect("import");
+                    timed += start.elapsed();
+                })
+            }
+            timed
+        });
+    });
+    g.bench_function("raw_insert_loop", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                runtime().block_on(async {
+                    let mut raw = pg_baseline::connect(server_url()).await.expect("connect");
+                    raw.batch_execute(&pg_baseline::raw_edges_sql("raw"))
+                        .await
+                        .expect("the edges table");
+                    let start = Instant::now();
+                    let n = pg_baseline::raw_insert_loop(&mut raw, "raw", graph)
+                        .await
+                        .expect("insert");
+                    timed += start.elapsed();
+                    assert_eq!(n as usize, graph.edges.len());
+                })
+            }
+            timed
+        });
+    });
+    g.finish();
+}
+
+/// The adapter and the hand-rolled service, each loaded with the
+/// generated graph (the adapter through `import`, the hand-rolled by SQL).
+struct Mix {
+    graph: Arc<FollowGraph>,
+    hand: Vec<Arc<tokio::sync::Mutex<HandPg>>>,
+}
+
+const MIX_TASKS: usize = 8;
+
+fn mix() -> &'static Mix {
+    static MIX: OnceLock<Mix> = OnceLock::new();
+    MIX.get_or_init(|| {
+        let generated = generated();
+        eprintln!(
+            "loading {} edges into PostgreSQL for the mix (adapter and hand-rolled)…",
+            generated.graph.edges.len()
+        );
+        runtime().block_on(async {
+            let target = FollowGraph::new(Arc::new(fresh_store("mix", 16).await));
+            load::load(&target, &generated.graph, DEFAULT_IMPORT_LIMIT, |_| {})
+                .await
+                .expect("import");
+            let raw = pg_baseline::connect(server_url()).await.expect("connect");
+            raw.batch_execute("DROP SCHEMA IF EXISTS hand_mix CASCADE; ANALYZE mix.follow_nodes; ANALYZE mix.follow_edges")
+                .await
+                .expect("drop the old schema");
+            pg_baseline::load(&raw, "hand_mix", &generated.graph)
+                .await
+                .expect("load the hand-rolled schema");
+            let mut hand = Vec::new();
+            for _ in 0..MIX_TASKS {
+                let conn = HandPg::connect_to(server_url(), "hand_mix")
+                    .await
+                    .expect("a hand-rolled connection");
+                hand.push(Arc::new(tokio::sync::Mutex::new(conn)));
+            }
+            Mix {
+                graph: Arc::new(target),
+                hand,
+            }
+        })
+    })
+}
+
+/// The LinkBench-shaped mix with 8 tasks: the adapter's pool against 8
+/// hand-rolled connections.
+fn mixed(c: &mut Criterion) {
+    if !wanted("pg_mixed_8_tasks") {
+        return;
+    }
+    let mut g = c.benchmark_group("pg_mixed_8_tasks");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(10);
+    // A new seed per call, so that registrations are new nodes every time.
+    let seed = AtomicU64::new(1);
+    g.bench_function("adapter", |b| {
+        let m = mix();
+        let plan = &generated().plan;
+        b.iter_custom(|iters| {
+            let s = seed.fetch_add(1, Ordering::Relaxed);
+            runtime()
+                .block_on(run_facade(
+                    Arc::clone(&m.graph),
+                    admin(),
+                    Arc::clone(plan),
+                    MIX_TASKS,
+                    iters,
+                    s,
+                    None,
+                ))
+                .expect("workload")
+                .elapsed
+        });
+    });
+    g.bench_function("hand_rolled", |b| {
+        let m = mix();
+        let plan = &generated().plan;
+        b.iter_custom(|iters| {
+            let s = seed.fetch_add(1, Ordering::Relaxed);
+            runtime()
+                .block_on(run_hand_pg(&m.hand, Arc::clone(plan), MIX_TASKS, iters, s))
+                .expect("workload")
+                .elapsed
+        });
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -377,6 +601,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = follow_unfollow, celebrity_writers, relation, followers_page, counts
+    targets = follow_unfollow, celebrity_writers, relation, followers_page, counts,
+        mixed, bulk_import
 }
 criterion_main!(benches);

@@ -16,6 +16,7 @@ use follow_core::{ErrorKind, FollowGraph, PageRequest, Principal};
 
 use crate::baseline::{HandConn, HandRolled};
 use crate::graph::{GenEdge, Graph, SINCE_BASE, SINCE_SPAN};
+use crate::pg_baseline::HandPg;
 use crate::rng::{Rng, Zipf};
 
 /// The kinds of operation in the mix.
@@ -448,6 +449,77 @@ pub fn run_hand_op(conn: &mut HandConn, op: &Op, now: i64) -> rusqlite::Result<(
             conn.check_many(a, &targets).map(drop)
         }
     }
+}
+
+/// Runs one operation on a hand-rolled PostgreSQL connection: each a
+/// statement or a short transaction, as [`HandPg`] writes them; counts
+/// come from the kept stats row.
+///
+/// # Errors
+/// Any PostgreSQL failure.
+pub async fn run_hand_pg_op(
+    conn: &mut HandPg,
+    op: &Op,
+    now: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let page = i64::from(MIX_PAGE);
+    match op {
+        Op::ListPage { subject, followers } => {
+            if *followers {
+                conn.followers_page(subject, 0, page).await.map(drop)
+            } else {
+                conn.following_page(subject, 0, page).await.map(drop)
+            }
+        }
+        Op::NodeLookup(id) => conn.node(id).await.map(drop),
+        Op::Follow(a, t) => conn.follow(a, t, now).await.map(drop),
+        Op::Mute(a, t, m) => conn.set_mute(a, t, *m).await.map(drop),
+        Op::Touch(id) => conn.touch(id, now).await,
+        Op::Count(id) => conn.stats(id).await.map(drop),
+        Op::Unfollow(a, t) => conn.unfollow(a, t).await.map(drop),
+        Op::Register(id) => conn.register(id, now).await.map(drop),
+        Op::Remove(id) => conn.remove(id).await.map(drop),
+        Op::CheckMany(a, targets) => {
+            let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+            conn.check_many(a, &targets).await.map(drop)
+        }
+    }
+}
+
+/// Runs `ops` operations of the mix on the hand-rolled PostgreSQL service,
+/// split over `tasks` tokio tasks, each holding one of `conns` (at least
+/// `tasks` of them).
+///
+/// # Errors
+/// The first PostgreSQL failure of any task.
+pub async fn run_hand_pg(
+    conns: &[Arc<tokio::sync::Mutex<HandPg>>],
+    plan: Arc<Plan>,
+    tasks: usize,
+    ops: u64,
+    seed: u64,
+) -> Result<Report, WorkloadError> {
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for (task, conn) in conns.iter().take(tasks.max(1)).enumerate() {
+        let (conn, plan) = (Arc::clone(conn), Arc::clone(&plan));
+        handles.push(tokio::spawn(async move {
+            let mut conn = conn.lock().await;
+            let mut ops_gen = OpGen::new(plan, seed, task);
+            let mut report = Report::empty();
+            for _ in 0..ops_of(task, tasks, ops) {
+                let op = ops_gen.next_op();
+                let now = ops_gen.now();
+                let began = Instant::now();
+                run_hand_pg_op(&mut conn, &op, now)
+                    .await
+                    .map_err(|e| WorkloadError(format!("{op:?}: {e}")))?;
+                report.record(&op, began, true, None);
+            }
+            Ok::<_, WorkloadError>(report)
+        }));
+    }
+    gather(handles, start).await
 }
 
 /// Counts finished operations, for a progress bar.
