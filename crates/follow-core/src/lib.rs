@@ -74,6 +74,7 @@ mod page;
 mod rate;
 mod relationship;
 mod store;
+pub mod stored;
 mod time;
 pub mod write;
 

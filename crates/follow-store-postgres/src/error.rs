@@ -139,11 +139,6 @@ pub(crate) fn timed_out() -> Error {
     Error::unavailable("postgres: the call did not finish within the operation timeout")
 }
 
-/// A value in the database that does not decode: `internal`.
-pub(crate) fn bad_value(what: &str, error: Error) -> Error {
-    Error::internal(format!("postgres: stored {what} does not decode")).with_source(error)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,8 +15,8 @@ fn consumer_row(row: &tokio_postgres::Row) -> Result<ConsumerState, Error> {
     Ok(ConsumerState {
         name: ConsumerName::new(name)
             .map_err(|e| Error::internal("stored consumer name is invalid").with_source(e))?,
-        position: EventPosition(codec::count(row.try_get(1).map_err(map_pg)?)?),
-        updated_at: codec::timestamp(row.try_get(2).map_err(map_pg)?)?,
+        position: EventPosition(codec::STORED.count(row.try_get(1).map_err(map_pg)?)?),
+        updated_at: codec::STORED.timestamp(row.try_get(2).map_err(map_pg)?)?,
     })
 }
 
@@ -71,7 +71,7 @@ async fn last_position(client: &ClientWrapper) -> Result<EventPosition, Error> {
         Some(row) => row.try_get(0).map_err(map_pg)?,
         None => 0,
     };
-    Ok(EventPosition(codec::count(last)?))
+    Ok(EventPosition(codec::STORED.count(last)?))
 }
 
 /// The bounds of a tenant's feed.
@@ -90,9 +90,9 @@ pub(crate) async fn feed_state(
     let pruned = row
         .map(|row| -> Result<PrunedRange, Error> {
             Ok(PrunedRange {
-                through: EventPosition(codec::count(row.try_get(0).map_err(map_pg)?)?),
-                last_at: codec::timestamp(row.try_get(1).map_err(map_pg)?)?,
-                events: codec::count(row.try_get(2).map_err(map_pg)?)?,
+                through: EventPosition(codec::STORED.count(row.try_get(0).map_err(map_pg)?)?),
+                last_at: codec::STORED.timestamp(row.try_get(1).map_err(map_pg)?)?,
+                events: codec::STORED.count(row.try_get(2).map_err(map_pg)?)?,
             })
         })
         .transpose()?;
@@ -140,7 +140,7 @@ pub(crate) async fn acknowledge(
                 &[
                     &tenant.as_str(),
                     &name.as_str(),
-                    &codec::signed(position.0)?,
+                    &codec::STORED.signed(position.0)?,
                     &at.as_unix_micros(),
                 ],
             )
@@ -174,7 +174,8 @@ pub(crate) async fn prune_events(client: &ClientWrapper, step: &PruneStep) -> Re
         for row in &rows {
             let position: i64 = row.try_get(0).map_err(map_pg)?;
             let at: i64 = row.try_get(1).map_err(map_pg)?;
-            if codec::count(position)? > step.through.0 || at >= step.before.as_unix_micros() {
+            if codec::STORED.count(position)? > step.through.0 || at >= step.before.as_unix_micros()
+            {
                 break;
             }
             removed += 1;
@@ -204,7 +205,7 @@ pub(crate) async fn prune_events(client: &ClientWrapper, step: &PruneStep) -> Re
         client
             .execute(
                 &record,
-                &[&tenant, &through, &last_at, &codec::signed(removed)?],
+                &[&tenant, &through, &last_at, &codec::STORED.signed(removed)?],
             )
             .await
             .map_err(map_pg)?;

@@ -135,7 +135,7 @@ pub(crate) async fn links(
             continue;
         };
         out.push(LinkEntry {
-            account: codec::account_id(account)?,
+            account: codec::STORED.account_id(account)?,
             link: codec::link(&row, 1)?,
         });
     }

@@ -119,7 +119,7 @@ pub(crate) async fn pairs(
 fn pair_facts(row: &tokio_postgres::Row, at: usize) -> Result<PairFacts, Error> {
     let since: Option<i64> = row.try_get(at + 1).map_err(map_pg)?;
     let outgoing = match since {
-        Some(since) => Some(codec::edge(
+        Some(since) => Some(codec::STORED.edge(
             since,
             row.try_get(at + 2).map_err(map_pg)?,
             row.try_get(at + 3).map_err(map_pg)?,
@@ -198,10 +198,10 @@ pub(crate) async fn list(
             continue;
         };
         out.push(ListEntry {
-            node: codec::node_id(node)?,
-            since: codec::timestamp(row.try_get(1).map_err(map_pg)?)?,
+            node: codec::STORED.node_id(node)?,
+            since: codec::STORED.timestamp(row.try_get(1).map_err(map_pg)?)?,
             muted: row.try_get(2).map_err(map_pg)?,
-            options: codec::follow_options(row.try_get(3).map_err(map_pg)?)?,
+            options: codec::STORED.follow_options(row.try_get(3).map_err(map_pg)?)?,
         });
     }
     Ok(Some(out))
@@ -264,10 +264,10 @@ pub(crate) async fn stale_following(
             continue;
         };
         out.push(StaleEntry {
-            node: codec::node_id(node)?,
-            since: codec::timestamp(row.try_get(1).map_err(map_pg)?)?,
+            node: codec::STORED.node_id(node)?,
+            since: codec::STORED.timestamp(row.try_get(1).map_err(map_pg)?)?,
             muted: row.try_get(2).map_err(map_pg)?,
-            active_at: codec::timestamp(row.try_get(3).map_err(map_pg)?)?,
+            active_at: codec::STORED.timestamp(row.try_get(3).map_err(map_pg)?)?,
         });
     }
     Ok(Some(out))
@@ -307,7 +307,7 @@ pub(crate) async fn nodes(
     .map_err(map_pg)?;
     rows.iter()
         .map(|row| {
-            let id = codec::node_id(row.try_get(0).map_err(map_pg)?)?;
+            let id = codec::STORED.node_id(row.try_get(0).map_err(map_pg)?)?;
             codec::node_record(id, row, 1)
         })
         .collect()
@@ -320,7 +320,7 @@ pub(crate) async fn events_after(
     limit: usize,
 ) -> Result<Vec<Event>, Error> {
     let after = match after {
-        Some(p) => codec::signed(p.0)?,
+        Some(p) => codec::STORED.signed(p.0)?,
         None => 0,
     };
     let stmt = client
@@ -337,12 +337,12 @@ pub(crate) async fn events_after(
     rows.iter()
         .map(|row| {
             Ok(Event {
-                position: EventPosition(codec::count(row.try_get(0).map_err(map_pg)?)?),
+                position: EventPosition(codec::STORED.count(row.try_get(0).map_err(map_pg)?)?),
                 tenant: tenant.clone(),
-                kind: codec::kind(row.try_get(1).map_err(map_pg)?)?,
-                follower: codec::account_id(row.try_get(2).map_err(map_pg)?)?,
-                target: codec::node_id(row.try_get(3).map_err(map_pg)?)?,
-                at: codec::timestamp(row.try_get(4).map_err(map_pg)?)?,
+                kind: codec::STORED.event_kind(row.try_get(1).map_err(map_pg)?)?,
+                follower: codec::STORED.account_id(row.try_get(2).map_err(map_pg)?)?,
+                target: codec::STORED.node_id(row.try_get(3).map_err(map_pg)?)?,
+                at: codec::STORED.timestamp(row.try_get(4).map_err(map_pg)?)?,
             })
         })
         .collect()

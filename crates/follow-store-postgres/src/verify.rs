@@ -159,8 +159,8 @@ async fn mismatches(
             Ok(CountMismatch {
                 tenant: r.try_get(0).map_err(map_pg)?,
                 node: r.try_get(1).map_err(map_pg)?,
-                stored: codec::counts(get(2)?, get(3)?, get(4)?)?,
-                actual: codec::counts(get(5)?, get(6)?, get(7)?)?,
+                stored: codec::STORED.counts(get(2)?, get(3)?, get(4)?)?,
+                actual: codec::STORED.counts(get(5)?, get(6)?, get(7)?)?,
             })
         })
         .collect()
@@ -180,8 +180,8 @@ async fn link_mismatches(
             Ok(LinkCountMismatch {
                 tenant: r.try_get(0).map_err(map_pg)?,
                 node: r.try_get(1).map_err(map_pg)?,
-                stored: codec::count(get(2)?)?,
-                actual: codec::count(get(3)?)?,
+                stored: codec::STORED.count(get(2)?)?,
+                actual: codec::STORED.count(get(3)?)?,
             })
         })
         .collect()
@@ -315,9 +315,9 @@ pub(crate) async fn repair(
                 &[
                     &m.tenant,
                     &m.node,
-                    &codec::signed(m.actual.following)?,
-                    &codec::signed(m.actual.followers)?,
-                    &codec::signed(m.actual.mutual)?,
+                    &codec::STORED.signed(m.actual.following)?,
+                    &codec::STORED.signed(m.actual.followers)?,
+                    &codec::STORED.signed(m.actual.mutual)?,
                 ],
             )
             .await
@@ -328,7 +328,7 @@ pub(crate) async fn repair(
         client
             .execute(
                 "UPDATE follow_nodes SET links = $3 WHERE tenant = $1 AND id = $2",
-                &[&m.tenant, &m.node, &codec::signed(m.actual)?],
+                &[&m.tenant, &m.node, &codec::STORED.signed(m.actual)?],
             )
             .await
             .map_err(map_pg)?;

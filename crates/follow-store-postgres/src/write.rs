@@ -171,15 +171,15 @@ fn lock_plan<'k>(batch: &WriteBatch, keys: &'k Keys) -> Vec<(&'k str, Lock)> {
 fn facts(loaded: &pipeline::Loaded) -> Result<Facts, Error> {
     let mut facts = Facts::with_capacity(loaded.nodes.len(), loaded.edges.len());
     for row in &loaded.nodes {
-        let id = codec::node_id(row.try_get(0).map_err(map_pg)?)?;
+        let id = codec::STORED.node_id(row.try_get(0).map_err(map_pg)?)?;
         facts.add_node(codec::node_record(id, row, 1)?);
     }
     for row in &loaded.edges {
         let key = EdgeKey::new(
-            codec::account_id(row.try_get(0).map_err(map_pg)?)?,
-            codec::node_id(row.try_get(1).map_err(map_pg)?)?,
+            codec::STORED.account_id(row.try_get(0).map_err(map_pg)?)?,
+            codec::STORED.node_id(row.try_get(1).map_err(map_pg)?)?,
         );
-        let edge = codec::edge(
+        let edge = codec::STORED.edge(
             row.try_get(2).map_err(map_pg)?,
             row.try_get(3).map_err(map_pg)?,
             row.try_get(4).map_err(map_pg)?,
@@ -217,11 +217,13 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
         n.registered_at.push(node.registered_at.as_unix_micros());
         n.last_active
             .push(node.last_active.map(|t| t.as_unix_micros()));
-        n.following.push(codec::signed(node.counts.following)?);
-        n.followers.push(codec::signed(node.counts.followers)?);
-        n.mutual.push(codec::signed(node.counts.mutual)?);
+        n.following
+            .push(codec::STORED.signed(node.counts.following)?);
+        n.followers
+            .push(codec::STORED.signed(node.counts.followers)?);
+        n.mutual.push(codec::STORED.signed(node.counts.mutual)?);
         n.locked.push(node.locked);
-        n.links.push(codec::signed(node.links)?);
+        n.links.push(codec::STORED.signed(node.links)?);
     }
     let p = &mut out.edge_puts;
     for (key, edge) in &set.edge_puts {
@@ -255,7 +257,7 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
     }
     let e = &mut out.events;
     for event in &set.events {
-        e.kinds.push(codec::kind_name(event.kind));
+        e.kinds.push(event.kind.name());
         e.followers.push(event.follower.as_str().to_owned());
         e.targets.push(event.target.as_str().to_owned());
         e.at.push(event.at.as_unix_micros());

@@ -94,11 +94,6 @@ fn kind_of(code: ErrorCode) -> ErrorKind {
     }
 }
 
-/// A value in the database that does not decode: `internal`.
-pub(crate) fn bad_value(what: &str, error: Error) -> Error {
-    Error::internal(format!("sqlite: stored {what} does not decode")).with_source(error)
-}
-
 /// The store's threads are gone (it was dropped or a thread panicked).
 pub(crate) fn closed() -> Error {
     Error::unavailable("sqlite: store is closed")

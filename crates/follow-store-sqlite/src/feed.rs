@@ -34,8 +34,8 @@ fn consumer_row(name: String, position: i64, updated_at: i64) -> Result<Consumer
     Ok(ConsumerState {
         name: ConsumerName::new(name)
             .map_err(|e| Error::internal("stored consumer name is invalid").with_source(e))?,
-        position: EventPosition(codec::count(position)?),
-        updated_at: codec::timestamp(updated_at)?,
+        position: EventPosition(codec::STORED.count(position)?),
+        updated_at: codec::STORED.timestamp(updated_at)?,
     })
 }
 
@@ -81,7 +81,7 @@ fn last_position(conn: &Connection) -> Result<EventPosition, Error> {
         .query_row([], |r| r.get(0))
         .optional()
         .map_err(map_sql)?;
-    Ok(EventPosition(codec::count(seq.unwrap_or(0))?))
+    Ok(EventPosition(codec::STORED.count(seq.unwrap_or(0))?))
 }
 
 fn pruned(conn: &Connection, tenant: &TenantId) -> Result<Option<PrunedRange>, Error> {
@@ -93,9 +93,9 @@ fn pruned(conn: &Connection, tenant: &TenantId) -> Result<Option<PrunedRange>, E
         .map_err(map_sql)?;
     row.map(|(through, last_at, events)| {
         Ok(PrunedRange {
-            through: EventPosition(codec::count(through)?),
-            last_at: codec::timestamp(last_at)?,
-            events: codec::count(events)?,
+            through: EventPosition(codec::STORED.count(through)?),
+            last_at: codec::STORED.timestamp(last_at)?,
+            events: codec::STORED.count(events)?,
         })
     })
     .transpose()
@@ -127,7 +127,7 @@ pub(crate) fn acknowledge(
         .execute(params![
             tenant.as_str(),
             name.as_str(),
-            codec::signed(position.0)?,
+            codec::STORED.signed(position.0)?,
             at.as_unix_micros()
         ])
         .map_err(map_sql)?;
@@ -154,7 +154,9 @@ pub(crate) fn prune_events(conn: &Connection, step: &PruneStep) -> Result<u64, E
             while let Some(row) = rows.next().map_err(map_sql)? {
                 let position: i64 = row.get(0).map_err(map_sql)?;
                 let at: i64 = row.get(1).map_err(map_sql)?;
-                if codec::count(position)? > step.through.0 || at >= step.before.as_unix_micros() {
+                if codec::STORED.count(position)? > step.through.0
+                    || at >= step.before.as_unix_micros()
+                {
                     break;
                 }
                 removed += 1;
@@ -175,7 +177,12 @@ pub(crate) fn prune_events(conn: &Connection, step: &PruneStep) -> Result<u64, E
                  events = pruned.events + excluded.events",
         )
         .map_err(map_sql)?
-        .execute(params![tenant, through, last_at, codec::signed(removed)?])
+        .execute(params![
+            tenant,
+            through,
+            last_at,
+            codec::STORED.signed(removed)?
+        ])
         .map_err(map_sql)?;
         Ok(removed)
     })

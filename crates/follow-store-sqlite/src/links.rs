@@ -143,7 +143,7 @@ pub(crate) fn links(conn: &Connection, query: &LinkQuery) -> Result<Option<Vec<L
         while let Some(row) = rows.next().map_err(map_sql)? {
             let account: String = row.get(0).map_err(map_sql)?;
             out.push(LinkEntry {
-                account: codec::account_id(&account)?,
+                account: codec::STORED.account_id(&account)?,
                 link: read_link_value(row, 1)?,
             });
         }

@@ -142,7 +142,7 @@ fn pair(
         return pairs_snapshot(conn, tenant, subject, std::slice::from_ref(other))
             .map(|facts| facts.and_then(|mut facts| facts.pop()));
     };
-    let edge = codec::edge(since, muted, mutual, options.as_deref())?;
+    let edge = codec::STORED.edge(since, muted, mutual, options.as_deref())?;
     Ok(Some(if way == 0 {
         PairFacts::from_outgoing(edge)
     } else {
@@ -218,10 +218,10 @@ pub(crate) fn list(conn: &Connection, query: &ListQuery) -> Result<Option<Vec<Li
         for row in rows {
             let (node, since, muted, options) = row.map_err(map_sql)?;
             out.push(ListEntry {
-                node: codec::node_id(&node)?,
-                since: codec::timestamp(since)?,
+                node: codec::STORED.node_id(&node)?,
+                since: codec::STORED.timestamp(since)?,
                 muted,
-                options: codec::follow_options(options.as_deref())?,
+                options: codec::STORED.follow_options(options.as_deref())?,
             });
         }
         Ok(Some(out))
@@ -274,10 +274,10 @@ pub(crate) fn stale_following(
         for row in rows {
             let (node, since, muted, active) = row.map_err(map_sql)?;
             out.push(StaleEntry {
-                node: codec::node_id(&node)?,
-                since: codec::timestamp(since)?,
+                node: codec::STORED.node_id(&node)?,
+                since: codec::STORED.timestamp(since)?,
                 muted,
-                active_at: codec::timestamp(active)?,
+                active_at: codec::STORED.timestamp(active)?,
             });
         }
         Ok(Some(out))
@@ -309,7 +309,7 @@ pub(crate) fn nodes(
     let mut out = Vec::new();
     for row in rows {
         let (id, row) = row.map_err(map_sql)?;
-        out.push(row.into_record(codec::node_id(&id)?)?);
+        out.push(row.into_record(codec::STORED.node_id(&id)?)?);
     }
     Ok(out)
 }
@@ -321,7 +321,7 @@ pub(crate) fn events_after(
     limit: usize,
 ) -> Result<Vec<Event>, Error> {
     let after = match after {
-        Some(p) => codec::signed(p.0)?,
+        Some(p) => codec::STORED.signed(p.0)?,
         None => 0,
     };
     let mut stmt = conn
@@ -345,12 +345,12 @@ pub(crate) fn events_after(
     for row in rows {
         let (position, kind, follower, target, at) = row.map_err(map_sql)?;
         out.push(Event {
-            position: EventPosition(codec::count(position)?),
+            position: EventPosition(codec::STORED.count(position)?),
             tenant: tenant.clone(),
-            kind: codec::kind(&kind)?,
-            follower: codec::account_id(&follower)?,
-            target: codec::node_id(&target)?,
-            at: codec::timestamp(at)?,
+            kind: codec::STORED.event_kind(&kind)?,
+            follower: codec::STORED.account_id(&follower)?,
+            target: codec::STORED.node_id(&target)?,
+            at: codec::STORED.timestamp(at)?,
         });
     }
     Ok(out)

@@ -40,11 +40,11 @@ impl NodeRow {
         let (following, followers, mutual) = self.counts;
         Ok(NodeRecord {
             id,
-            registered_at: codec::timestamp(self.registered_at)?,
-            last_active: self.last_active.map(codec::timestamp).transpose()?,
-            counts: codec::counts(following, followers, mutual)?,
+            registered_at: codec::STORED.timestamp(self.registered_at)?,
+            last_active: codec::STORED.optional_timestamp(self.last_active)?,
+            counts: codec::STORED.counts(following, followers, mutual)?,
             locked: self.locked,
-            links: codec::count(self.links)?,
+            links: codec::STORED.count(self.links)?,
         })
     }
 }
@@ -93,8 +93,10 @@ pub(crate) fn read_edge(
             .optional()
         })
         .map_err(map_sql)?;
-    row.map(|(since, muted, mutual, options)| codec::edge(since, muted, mutual, options.as_deref()))
-        .transpose()
+    row.map(|(since, muted, mutual, options)| {
+        codec::STORED.edge(since, muted, mutual, options.as_deref())
+    })
+    .transpose()
 }
 
 /// The columns of a link's value, as [`read_link_value`] decodes them.
@@ -110,7 +112,7 @@ pub(crate) fn read_link_value(row: &rusqlite::Row<'_>, first: usize) -> Result<L
     let notifications: bool = row.get(first + 1).map_err(map_sql)?;
     let expires_at: Option<i64> = row.get(first + 2).map_err(map_sql)?;
     let options: Option<String> = row.get(first + 3).map_err(map_sql)?;
-    codec::link(since, notifications, expires_at, options.as_deref())
+    codec::STORED.link(since, notifications, expires_at, options.as_deref())
 }
 
 /// Decodes a row of [`LINK_COLUMNS`].
@@ -119,7 +121,7 @@ pub(crate) fn read_link(row: &rusqlite::Row<'_>) -> Result<(LinkKey, Link), Erro
     let from: String = row.get(1).map_err(map_sql)?;
     let to: String = row.get(2).map_err(map_sql)?;
     Ok((
-        codec::link_key(&kind, &from, &to)?,
+        codec::STORED.link_key(&kind, &from, &to)?,
         read_link_value(row, 3)?,
     ))
 }

@@ -115,8 +115,8 @@ pub(crate) fn mismatches(
         out.push(CountMismatch {
             tenant,
             node,
-            stored: codec::counts(a, b, c)?,
-            actual: codec::counts(x, y, z)?,
+            stored: codec::STORED.counts(a, b, c)?,
+            actual: codec::STORED.counts(x, y, z)?,
         });
     }
     Ok(out)
@@ -156,8 +156,8 @@ fn link_mismatches(
         out.push(LinkCountMismatch {
             tenant,
             node,
-            stored: codec::count(stored)?,
-            actual: codec::count(actual)?,
+            stored: codec::STORED.count(stored)?,
+            actual: codec::STORED.count(actual)?,
         });
     }
     Ok(out)
@@ -283,9 +283,9 @@ pub(crate) fn repair(conn: &mut Connection, tenant: Option<&str>) -> Result<Repa
             rusqlite::params![
                 m.tenant,
                 m.node,
-                codec::signed(m.actual.following)?,
-                codec::signed(m.actual.followers)?,
-                codec::signed(m.actual.mutual)?,
+                codec::STORED.signed(m.actual.following)?,
+                codec::STORED.signed(m.actual.followers)?,
+                codec::STORED.signed(m.actual.mutual)?,
             ],
         )
         .map_err(map_sql)?;
@@ -294,7 +294,7 @@ pub(crate) fn repair(conn: &mut Connection, tenant: Option<&str>) -> Result<Repa
     for m in &links_fixed {
         tx.execute(
             "UPDATE nodes SET links = ?3 WHERE tenant = ?1 AND id = ?2",
-            rusqlite::params![m.tenant, m.node, codec::signed(m.actual)?],
+            rusqlite::params![m.tenant, m.node, codec::STORED.signed(m.actual)?],
         )
         .map_err(map_sql)?;
     }

@@ -101,15 +101,15 @@ fn load_edges(
             let follower: String = row.get(0).map_err(map_sql)?;
             let target: String = row.get(1).map_err(map_sql)?;
             let options: Option<String> = row.get(5).map_err(map_sql)?;
-            let edge = codec::edge(
+            let edge = codec::STORED.edge(
                 row.get(2).map_err(map_sql)?,
                 row.get(3).map_err(map_sql)?,
                 row.get(4).map_err(map_sql)?,
                 options.as_deref(),
             )?;
             let key = follow_core::write::EdgeKey::new(
-                codec::account_id(&follower)?,
-                codec::node_id(&target)?,
+                codec::STORED.account_id(&follower)?,
+                codec::STORED.node_id(&target)?,
             );
             facts.add_edge(key, edge);
         }
@@ -135,7 +135,7 @@ fn load_nodes(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Vec<N
         while let Some(row) = rows.next().map_err(map_sql)? {
             let id: String = row.get(0).map_err(map_sql)?;
             let node = NodeRow::read(row, 1).map_err(map_sql)?;
-            nodes.push(node.into_record(codec::node_id(&id)?)?);
+            nodes.push(node.into_record(codec::STORED.node_id(&id)?)?);
         }
     }
     Ok(nodes)
@@ -236,10 +236,10 @@ pub(crate) fn commit(
             .iter()
             .map(|node| {
                 Ok([
-                    codec::signed(node.counts.following)?,
-                    codec::signed(node.counts.followers)?,
-                    codec::signed(node.counts.mutual)?,
-                    codec::signed(node.links)?,
+                    codec::STORED.signed(node.counts.following)?,
+                    codec::STORED.signed(node.counts.followers)?,
+                    codec::STORED.signed(node.counts.mutual)?,
+                    codec::STORED.signed(node.links)?,
                 ])
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -323,7 +323,7 @@ pub(crate) fn commit(
         let inserted = execute(conn, Kind::InsertEvents, part.len(), t, |stmt| {
             for (i, event) in part.iter().enumerate() {
                 let at = 4 * i + 2;
-                stmt.raw_bind_parameter(at, codec::kind_name(event.kind))?;
+                stmt.raw_bind_parameter(at, event.kind.name())?;
                 stmt.raw_bind_parameter(at + 1, event.follower.as_str())?;
                 stmt.raw_bind_parameter(at + 2, event.target.as_str())?;
                 stmt.raw_bind_parameter(at + 3, event.at.as_unix_micros())?;
