@@ -1,7 +1,7 @@
 //! # follow-conformance
 //!
 //! The contract of [`follow_core::FollowStore`], as one documented
-//! `pub async fn` per rule in [`cases`], grouped by the store method the
+//! `pub async fn` per rule in [`mod@cases`], grouped by the store method the
 //! rule is about, plus model-based property tests ([`model`]) that drive
 //! random command sequences against a plain reference model.
 //!

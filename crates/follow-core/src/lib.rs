@@ -18,7 +18,8 @@
 //!
 //! It does no I/O and depends on no storage engine or async runtime.
 //! Storage lives in adapter crates (`follow-store-memory`,
-//! `follow-store-sqlite`), each proven by `follow-conformance`.
+//! `follow-store-sqlite`, `follow-store-postgres`), each proven by
+//! `follow-conformance`; [`stored`] decodes what they keep.
 //!
 //! ## The state machine, without any store
 //!

@@ -7,7 +7,7 @@
 //! delivery lists must agree with the model.
 //!
 //! - [`ops`]: the commands and what a step answers;
-//! - [`reference`]: the model and its rules;
+//! - [`mod@reference`]: the model and its rules;
 //! - [`generate`]: starting graphs and commands;
 //! - `system` and `check`: the store side and the comparison.
 

@@ -78,7 +78,7 @@ impl<'b> WritePlan<'b> {
     /// The batch fails as a whole, and the store commits nothing: its
     /// required actor is not registered (`not_found`), or the facts break an
     /// invariant (`internal`: counters that disagree with the edges).
-    /// Per-command rejections (`not_found`, `not_following`,
+    /// Per-command rejections (`not_found`, `not_following`, `forbidden`,
     /// `invalid_argument`) are the commands' own results.
     pub fn decide(self, facts: Facts) -> Result<Decision, Error> {
         let batch = self.batch;
