@@ -48,6 +48,10 @@ pub(super) struct Working<'k> {
     nodes: Vec<Slot<NodeRecord>>,
     edges: Vec<Slot<Edge>>,
     links: Vec<Slot<Link>>,
+    /// Whether any link slot has held a row: until one does, every link
+    /// read is absent without a search. A batch of follows among accounts
+    /// without links (an import, most live traffic) never searches.
+    any_link: bool,
     events: Vec<NewEvent>,
 }
 
@@ -86,6 +90,7 @@ impl<'k> Working<'k> {
                 Slot::new(row, row)
             })
             .collect();
+        let any_link = !links.is_empty();
         let mut stored = links.into_iter().peekable();
         let links = keys
             .links
@@ -101,6 +106,7 @@ impl<'k> Working<'k> {
             nodes,
             edges,
             links,
+            any_link,
             events: Vec::new(),
         }
     }
@@ -202,12 +208,16 @@ impl<'k> Working<'k> {
 
     /// The link as the batch sees it, expired or not.
     pub(super) fn link(&mut self, key: &LinkKey) -> Result<Option<Link>, Error> {
+        if !self.any_link {
+            return Ok(None);
+        }
         Ok(self.link_slot(key)?.now)
     }
 
     /// Creates or replaces a link.
     pub(super) fn put_link(&mut self, key: &LinkKey, link: Link) -> Result<(), Error> {
         self.link_slot(key)?.set(Some(link));
+        self.any_link = true;
         Ok(())
     }
 

@@ -171,7 +171,9 @@ impl Relations {
 
     /// Sets a node's extras; answers the ones it replaced.
     pub(crate) fn set_extras(&mut self, node: u32, extras: NodeExtras) -> NodeExtras {
-        let old = if extras == NodeExtras::default() {
+        let old = if extras == NodeExtras::default() && self.extras.is_empty() {
+            None
+        } else if extras == NodeExtras::default() {
             self.extras.remove(&node)
         } else {
             self.extras.insert(node, extras)
