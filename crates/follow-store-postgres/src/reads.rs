@@ -1,10 +1,11 @@
 //! The read methods: each one statement (a snapshot by itself), seeking an
-//! index by tenant first.
+//! index by tenant first; a relation check whose point lookup finds no edge
+//! runs a second, which answers from its own snapshot alone.
 
 use deadpool_postgres::ClientWrapper;
 use follow_core::{
-    Error, Event, EventPosition, ListEntry, ListKind, ListQuery, NodeId, NodeKind, NodeRecord,
-    PairFacts, StaleEntry, StaleQuery, TenantId,
+    Edge, Error, Event, EventPosition, ListEntry, ListKind, ListQuery, NodeId, NodeKind,
+    NodeRecord, PairFacts, StaleEntry, StaleQuery, TenantId,
 };
 
 use crate::codec::{self, NODE_COLUMNS};
@@ -47,8 +48,18 @@ LEFT JOIN follow_edges o ON o.tenant = $1 AND o.follower = $5 AND o.target = k.o
 WHERE EXISTS (SELECT 1 FROM follow_nodes s WHERE s.tenant = $1 AND s.id = $2)
 ORDER BY k.ord";
 
-/// `pairs` of one other (a relation check): index probes by key alone, no
-/// arrays; one row, whose first column says whether the subject exists.
+/// The edge subject → other by primary key: a relation check's first
+/// statement, the plain point lookup a hand-written check would run. A
+/// present edge answers everything ([`PairFacts::from_outgoing`]) without
+/// [`PAIR`]'s three other probes, whose tables and indexes would cost more
+/// to open than the probes themselves.
+const OUTGOING: &str = "
+SELECT since, muted, mutual_since, options FROM follow_edges
+WHERE tenant = $1 AND follower = $2 AND target = $3";
+
+/// `pairs` of one other (a relation check) when [`OUTGOING`] found no
+/// edge: index probes by key alone, no arrays; one row, whose first column
+/// says whether the subject exists. Every fact from this one snapshot.
 const PAIR: &str = "
 SELECT EXISTS (SELECT 1 FROM follow_nodes s WHERE s.tenant = $1 AND s.id = $2),
        EXISTS (SELECT 1 FROM follow_nodes n WHERE n.tenant = $1 AND n.id = $3),
@@ -69,6 +80,9 @@ pub(crate) async fn pairs(
         return Ok(node(client, tenant, subject).await?.map(|_| Vec::new()));
     }
     if let [other] = others {
+        if let Some(edge) = outgoing(client, tenant, subject, other).await? {
+            return Ok(Some(vec![PairFacts::from_outgoing(edge)]));
+        }
         let stmt = client.prepare_cached(PAIR).await.map_err(map_pg)?;
         let row = client
             .query_one(
@@ -111,6 +125,33 @@ pub(crate) async fn pairs(
         .map(|row| pair_facts(row, 0))
         .collect::<Result<_, _>>()
         .map(Some)
+}
+
+/// The edge subject → other; `None` when absent (or the subject is a
+/// channel, which follows nothing).
+async fn outgoing(
+    client: &ClientWrapper,
+    tenant: &TenantId,
+    subject: &NodeId,
+    other: &NodeId,
+) -> Result<Option<Edge>, Error> {
+    let Some(follower) = follower_key(subject) else {
+        return Ok(None);
+    };
+    let stmt = client.prepare_cached(OUTGOING).await.map_err(map_pg)?;
+    let row = client
+        .query_opt(&stmt, &[&tenant.as_str(), &follower, &other.as_str()])
+        .await
+        .map_err(map_pg)?;
+    row.map(|row| {
+        codec::STORED.edge(
+            row.try_get(0).map_err(map_pg)?,
+            row.try_get(1).map_err(map_pg)?,
+            row.try_get(2).map_err(map_pg)?,
+            row.try_get(3).map_err(map_pg)?,
+        )
+    })
+    .transpose()
 }
 
 /// One other's facts from columns `at..at + 6`: whether it exists, the
