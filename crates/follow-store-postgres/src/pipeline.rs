@@ -15,6 +15,7 @@ use futures::future::try_join_all;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use crate::bound::Bound;
 use crate::codec::{LINK_COLUMNS, NODE_COLUMNS};
 
 /// How strongly a node row is locked for a transaction.
@@ -41,39 +42,119 @@ fn lock_sql(lock: Lock) -> String {
     )
 }
 
-/// The node rows, read once every lock is held: a row read while locking
-/// could predate a transaction that committed while a later lock was
-/// awaited, and its counters would disagree with the edges read after.
-fn load_nodes_sql() -> String {
-    format!(
-        "SELECT id, {NODE_COLUMNS} FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])"
-    )
+/// Where each part of [`load`]'s read puts its columns in a row: column 0
+/// names the part ([`Part`]), the others are NULL outside their part.
+pub(crate) mod at {
+    /// A node's id; its record from `NODE + 1` as
+    /// [`crate::codec::node_record`] reads it.
+    pub(crate) const NODE: usize = 1;
+    /// An edge: follower, target, since, muted, mutual_since, options.
+    pub(crate) const EDGE: usize = 9;
+    /// A link's key as [`crate::codec::link_key`] reads it; the link from
+    /// `LINK + 3`.
+    pub(crate) const LINK: usize = 15;
 }
 
-const LOAD_EDGES: &str = "
-SELECT e.follower, e.target, e.since, e.muted, e.mutual_since, e.options
-FROM follow_edges e
-JOIN unnest($2::text[], $3::text[]) AS k(follower, target)
-  ON e.follower = k.follower AND e.target = k.target
-WHERE e.tenant = $1";
+/// What a row of [`load`]'s read holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// A node row.
+    Node,
+    /// An edge row.
+    Edge,
+    /// A link row.
+    Link,
+}
 
-/// The present links of the keys, each a primary-key probe, locked in key
-/// order (kind names sort as [`follow_core::LinkKind`] does) after every
-/// node lock. The locks of the two accounts already order every pair of
-/// transactions that share a link (one end of it is locked `FOR UPDATE`,
-/// see [`crate::write`]); the row locks keep the rule "rows in key order,
-/// nodes before links" true of link rows too.
-fn load_links_sql() -> String {
-    format!(
-        "SELECT l.kind, l.from_id, l.to_id, {columns}
-         FROM follow_links l
-         JOIN unnest($2::text[], $3::text[], $4::text[]) AS k(kind, from_id, to_id)
-           ON l.kind = k.kind AND l.from_id = k.from_id AND l.to_id = k.to_id
-         WHERE l.tenant = $1
-         ORDER BY l.kind, l.from_id, l.to_id
-         FOR UPDATE OF l",
-        columns = prefixed("l.", LINK_COLUMNS)
-    )
+impl Part {
+    fn tag(self) -> i32 {
+        match self {
+            Part::Node => 0,
+            Part::Edge => 1,
+            Part::Link => 2,
+        }
+    }
+
+    /// The part of a row of [`load`]'s read.
+    pub(crate) fn of(row: &Row) -> Result<Part, tokio_postgres::Error> {
+        Ok(match row.try_get::<_, i32>(0)? {
+            0 => Part::Node,
+            1 => Part::Edge,
+            _ => Part::Link,
+        })
+    }
+}
+
+const NODE_NULLS: &str = "NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, \
+                          NULL::bigint, NULL::boolean, NULL::bigint";
+const EDGE_NULLS: &str =
+    "NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::bigint, NULL::text";
+const LINK_NULLS: &str = "NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::boolean, \
+                          NULL::bigint, NULL::text";
+
+/// The read of [`load`]: the node rows, the edges and the links in one
+/// statement, so in one snapshot, taken once every node lock is held (a
+/// row read while locking could predate a transaction that committed while
+/// a later lock was awaited, and its counters would disagree with the
+/// edges). Parts without keys are left out.
+///
+/// The links present are locked in key order (kind names sort as
+/// [`follow_core::LinkKind`] does), after every node lock. The locks of the
+/// two accounts already order every pair of transactions that share a link
+/// (one end of it is locked `FOR UPDATE`, see [`crate::write`]); the row
+/// locks keep the rule "rows in key order, nodes before links" true of
+/// link rows too.
+fn read_sql<'a>(
+    bound: &mut Bound<'a>,
+    tenant: &'a (dyn ToSql + Sync),
+    ids: &'a (dyn ToSql + Sync),
+    keys: &'a LoadKeys<'_>,
+) -> String {
+    let tenant = bound.bind(tenant);
+    let ids = bound.bind(ids);
+    let mut sql = format!(
+        "SELECT {node}, id, {NODE_COLUMNS}, {EDGE_NULLS}, {LINK_NULLS}
+         FROM follow_nodes WHERE tenant = {tenant} AND id = ANY({ids}::text[])",
+        node = Part::Node.tag(),
+    );
+    let (followers, targets) = &keys.edges;
+    if !followers.is_empty() {
+        sql.push_str(&format!(
+            "
+             UNION ALL
+             SELECT {edge}, {NODE_NULLS},
+                    e.follower, e.target, e.since, e.muted, e.mutual_since, e.options, {LINK_NULLS}
+             FROM follow_edges e
+             JOIN unnest({followers}::text[], {targets}::text[]) AS k(follower, target)
+               ON e.follower = k.follower AND e.target = k.target
+             WHERE e.tenant = {tenant}",
+            edge = Part::Edge.tag(),
+            followers = bound.bind(followers),
+            targets = bound.bind(targets),
+        ));
+    }
+    let (kinds, froms, tos) = &keys.links;
+    if !kinds.is_empty() {
+        sql.push_str(&format!(
+            "
+             UNION ALL
+             SELECT {link}, {NODE_NULLS}, {EDGE_NULLS}, locked.*
+             FROM (SELECT l.kind, l.from_id, l.to_id, {columns}
+                   FROM follow_links l
+                   JOIN unnest({kinds}::text[], {froms}::text[], {tos}::text[])
+                        AS k(kind, from_id, to_id)
+                     ON l.kind = k.kind AND l.from_id = k.from_id AND l.to_id = k.to_id
+                   WHERE l.tenant = {tenant}
+                   ORDER BY l.kind, l.from_id, l.to_id
+                   FOR UPDATE OF l) AS locked",
+            link = Part::Link.tag(),
+            columns = prefixed("l.", LINK_COLUMNS),
+            kinds = bound.bind(kinds),
+            froms = bound.bind(froms),
+            tos = bound.bind(tos),
+        ));
+    }
+    sql
 }
 
 /// `columns` (a comma-separated list) each with `prefix`.
@@ -85,14 +166,10 @@ pub(crate) fn prefixed(prefix: &str, columns: &str) -> String {
         .join(", ")
 }
 
-/// What [`load`] read: node rows (columns as [`crate::codec::node_record`]
-/// reads them from 1, id at 0), edge rows (follower, target, since, muted,
-/// mutual_since, options) and link rows (key as [`crate::codec::link_key`]
-/// reads it from 0, the link from 3).
+/// What [`load`] read: node, edge and link rows, each row's part in
+/// column 0 and its columns where [`at`] says.
 pub(crate) struct Loaded {
-    pub(crate) nodes: Vec<Row>,
-    pub(crate) edges: Vec<Row>,
-    pub(crate) links: Vec<Row>,
+    pub(crate) rows: Vec<Row>,
 }
 
 /// The keys [`load`] reads, as bound arrays.
@@ -115,10 +192,10 @@ pub(crate) async fn load(
     let nodes = &keys.nodes;
     let exclusive = client.prepare_cached(&lock_sql(Lock::Exclusive)).await?;
     let shared = client.prepare_cached(&lock_sql(Lock::KeyShare)).await?;
-    let load_nodes = client.prepare_cached(&load_nodes_sql()).await?;
-    let load_edges = client.prepare_cached(LOAD_EDGES).await?;
-    let load_links = client.prepare_cached(&load_links_sql()).await?;
     let ids: Vec<&str> = nodes.iter().map(|(id, _)| *id).collect();
+    let mut bound = Bound::default();
+    let read = read_sql(&mut bound, &tenant, &ids, keys);
+    let read = client.prepare_cached(&read).await?;
     // Runs of equal lock strength, in key order.
     let mut runs: Vec<(Lock, Vec<&str>)> = Vec::new();
     for &(id, lock) in nodes {
@@ -138,35 +215,12 @@ pub(crate) async fn load(
         };
         client.query(stmt, params)
     });
-    let (followers, targets) = &keys.edges;
-    let (kinds, froms, tos) = &keys.links;
-    let node_params: [&(dyn ToSql + Sync); 2] = [&tenant, &ids];
-    let (_, _, nodes, edges, links) = futures::try_join!(
+    let (_, _, rows) = futures::try_join!(
         client.batch_execute("BEGIN"),
         try_join_all(locks),
-        client.query(&load_nodes, &node_params),
-        async {
-            if followers.is_empty() {
-                return Ok(Vec::new());
-            }
-            client
-                .query(&load_edges, &[&tenant, followers, targets])
-                .await
-        },
-        async {
-            if kinds.is_empty() {
-                return Ok(Vec::new());
-            }
-            client
-                .query(&load_links, &[&tenant, kinds, froms, tos])
-                .await
-        }
+        client.query(&read, bound.params()),
     )?;
-    Ok(Loaded {
-        nodes,
-        edges,
-        links,
-    })
+    Ok(Loaded { rows })
 }
 
 /// Rolls back an open transaction.
@@ -355,67 +409,161 @@ INSERT INTO follow_nodes
 SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
                          $7::bigint[], $8::boolean[], $9::bigint[])";
 
-const DELETE_EDGES: &str = "
-DELETE FROM follow_edges e USING unnest($2::text[], $3::text[]) AS k(follower, target)
-WHERE e.tenant = $1 AND e.follower = k.follower AND e.target = k.target";
-
-const PUT_EDGES: &str = "
-INSERT INTO follow_edges (tenant, follower, target, since, muted, mutual_since, options)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::bigint[],
-                         $7::text[])
-ON CONFLICT (tenant, follower, target) DO UPDATE
-SET since = EXCLUDED.since, muted = EXCLUDED.muted, mutual_since = EXCLUDED.mutual_since,
-    options = EXCLUDED.options";
-
-const DELETE_LINKS: &str = "
-DELETE FROM follow_links l USING unnest($2::text[], $3::text[], $4::text[]) AS k(kind, from_id, to_id)
-WHERE l.tenant = $1 AND l.kind = k.kind AND l.from_id = k.from_id AND l.to_id = k.to_id";
-
-const PUT_LINKS: &str = "
-INSERT INTO follow_links (tenant, kind, from_id, to_id, since, notifications, expires_at, options)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[],
-                         $7::bigint[], $8::text[])
-ON CONFLICT (tenant, kind, from_id, to_id) DO UPDATE
-SET since = EXCLUDED.since, notifications = EXCLUDED.notifications,
-    expires_at = EXCLUDED.expires_at, options = EXCLUDED.options";
-
-/// Takes the counter rows' update locks in key order before one statement
-/// updates them all (an UPDATE's own row order follows its plan).
-const LOCK_COUNTERS: &str = "
-SELECT 1 FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])
-ORDER BY id FOR NO KEY UPDATE";
-
-const UPDATE_NODES: &str = "
-UPDATE follow_nodes n
-SET following = n.following + d.following,
-    followers = n.followers + d.followers,
-    mutual = n.mutual + d.mutual,
-    links = n.links + d.links,
-    locked = coalesce(d.locked, n.locked),
-    last_active = greatest(n.last_active, d.last_active)
-FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-            $7::boolean[], $8::bigint[])
-     AS d(id, following, followers, mutual, links, locked, last_active)
-WHERE n.tenant = $1 AND n.id = d.id
-";
-
 const DELETE_NODES: &str = "
 DELETE FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])";
 
-/// Advances the store's clock by the batch's event count and writes the
-/// events at the positions it hands out. The clock row stays locked until
-/// COMMIT, which follows at once: commits with events happen in position
-/// order.
-const APPEND_EVENTS: &str = "
-WITH clock AS (
-    UPDATE follow_event_clock SET last = last + cardinality($2::text[]) WHERE id = 1
-    RETURNING last - cardinality($2::text[]) AS base
-)
-INSERT INTO follow_events (tenant, position, kind, follower, target, at)
-SELECT $1, clock.base + k.ord, k.kind, k.follower, k.target, k.at
-FROM clock, unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
-     WITH ORDINALITY AS k(kind, follower, target, at, ord)
-RETURNING position";
+/// The one statement that writes a change set's edges, links, counters and
+/// events (node inserts and removals, rare, run before it on their own),
+/// as data-modifying CTEs of the parts present.
+///
+/// Edge and link rows need no order: every transaction writing one holds
+/// a lock on an end of it (see [`crate::write`]). Counter rows are locked
+/// in key order by a locking subquery the update joins, so the update
+/// itself only writes rows already held (its own row order follows its
+/// plan). The clock row is taken last, after every counter row: its update
+/// waits on a subquery over the counter update, which PostgreSQL runs to
+/// completion before it evaluates that condition for the clock row, and
+/// the clock's row lock, held until COMMIT follows at once, makes commits
+/// with events happen in position order. The rows answered are the events'
+/// positions.
+fn write_sql<'a>(
+    bound: &mut Bound<'a>,
+    tenant: &'a String,
+    changes: &'a Changes,
+) -> Option<String> {
+    let d = &changes.edge_deletes;
+    let ld = &changes.link_deletes;
+    let p = &changes.edge_puts;
+    let l = &changes.link_puts;
+    let u = &changes.node_updates;
+    let e = &changes.events;
+    let t = bound.bind(tenant);
+    let mut ctes: Vec<String> = Vec::new();
+    if !d.0.is_empty() {
+        ctes.push(format!(
+            "edge_deletes AS (
+                 DELETE FROM follow_edges e
+                 USING unnest({}::text[], {}::text[]) AS k(follower, target)
+                 WHERE e.tenant = {t} AND e.follower = k.follower AND e.target = k.target)",
+            bound.bind(&d.0),
+            bound.bind(&d.1),
+        ));
+    }
+    if !ld.kinds.is_empty() {
+        ctes.push(format!(
+            "link_deletes AS (
+                 DELETE FROM follow_links l
+                 USING unnest({}::text[], {}::text[], {}::text[]) AS k(kind, from_id, to_id)
+                 WHERE l.tenant = {t} AND l.kind = k.kind AND l.from_id = k.from_id
+                   AND l.to_id = k.to_id)",
+            bound.bind(&ld.kinds),
+            bound.bind(&ld.froms),
+            bound.bind(&ld.tos),
+        ));
+    }
+    if !p.followers.is_empty() {
+        ctes.push(format!(
+            "edge_puts AS (
+                 INSERT INTO follow_edges
+                     (tenant, follower, target, since, muted, mutual_since, options)
+                 SELECT {t}, * FROM unnest({}::text[], {}::text[], {}::bigint[], {}::boolean[],
+                                           {}::bigint[], {}::text[])
+                 ON CONFLICT (tenant, follower, target) DO UPDATE
+                 SET since = EXCLUDED.since, muted = EXCLUDED.muted,
+                     mutual_since = EXCLUDED.mutual_since, options = EXCLUDED.options)",
+            bound.bind(&p.followers),
+            bound.bind(&p.targets),
+            bound.bind(&p.since),
+            bound.bind(&p.muted),
+            bound.bind(&p.mutual_since),
+            bound.bind(&p.options),
+        ));
+    }
+    if !l.keys.kinds.is_empty() {
+        ctes.push(format!(
+            "link_puts AS (
+                 INSERT INTO follow_links
+                     (tenant, kind, from_id, to_id, since, notifications, expires_at, options)
+                 SELECT {t}, * FROM unnest({}::text[], {}::text[], {}::text[], {}::bigint[],
+                                           {}::boolean[], {}::bigint[], {}::text[])
+                 ON CONFLICT (tenant, kind, from_id, to_id) DO UPDATE
+                 SET since = EXCLUDED.since, notifications = EXCLUDED.notifications,
+                     expires_at = EXCLUDED.expires_at, options = EXCLUDED.options)",
+            bound.bind(&l.keys.kinds),
+            bound.bind(&l.keys.froms),
+            bound.bind(&l.keys.tos),
+            bound.bind(&l.since),
+            bound.bind(&l.notifications),
+            bound.bind(&l.expires_at),
+            bound.bind(&l.options),
+        ));
+    }
+    let counters = !u.ids.is_empty();
+    if counters {
+        let ids = bound.bind(&u.ids);
+        // One row takes no lock it could take out of order.
+        let held = if u.ids.len() > 1 {
+            format!(
+                "JOIN (SELECT id FROM follow_nodes WHERE tenant = {t} AND id = ANY({ids}::text[])
+                       ORDER BY id FOR NO KEY UPDATE) AS held ON held.id = d.id"
+            )
+        } else {
+            String::new()
+        };
+        ctes.push(format!(
+            "counters AS (
+                 UPDATE follow_nodes n
+                 SET following = n.following + d.following,
+                     followers = n.followers + d.followers,
+                     mutual = n.mutual + d.mutual,
+                     links = n.links + d.links,
+                     locked = coalesce(d.locked, n.locked),
+                     last_active = greatest(n.last_active, d.last_active)
+                 FROM unnest({ids}::text[], {}::bigint[], {}::bigint[], {}::bigint[],
+                             {}::bigint[], {}::boolean[], {}::bigint[])
+                      AS d(id, following, followers, mutual, links, locked, last_active)
+                 {held}
+                 WHERE n.tenant = {t} AND n.id = d.id
+                 RETURNING 1)",
+            bound.bind(&u.following),
+            bound.bind(&u.followers),
+            bound.bind(&u.mutual),
+            bound.bind(&u.links),
+            bound.bind(&u.locked),
+            bound.bind(&u.last_active),
+        ));
+    }
+    let main = if e.kinds.is_empty() {
+        "SELECT NULL::bigint WHERE false".to_owned()
+    } else {
+        let kinds = bound.bind(&e.kinds);
+        let after_counters = if counters {
+            " AND (SELECT count(*) FROM counters) >= 0"
+        } else {
+            ""
+        };
+        ctes.push(format!(
+            "clock AS (
+                 UPDATE follow_event_clock SET last = last + cardinality({kinds}::text[])
+                 WHERE id = 1{after_counters}
+                 RETURNING last - cardinality({kinds}::text[]) AS base)"
+        ));
+        format!(
+            "INSERT INTO follow_events (tenant, position, kind, follower, target, at)
+             SELECT {t}, clock.base + k.ord, k.kind, k.follower, k.target, k.at
+             FROM clock, unnest({kinds}::text[], {}::text[], {}::text[], {}::bigint[])
+                  WITH ORDINALITY AS k(kind, follower, target, at, ord)
+             RETURNING position",
+            bound.bind(&e.followers),
+            bound.bind(&e.targets),
+            bound.bind(&e.at),
+        )
+    };
+    if ctes.is_empty() {
+        return None;
+    }
+    Some(format!("WITH {}\n{main}", ctes.join(",\n")))
+}
 
 type Step<'a> = Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a>>;
 
@@ -447,42 +595,22 @@ async fn write_and_end(
     changes: &Changes,
     fault: bool,
 ) -> Result<Vec<i64>, tokio_postgres::Error> {
-    let tenant = changes.tenant.as_str();
+    let tenant = &changes.tenant;
     let n = &changes.node_inserts;
-    let d = &changes.edge_deletes;
-    let ld = &changes.link_deletes;
-    let p = &changes.edge_puts;
-    let l = &changes.link_puts;
-    let u = &changes.node_updates;
-    let e = &changes.events;
+    let mut bound = Bound::default();
     let mut steps: Vec<Step<'_>> = Vec::new();
-    let mut events_at = None;
-    if !d.0.is_empty() {
-        let stmt = client.prepare_cached(DELETE_EDGES).await?;
-        steps.push(Box::pin(async move {
-            client.query(&stmt, &[&tenant, &d.0, &d.1]).await
-        }));
-    }
-    if !ld.kinds.is_empty() {
-        let stmt = client.prepare_cached(DELETE_LINKS).await?;
-        steps.push(Box::pin(async move {
-            client
-                .query(&stmt, &[&tenant, &ld.kinds, &ld.froms, &ld.tos])
-                .await
-        }));
-    }
     if !changes.node_deletes.is_empty() {
         let stmt = client.prepare_cached(DELETE_NODES).await?;
         let ids = &changes.node_deletes;
         steps.push(Box::pin(async move {
-            client.query(&stmt, &[&tenant, ids]).await
+            client.query(&stmt, &[tenant, ids]).await
         }));
     }
     if !n.ids.is_empty() {
         let stmt = client.prepare_cached(INSERT_NODES).await?;
         steps.push(Box::pin(async move {
             let params: [&(dyn ToSql + Sync); 9] = [
-                &tenant,
+                tenant,
                 &n.ids,
                 &n.registered_at,
                 &n.last_active,
@@ -495,67 +623,12 @@ async fn write_and_end(
             client.query(&stmt, &params).await
         }));
     }
-    if !p.followers.is_empty() {
-        let stmt = client.prepare_cached(PUT_EDGES).await?;
-        steps.push(Box::pin(async move {
-            let params: [&(dyn ToSql + Sync); 7] = [
-                &tenant,
-                &p.followers,
-                &p.targets,
-                &p.since,
-                &p.muted,
-                &p.mutual_since,
-                &p.options,
-            ];
-            client.query(&stmt, &params).await
-        }));
-    }
-    if !l.keys.kinds.is_empty() {
-        let stmt = client.prepare_cached(PUT_LINKS).await?;
-        steps.push(Box::pin(async move {
-            let params: [&(dyn ToSql + Sync); 8] = [
-                &tenant,
-                &l.keys.kinds,
-                &l.keys.froms,
-                &l.keys.tos,
-                &l.since,
-                &l.notifications,
-                &l.expires_at,
-                &l.options,
-            ];
-            client.query(&stmt, &params).await
-        }));
-    }
-    if u.ids.len() > 1 {
-        let stmt = client.prepare_cached(LOCK_COUNTERS).await?;
-        steps.push(Box::pin(async move {
-            client.query(&stmt, &[&tenant, &u.ids]).await
-        }));
-    }
-    if !u.ids.is_empty() {
-        let stmt = client.prepare_cached(UPDATE_NODES).await?;
-        steps.push(Box::pin(async move {
-            let params: [&(dyn ToSql + Sync); 8] = [
-                &tenant,
-                &u.ids,
-                &u.following,
-                &u.followers,
-                &u.mutual,
-                &u.links,
-                &u.locked,
-                &u.last_active,
-            ];
-            client.query(&stmt, &params).await
-        }));
-    }
-    if !e.kinds.is_empty() {
-        let stmt = client.prepare_cached(APPEND_EVENTS).await?;
+    let mut events_at = None;
+    if let Some(sql) = write_sql(&mut bound, tenant, changes) {
+        let stmt = client.prepare_cached(&sql).await?;
         events_at = Some(steps.len());
-        steps.push(Box::pin(async move {
-            let params: [&(dyn ToSql + Sync); 5] =
-                [&tenant, &e.kinds, &e.followers, &e.targets, &e.at];
-            client.query(&stmt, &params).await
-        }));
+        let params = bound.params();
+        steps.push(Box::pin(async move { client.query(&stmt, params).await }));
     }
     if fault {
         steps.push(Box::pin(async move {

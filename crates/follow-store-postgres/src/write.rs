@@ -11,7 +11,7 @@ use follow_core::{Command, CommandResult, Error, EventPosition, LinkKey, NodeId,
 use crate::codec;
 use crate::conn::Conn;
 use crate::error::{Class, classify, map_pg};
-use crate::pipeline::{self, Changes, LinkKeys, LoadKeys, Lock};
+use crate::pipeline::{self, Changes, LinkKeys, LoadKeys, Lock, Part, at};
 
 /// Applies `batch` in one transaction, running it again (at most
 /// `attempts` times in all) when a concurrent transaction got in the way.
@@ -169,26 +169,34 @@ fn lock_plan<'k>(batch: &WriteBatch, keys: &'k Keys) -> Vec<(&'k str, Lock)> {
 
 /// The loaded rows as core's facts.
 fn facts(loaded: &pipeline::Loaded) -> Result<Facts, Error> {
-    let mut facts = Facts::with_capacity(loaded.nodes.len(), loaded.edges.len());
-    for row in &loaded.nodes {
-        let id = codec::STORED.node_id(row.try_get(0).map_err(map_pg)?)?;
-        facts.add_node(codec::node_record(id, row, 1)?);
-    }
-    for row in &loaded.edges {
-        let key = EdgeKey::new(
-            codec::STORED.account_id(row.try_get(0).map_err(map_pg)?)?,
-            codec::STORED.node_id(row.try_get(1).map_err(map_pg)?)?,
-        );
-        let edge = codec::STORED.edge(
-            row.try_get(2).map_err(map_pg)?,
-            row.try_get(3).map_err(map_pg)?,
-            row.try_get(4).map_err(map_pg)?,
-            row.try_get(5).map_err(map_pg)?,
-        )?;
-        facts.add_edge(key, edge);
-    }
-    for row in &loaded.links {
-        facts.add_link(codec::link_key(row, 0)?, codec::link(row, 3)?);
+    let mut facts = Facts::with_capacity(loaded.rows.len(), loaded.rows.len());
+    for row in &loaded.rows {
+        match Part::of(row).map_err(map_pg)? {
+            Part::Node => {
+                let id = codec::STORED.node_id(row.try_get(at::NODE).map_err(map_pg)?)?;
+                facts.add_node(codec::node_record(id, row, at::NODE + 1)?);
+            }
+            Part::Edge => {
+                let e = at::EDGE;
+                let key = EdgeKey::new(
+                    codec::STORED.account_id(row.try_get(e).map_err(map_pg)?)?,
+                    codec::STORED.node_id(row.try_get(e + 1).map_err(map_pg)?)?,
+                );
+                let edge = codec::STORED.edge(
+                    row.try_get(e + 2).map_err(map_pg)?,
+                    row.try_get(e + 3).map_err(map_pg)?,
+                    row.try_get(e + 4).map_err(map_pg)?,
+                    row.try_get(e + 5).map_err(map_pg)?,
+                )?;
+                facts.add_edge(key, edge);
+            }
+            Part::Link => {
+                facts.add_link(
+                    codec::link_key(row, at::LINK)?,
+                    codec::link(row, at::LINK + 3)?,
+                );
+            }
+        }
     }
     Ok(facts)
 }
