@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, QueueMode, RecyclingMethod, Runtime};
 use follow_core::feed::{ConsumerName, ConsumerState, FeedState, PruneStep};
 use follow_core::{
     AccountId, CommandResult, Error, Event, EventPosition, FollowStore, Link, LinkEntry, LinkKey,
@@ -131,7 +131,12 @@ impl PostgresStore {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        // The most recently returned connection first: a call then runs on
+        // a backend that just ran one, not on the one idle longest. Once a
+        // burst had opened 16 connections, first-in-first-out sent each
+        // relation check to another cold backend (see docs/benchmarks.md).
         let pool = Pool::builder(manager)
+            .queue_mode(QueueMode::Lifo)
             .max_size(options.max_connections.max(1))
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(options.operation_timeout))
