@@ -188,8 +188,7 @@ async fn an_import_in_large_calls_equals_one_call_per_edge() {
     let (per_row, bulk, single) = (temp_db("large"), temp_db("bulk"), temp_db("single"));
     // Calls of 1,000 run every statement size of the write path, through
     // each index entry by entry, and again building the indexes in bulk
-    // wherever a call writes a large share of the edges stored (the first
-    // few).
+    // wherever a call writes as many edges as are stored (the first two).
     let per_row_answers = import(&per_row, &edges, 1_000, rebuilding_from(usize::MAX)).await;
     let bulk_answers = import(&bulk, &edges, 1_000, rebuilding_from(1)).await;
     let single_answers = import(&single, &edges, 1, rebuilding_from(usize::MAX)).await;
@@ -227,8 +226,8 @@ async fn an_import_in_large_calls_equals_one_call_per_edge() {
 }
 
 /// At the default threshold: calls of 12,000 edges into a new file build
-/// the indexes in bulk while they write a large share of the edges stored,
-/// and leave the rows the per-row path leaves.
+/// the indexes in bulk while they write as many edges as are stored, and
+/// leave the rows the per-row path leaves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_over_the_default_rebuild_threshold_equals_the_per_row_path() {
     let graph = Graph::generate(GraphSpec::with_edges(24_000));

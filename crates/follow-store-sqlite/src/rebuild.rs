@@ -7,9 +7,8 @@
 //! index outgrows the page cache, a page read and a page spilled. Building
 //! an index from the finished table sorts its entries once and writes each
 //! page once, full. The rebuild reads every edge of every tenant, so it
-//! pays only when the batch's edge writes are a large share of the edges
-//! already stored ([`REBUILD_RATIO`]): the first calls of a load into an
-//! empty or nearly empty file.
+//! pays only when the batch writes at least as many edges as are already
+//! stored ([`REBUILD_RATIO`]): a load into an empty or nearly empty file.
 //!
 //! The indexes are dropped and created again inside the batch's savepoint
 //! (SQLite's DDL is transactional): a batch that fails rolls the drop back
@@ -29,12 +28,12 @@ use follow_core::Error;
 pub(crate) const DEFAULT_REBUILD_FROM: usize = 10_000;
 
 /// A batch rebuilds the edge indexes when the table holds at most this
-/// many edges per edge row it writes. Measured on a one-million-edge load
-/// in ten calls: building the three indexes cost about 4 µs per stored
-/// edge, writing entries one by one about 25 µs per edge written, so the
-/// rebuild breaks even near 6 stored edges per written one; 4 keeps it
-/// on the winning side as random inserts grow dearer with the file.
-pub(crate) const REBUILD_RATIO: usize = 4;
+/// many edges per edge row it writes: then the build sorts no more than
+/// twice the batch's own entries. A larger share does not pay on this
+/// machine: with 4, a one-million-edge load in ten calls (five of them
+/// rebuilding) took 43.5 and 50.0 s against 37.4 and 43.7 s entry by entry,
+/// two alternating pairs, with the same CPU time.
+pub(crate) const REBUILD_RATIO: usize = 1;
 
 /// The secondary indexes of `edges` a batch dropped, to be created again
 /// before its savepoint is released.
@@ -45,10 +44,10 @@ pub(crate) struct DroppedIndexes {
 }
 
 /// Drops the secondary indexes of `edges` when a batch writing `edge_puts`
-/// edge rows should rebuild them: at least `from` rows, and at least a
-/// [`REBUILD_RATIO`]th of the edges the table holds (every tenant's,
-/// counted no further than that bound, so the check costs a few times the
-/// batch's size at most).
+/// edge rows should rebuild them: at least `from` rows, and at least as
+/// many as the table holds ([`REBUILD_RATIO`]; every tenant's edges,
+/// counted no further than that bound, so the check costs at most the
+/// batch's size).
 /// `None` when the batch takes the per-row path.
 pub(crate) fn drop_for_bulk(
     conn: &Connection,

@@ -62,9 +62,9 @@ pub struct SqliteOptions {
     /// The edge rows a batch must write before it may build the edge
     /// table's secondary indexes in bulk rather than entry by entry
     /// (default 10,000; `usize::MAX` never does). A batch takes that path
-    /// only when it also writes at least a quarter as many edge rows as the
-    /// table holds for all tenants, such as the first calls of an import
-    /// into a new file; it writes the same rows either way.
+    /// only when it also writes at least as many edge rows as the table
+    /// holds for all tenants, such as the first calls of an import into a
+    /// new file; it writes the same rows either way.
     pub rebuild_indexes_from: usize,
 }
 

@@ -215,7 +215,7 @@ fn apply_group(
 }
 
 /// Load → decide → commit of one batch inside the open savepoint. A batch
-/// that writes a large share of the edges stored (and at least
+/// that writes at least as many edges as are stored (and at least
 /// `rebuild_from`) commits with the edge table's secondary indexes dropped
 /// and builds them again afterwards ([`crate::rebuild`]).
 fn apply_batch(
