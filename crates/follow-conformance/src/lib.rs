@@ -355,6 +355,7 @@ macro_rules! __cases {
                 current counts_equal_edges_after_operations,
                 current mutual_since_is_the_later_follow,
                 current import_registers_nodes_keeps_since_and_mute,
+                current import_writes_the_events_of_the_same_follows,
                 current write_answers_one_result_per_command_in_order,
                 current a_failing_decision_commits_nothing,
                 factory a_failed_commit_leaves_nothing_visible,

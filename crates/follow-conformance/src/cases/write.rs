@@ -710,6 +710,41 @@ pub async fn import_registers_nodes_keeps_since_and_mute(store: Store) {
     );
 }
 
+/// An import writes the events the same follows would: `followed` for each
+/// new edge, `muted` for one imported muted, `follow_requested` for a locked
+/// target; none for the nodes it registers, none for edges already as
+/// imported.
+pub async fn import_writes_the_events_of_the_same_follows(store: Store) {
+    use follow_core::{AccountId, ImportEdge};
+    let f = Fixture::new(store);
+    f.register(&["alice", "locked"]).await;
+    f.graph.set_locked(&f.admin, "locked", true).await.unwrap();
+    let before = f.events().await.len();
+    let acct = |id: &str| AccountId::new(id).unwrap();
+    let edges = [
+        ImportEdge::new(acct("alice"), node("bob")),
+        ImportEdge::new(acct("bob"), node("alice")).muted(true),
+        ImportEdge::new(acct("carol"), node("locked")),
+    ];
+    f.graph.import(&f.admin, &edges).await.unwrap();
+    let events = f.events().await;
+    let written: Vec<(EventKind, &str, &str)> = events[before..]
+        .iter()
+        .map(|e| (e.kind, e.follower.as_str(), e.target.as_str()))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            (EventKind::Followed, "alice", "bob"),
+            (EventKind::Followed, "bob", "alice"),
+            (EventKind::Muted, "bob", "alice"),
+            (EventKind::FollowRequested, "carol", "locked"),
+        ]
+    );
+    f.graph.import(&f.admin, &edges).await.unwrap();
+    assert_eq!(f.events().await.len(), events.len());
+}
+
 /// Concurrent follows and unfollows from many tasks leave counts equal to
 /// the edges and one event per change.
 pub async fn concurrent_follows_keep_counts_equal_to_edges(store: Store) {

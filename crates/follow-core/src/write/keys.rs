@@ -136,9 +136,13 @@ impl KeyLists {
                 self.link(LinkKind::Request, actor, target);
                 self.link(LinkKind::Request, target, actor);
             }
-            Command::Unblock { actor, target } => self.link(LinkKind::Block, actor, target),
+            Command::Unblock { actor, target } => {
+                self.accounts(actor, target);
+                self.link(LinkKind::Block, actor, target);
+            }
             Command::MuteAccount { actor, target, .. }
             | Command::UnmuteAccount { actor, target } => {
+                self.accounts(actor, target);
                 self.link(LinkKind::Mute, actor, target);
             }
             Command::AuthorizeRequest { target, follower } => {
@@ -146,9 +150,13 @@ impl KeyLists {
                 self.link(LinkKind::Request, follower, target);
             }
             Command::RejectRequest { target, follower } => {
+                self.accounts(follower, target);
                 self.link(LinkKind::Request, follower, target);
             }
-            Command::DropLink { key } => self.link(key.kind, &key.from, &key.to),
+            Command::DropLink { key } => {
+                self.accounts(&key.from, &key.to);
+                self.link(key.kind, &key.from, &key.to);
+            }
         }
     }
 
@@ -161,12 +169,18 @@ impl KeyLists {
         self.nodes.push(target.clone());
     }
 
-    /// The link and both its accounts.
+    /// Both accounts of a command that names no edge.
+    fn accounts(&mut self, a: &AccountId, b: &AccountId) {
+        self.nodes.push(NodeId::from(a.clone()));
+        self.nodes.push(NodeId::from(b.clone()));
+    }
+
+    /// The link alone: every command that names one names its two accounts
+    /// too (through its edge, or [`Self::accounts`]), so a follow puts two
+    /// nodes to sort, not eight.
     fn link(&mut self, kind: LinkKind, from: &AccountId, to: &AccountId) {
         self.links
             .push(LinkKey::new(kind, from.clone(), to.clone()));
-        self.nodes.push(NodeId::from(from.clone()));
-        self.nodes.push(NodeId::from(to.clone()));
     }
 }
 
@@ -175,4 +189,72 @@ fn sorted<K: Ord>(mut keys: Vec<K>) -> Vec<K> {
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::{LinkKind, OptionsUpdate, TenantId, Timestamp};
+
+    /// Every link a batch names has both its accounts among the batch's
+    /// nodes, whichever command named it, and each node is named once.
+    #[test]
+    fn every_link_names_its_two_accounts() {
+        let acct = |id: &str| AccountId::new(id).unwrap();
+        let mut batch = WriteBatch::new(
+            TenantId::new("t").unwrap(),
+            Timestamp::from_unix_seconds(1).unwrap(),
+        );
+        let (a, b, c, d, e, g) = (
+            acct("a"),
+            acct("b"),
+            acct("c"),
+            acct("d"),
+            acct("e"),
+            acct("g"),
+        );
+        batch.commands = vec![
+            Command::Follow {
+                follower: a.clone(),
+                target: NodeId::from(b.clone()),
+                since: None,
+                options: OptionsUpdate::NONE,
+            },
+            Command::Unblock {
+                actor: c.clone(),
+                target: d.clone(),
+            },
+            Command::MuteAccount {
+                actor: d.clone(),
+                target: e.clone(),
+                notifications: true,
+                expires_at: None,
+            },
+            Command::UnmuteAccount {
+                actor: e.clone(),
+                target: c.clone(),
+            },
+            Command::RejectRequest {
+                target: g.clone(),
+                follower: e.clone(),
+            },
+            Command::DropLink {
+                key: LinkKey::new(LinkKind::Mute, g.clone(), a.clone()),
+            },
+        ];
+        let keys = Keys::of(&batch);
+        assert_eq!(keys.links.len(), 8);
+        for link in &keys.links {
+            for end in [&link.from, &link.to] {
+                assert!(
+                    keys.nodes.binary_search(&NodeId::from(end.clone())).is_ok(),
+                    "{end} of {link}"
+                );
+            }
+        }
+        let names: Vec<&str> = keys.nodes.iter().map(NodeId::as_str).collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e", "g"]);
+    }
 }
