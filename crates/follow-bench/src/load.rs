@@ -111,8 +111,21 @@ pub async fn sqlite_file(
     graph: &Graph,
     progress: impl FnMut(usize),
 ) -> Result<(), SetupError> {
+    sqlite_file_with(path, graph, SqliteOptions::default(), progress).await
+}
+
+/// [`sqlite_file`] with the adapter's `options`.
+///
+/// # Errors
+/// Opening the database or loading it.
+pub async fn sqlite_file_with(
+    path: &Path,
+    graph: &Graph,
+    options: SqliteOptions,
+    progress: impl FnMut(usize),
+) -> Result<(), SetupError> {
     remove_db(path)?;
-    let store = SqliteStore::open_with(path, SqliteOptions::default())?;
+    let store = SqliteStore::open_with(path, options)?;
     let chunk = sqlite_import_chunk(graph.edges.len());
     let limit = NonZeroUsize::new(chunk).unwrap_or(NonZeroUsize::MIN);
     let target = FollowGraph::builder(Arc::new(store))

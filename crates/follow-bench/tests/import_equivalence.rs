@@ -1,7 +1,9 @@
 //! An import in large calls leaves the SQLite database exactly as the same
 //! edges imported one call per edge would: every node row (counters
 //! included), every edge row (mute flag and mutual mark included), every
-//! event, and every per-edge answer. The stream is the benchmark graph with
+//! event, every list read through each edge index, and every per-edge
+//! answer, whether the large calls build the edge indexes in bulk or entry
+//! by entry. The stream is the benchmark graph with
 //! what a real migration holds besides: repeated edges, mute flags set and
 //! unset, follow-backs that make mutual pairs, and self-follows.
 
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use follow_bench::graph::{Graph, GraphSpec};
 use follow_bench::load;
 use follow_core::{CommandResult, FollowGraph, ImportEdge, ManualClock, NodeId, Timestamp};
-use follow_store_sqlite::SqliteStore;
+use follow_store_sqlite::{SqliteOptions, SqliteStore};
 use rusqlite::Connection;
 
 fn temp_db(name: &str) -> PathBuf {
@@ -83,9 +85,23 @@ fn answers(results: Vec<CommandResult>) -> Vec<String> {
         .collect()
 }
 
-async fn import(path: &Path, edges: &[ImportEdge], call: usize) -> Vec<String> {
+/// Options whose batches build the edge indexes in bulk from `edges` edge
+/// writes on (`usize::MAX`: never).
+fn rebuilding_from(edges: usize) -> SqliteOptions {
+    SqliteOptions {
+        rebuild_indexes_from: edges,
+        ..SqliteOptions::default()
+    }
+}
+
+async fn import(
+    path: &Path,
+    edges: &[ImportEdge],
+    call: usize,
+    options: SqliteOptions,
+) -> Vec<String> {
     load::remove_db(path).unwrap();
-    let store = SqliteStore::open(path).unwrap();
+    let store = SqliteStore::open_with(path, options).unwrap();
     let clock = ManualClock::new(Timestamp::from_unix_seconds(1_800_000_000).unwrap());
     let graph = FollowGraph::builder(Arc::new(store))
         .clock(Arc::new(clock))
@@ -98,15 +114,35 @@ async fn import(path: &Path, edges: &[ImportEdge], call: usize) -> Vec<String> {
     out
 }
 
-/// Every row of every table, in key order, as text.
+const TABLES: [&str; 6] = [
+    "nodes",
+    "edges",
+    "events",
+    "edges_followers",
+    "edges_following",
+    "edges_mutuals",
+];
+
+/// Every row of every table in key order, and every entry of each edge
+/// index in its order, as text.
 fn dump(path: &Path) -> Vec<Vec<String>> {
     let conn = Connection::open(path).unwrap();
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok", "{}", path.display());
     [
-        "SELECT tenant, id, registered_at, last_active, following, followers, mutual
+        "SELECT tenant, id, registered_at, last_active, following, followers, mutual, locked, links
          FROM nodes ORDER BY tenant, id",
-        "SELECT tenant, follower, target, since, muted, mutual_since
+        "SELECT tenant, follower, target, since, muted, mutual_since, options
          FROM edges ORDER BY tenant, follower, target",
         "SELECT position, tenant, kind, follower, target, at FROM events ORDER BY position",
+        "SELECT tenant, target, since, follower FROM edges INDEXED BY edges_followers
+         WHERE tenant > '' ORDER BY tenant, target, since DESC, follower",
+        "SELECT tenant, follower, since, target FROM edges INDEXED BY edges_following
+         WHERE tenant > '' ORDER BY tenant, follower, since DESC, target",
+        "SELECT tenant, follower, mutual_since, target FROM edges INDEXED BY edges_mutuals
+         WHERE mutual_since IS NOT NULL ORDER BY tenant, follower, mutual_since DESC, target",
     ]
     .iter()
     .map(|sql| {
@@ -125,46 +161,87 @@ fn dump(path: &Path) -> Vec<Vec<String>> {
     .collect()
 }
 
+/// `PRAGMA schema_version`: dropping and creating indexes moves it, so a
+/// file whose batches built the edge indexes in bulk shows a larger one.
+fn schema_version(path: &Path) -> i64 {
+    let conn = Connection::open(path).unwrap();
+    conn.query_row("PRAGMA schema_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn assert_same_rows(a: &Path, b: &Path) {
+    let (a_rows, b_rows) = (dump(a), dump(b));
+    for (table, (x, y)) in TABLES.iter().zip(a_rows.iter().zip(&b_rows)) {
+        assert_eq!(x.len(), y.len(), "{table}: row counts differ");
+        for (x, y) in x.iter().zip(y) {
+            assert_eq!(x, y, "{table}: first differing row");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_in_large_calls_equals_one_call_per_edge() {
     let graph = Graph::generate(GraphSpec::with_edges(2_000));
     let edges = stream(&graph);
     assert!(edges.len() > 2_800, "{} edges", edges.len());
 
-    let (large, single) = (temp_db("large"), temp_db("single"));
-    // Calls of 1,000 run every statement size of the write path.
-    let large_answers = import(&large, &edges, 1_000).await;
-    let single_answers = import(&single, &edges, 1).await;
-    assert_eq!(large_answers, single_answers);
+    let (per_row, bulk, single) = (temp_db("large"), temp_db("bulk"), temp_db("single"));
+    // Calls of 1,000 run every statement size of the write path, through
+    // each index entry by entry, and again building the indexes in bulk
+    // wherever a call writes as many edges as are stored (the first two).
+    let per_row_answers = import(&per_row, &edges, 1_000, rebuilding_from(usize::MAX)).await;
+    let bulk_answers = import(&bulk, &edges, 1_000, rebuilding_from(1)).await;
+    let single_answers = import(&single, &edges, 1, rebuilding_from(usize::MAX)).await;
+    assert_eq!(per_row_answers, single_answers);
+    assert_eq!(bulk_answers, single_answers);
     for answer in ["changed", "unchanged", "InvalidArgument"] {
         assert!(
-            large_answers.iter().any(|a| a == answer),
+            per_row_answers.iter().any(|a| a == answer),
             "no {answer} answer: the stream does not exercise it"
         );
     }
+    assert!(
+        schema_version(&bulk) > schema_version(&per_row),
+        "no bulk call"
+    );
+    assert_eq!(schema_version(&per_row), schema_version(&single));
 
-    let (large_rows, single_rows) = (dump(&large), dump(&single));
-    for (table, (a, b)) in ["nodes", "edges", "events"]
-        .iter()
-        .zip(large_rows.iter().zip(&single_rows))
-    {
-        assert_eq!(a.len(), b.len(), "{table}: row counts differ");
-        for (x, y) in a.iter().zip(b) {
-            assert_eq!(x, y, "{table}: first differing row");
-        }
-    }
+    assert_same_rows(&per_row, &single);
+    assert_same_rows(&bulk, &single);
     // Mutual pairs, mute flags and mute events are there to compare.
-    let conn = Connection::open(&large).unwrap();
+    let conn = Connection::open(&bulk).unwrap();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     assert!(count("SELECT count(*) FROM edges WHERE mutual_since IS NOT NULL") > 100);
     assert!(count("SELECT count(*) FROM events WHERE kind = 'muted'") > 10);
     assert!(count("SELECT count(*) FROM events WHERE kind = 'unmuted'") > 10);
     drop(conn);
 
-    let store = SqliteStore::open(&large).unwrap();
-    assert!(store.verify().await.unwrap().is_ok());
-    drop(store);
-    for path in [large, single] {
+    for path in [&per_row, &bulk] {
+        let store = SqliteStore::open(path).unwrap();
+        assert!(store.verify().await.unwrap().is_ok());
+    }
+    for path in [per_row, bulk, single] {
+        load::remove_db(&path).unwrap();
+    }
+}
+
+/// At the default threshold: calls of 12,000 edges into a new file build
+/// the indexes in bulk while they write as many edges as are stored, and
+/// leave the rows the per-row path leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_over_the_default_rebuild_threshold_equals_the_per_row_path() {
+    let graph = Graph::generate(GraphSpec::with_edges(24_000));
+    let edges = stream(&graph);
+    let (default, per_row) = (temp_db("default"), temp_db("default-per-row"));
+    let default_answers = import(&default, &edges, 12_000, SqliteOptions::default()).await;
+    let per_row_answers = import(&per_row, &edges, 12_000, rebuilding_from(usize::MAX)).await;
+    assert_eq!(default_answers, per_row_answers);
+    assert!(
+        schema_version(&default) > schema_version(&per_row),
+        "the default threshold took no bulk call"
+    );
+    assert_same_rows(&default, &per_row);
+    for path in [default, per_row] {
         load::remove_db(&path).unwrap();
     }
 }

@@ -46,6 +46,7 @@ mod feed;
 mod links;
 mod multirow;
 mod queries;
+mod rebuild;
 mod rows;
 mod schema;
 mod store;

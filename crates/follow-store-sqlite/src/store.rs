@@ -59,6 +59,13 @@ pub struct SqliteOptions {
     /// writing this many rows of its change set, to prove that a failed
     /// commit leaves nothing behind (default `None`: never).
     pub fail_commits_after: Option<usize>,
+    /// The edge rows a batch must write before it may build the edge
+    /// table's secondary indexes in bulk rather than entry by entry
+    /// (default 10,000; `usize::MAX` never does). A batch takes that path
+    /// only when it also writes at least as many edge rows as the table
+    /// holds for all tenants, such as the first calls of an import into a
+    /// new file; it writes the same rows either way.
+    pub rebuild_indexes_from: usize,
 }
 
 /// The most others a `pairs` or `links_between` read may ask about and
@@ -76,6 +83,7 @@ impl Default for SqliteOptions {
             max_group: 512,
             inline_readers: 4,
             fail_commits_after: None,
+            rebuild_indexes_from: crate::rebuild::DEFAULT_REBUILD_FROM,
         }
     }
 }
@@ -297,13 +305,18 @@ impl SqliteStore {
         options: &SqliteOptions,
     ) -> Result<Self, OpenError> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let (max_group, fail_after) = (options.max_group, options.fail_commits_after);
+        let settings = writer::Settings {
+            max_group: options.max_group,
+            fail_after: options.fail_commits_after,
+            normal_cache_kib: WRITER_CACHE_KIB,
+            rebuild_from: options.rebuild_indexes_from,
+        };
         let path = match &location {
             Location::File(p) => p.clone(),
             Location::Memory => PathBuf::from(":memory:"),
         };
         let thread = spawn("follow-sqlite-writer", &path, move || {
-            writer::run(conn, rx, max_group, fail_after, WRITER_CACHE_KIB);
+            writer::run(conn, rx, settings);
         })?;
         Ok(SqliteStore {
             location,

@@ -15,6 +15,7 @@ use futures::channel::oneshot;
 use rusqlite::Connection;
 
 use crate::error::map_sql;
+use crate::rebuild::drop_for_bulk;
 use crate::write::{Fault, commit, load};
 
 /// Work run on a connection, answering through its own channel.
@@ -41,13 +42,36 @@ pub(crate) enum WriterJob {
 /// load (an import call is one batch of about two commands per edge).
 pub(crate) const BULK_COMMANDS: usize = 256;
 
-/// The writer's page cache while bulk groups arrive, in KiB (SQLite takes
-/// the pages only as it uses them). A bulk commit writes its edges in key
-/// order, so the primary key, `edges_following` and `nodes` are walked
-/// front to back, but `edges_followers` takes its entries at random places:
-/// once that index outgrows the cache, every insert spills and re-reads a
-/// page.
+/// The least page cache of the writer while bulk groups arrive, in KiB
+/// (SQLite takes the pages only as it uses them).
 pub(crate) const BULK_CACHE_KIB: u32 = 1024 * 1024;
+
+/// Cache allowed per command of a bulk group beyond the file's size, in
+/// bytes: an import call is about two commands per edge, and an edge
+/// takes about 200 bytes of the file with its index entries and event.
+const BULK_CACHE_BYTES_PER_COMMAND: u64 = 256;
+
+/// The writer's page cache for a bulk group: the whole file and what the
+/// group may add, and at least [`BULK_CACHE_KIB`]. A bulk commit writes its
+/// edges in key order, so the primary key, `edges_following` and `nodes` are
+/// walked front to back, but `edges_followers` takes its entries at random
+/// places: once the file outgrows the cache, every insert spills a dirty
+/// page and reads another back, and a call's cost per edge grows with the
+/// file.
+fn bulk_cache_kib(conn: &Connection, commands: usize) -> u32 {
+    let file = conn
+        .query_row(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .map_or(0, |bytes| u64::try_from(bytes).unwrap_or(0));
+    let growth = u64::try_from(commands)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(BULK_CACHE_BYTES_PER_COMMAND);
+    let kib = file.saturating_add(growth) / 1024;
+    u32::try_from(kib).unwrap_or(u32::MAX).max(BULK_CACHE_KIB)
+}
 
 /// How long the writer waits without work before it gives the bulk cache
 /// back.
@@ -58,47 +82,52 @@ const BULK_IDLE: Duration = Duration::from_secs(1);
 /// [`BULK_IDLE`].
 struct Cache {
     normal_kib: u32,
-    bulk: bool,
+    /// The bulk size set, `None` at the normal size.
+    bulk_kib: Option<u32>,
 }
 
 impl Cache {
-    fn set(&mut self, conn: &Connection, bulk: bool) {
-        if self.bulk == bulk {
+    fn set(&mut self, conn: &Connection, bulk_kib: Option<u32>) {
+        if self.bulk_kib == bulk_kib {
             return;
         }
-        let kib = if bulk {
-            BULK_CACHE_KIB
-        } else {
-            self.normal_kib
-        };
+        let kib = bulk_kib.unwrap_or(self.normal_kib);
         // A failed pragma only leaves the cache at its size: nothing to undo.
         let _ = conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"));
-        if !bulk {
+        if bulk_kib.is_none() {
             // Returns the pages beyond the normal size to the allocator.
             let _ = conn.execute_batch("PRAGMA shrink_memory;");
         }
-        self.bulk = bulk;
+        self.bulk_kib = bulk_kib;
     }
 }
 
+/// How the writer commits, from the store's options.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    /// The most queued jobs committed in one group.
+    pub(crate) max_group: usize,
+    /// Fail every commit after this many rows (a testing aid).
+    pub(crate) fail_after: Option<usize>,
+    /// The page cache outside bulk groups, in KiB.
+    pub(crate) normal_cache_kib: u32,
+    /// The edge writes from which a batch may rebuild the edge indexes
+    /// ([`crate::rebuild`]).
+    pub(crate) rebuild_from: usize,
+}
+
 /// Runs the writer until every sender is gone.
-pub(crate) fn run(
-    mut conn: Connection,
-    jobs: Receiver<WriterJob>,
-    max_group: usize,
-    fail_after: Option<usize>,
-    normal_cache_kib: u32,
-) {
+pub(crate) fn run(mut conn: Connection, jobs: Receiver<WriterJob>, settings: Settings) {
     let mut cache = Cache {
-        normal_kib: normal_cache_kib,
-        bulk: false,
+        normal_kib: settings.normal_cache_kib,
+        bulk_kib: None,
     };
     loop {
-        let first = if cache.bulk {
+        let first = if cache.bulk_kib.is_some() {
             match jobs.recv_timeout(BULK_IDLE) {
                 Ok(job) => job,
                 Err(RecvTimeoutError::Timeout) => {
-                    cache.set(&conn, false);
+                    cache.set(&conn, None);
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -117,7 +146,7 @@ pub(crate) fn run(
         };
         push(first);
         let mut taken = 1;
-        while taken < max_group.max(1) {
+        while taken < settings.max_group.max(1) {
             match jobs.try_recv() {
                 Ok(job) => push(job),
                 Err(_) => break,
@@ -127,9 +156,10 @@ pub(crate) fn run(
         if !writes.is_empty() {
             let commands: usize = writes.iter().map(|(batch, _)| batch.commands.len()).sum();
             if commands >= BULK_COMMANDS {
-                cache.set(&conn, true);
+                // Sized again for every bulk group: the file grows under it.
+                cache.set(&conn, Some(bulk_cache_kib(&conn, commands)));
             }
-            commit_group(&conn, writes, fail_after);
+            commit_group(&conn, writes, settings);
         }
         for job in exclusive {
             job(&mut conn);
@@ -138,12 +168,8 @@ pub(crate) fn run(
 }
 
 /// Commits one group and answers every caller in it.
-fn commit_group(
-    conn: &Connection,
-    writes: Vec<(WriteBatch, WriteReply)>,
-    fail_after: Option<usize>,
-) {
-    match apply_group(conn, &writes, fail_after) {
+fn commit_group(conn: &Connection, writes: Vec<(WriteBatch, WriteReply)>, settings: Settings) {
+    match apply_group(conn, &writes, settings) {
         Ok(results) => {
             for ((_, reply), result) in writes.into_iter().zip(results) {
                 // A caller that went away needs no answer.
@@ -165,13 +191,14 @@ fn commit_group(
 fn apply_group(
     conn: &Connection,
     writes: &[(WriteBatch, WriteReply)],
-    fail_after: Option<usize>,
+    settings: Settings,
 ) -> Result<Vec<Result<Vec<CommandResult>, Error>>, Error> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(map_sql)?;
     let mut results = Vec::with_capacity(writes.len());
     for (batch, _) in writes {
         conn.execute_batch("SAVEPOINT batch").map_err(map_sql)?;
-        match apply_batch(conn, batch, &mut Fault::after(fail_after)) {
+        let mut fault = Fault::after(settings.fail_after);
+        match apply_batch(conn, batch, &mut fault, settings.rebuild_from) {
             Ok(result) => {
                 conn.execute_batch("RELEASE batch").map_err(map_sql)?;
                 results.push(Ok(result));
@@ -187,15 +214,23 @@ fn apply_group(
     Ok(results)
 }
 
-/// Load → decide → commit of one batch inside the open savepoint.
+/// Load → decide → commit of one batch inside the open savepoint. A batch
+/// that writes at least as many edges as are stored (and at least
+/// `rebuild_from`) commits with the edge table's secondary indexes dropped
+/// and builds them again afterwards ([`crate::rebuild`]).
 fn apply_batch(
     conn: &Connection,
     batch: &WriteBatch,
     fault: &mut Fault,
+    rebuild_from: usize,
 ) -> Result<Vec<CommandResult>, Error> {
     let plan = WritePlan::new(batch);
     let facts = load(conn, &batch.tenant, plan.keys())?;
     let decision = plan.decide(facts)?;
+    let dropped = drop_for_bulk(conn, decision.changes.edge_puts.len(), rebuild_from)?;
     let positions = commit(conn, &decision.changes, fault)?;
+    if let Some(dropped) = dropped {
+        dropped.recreate(conn)?;
+    }
     decision.into_results(&positions)
 }

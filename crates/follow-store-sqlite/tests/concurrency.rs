@@ -120,3 +120,71 @@ async fn a_failing_batch_leaves_the_rest_of_its_group_applied() {
         .unwrap();
     assert!(edge[0].outgoing.is_none());
 }
+
+/// Readers keep answering while batches build the edge indexes in bulk, and
+/// see each call whole: a hub's follower count is always one of the totals
+/// after a committed call, and its follower list reads through the index
+/// the batch drops and builds again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readers_answer_during_bulk_index_rebuilds() {
+    use follow_core::{ListKind, ListQuery};
+    use follow_store_sqlite::SqliteOptions;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let dir = TempDir::new("bulk-readers");
+    let options = SqliteOptions {
+        rebuild_indexes_from: 1,
+        ..SqliteOptions::default()
+    };
+    let store = Arc::new(SqliteStore::open_with(dir.file("graph.db"), options).unwrap());
+    let call = |k: i64, size: usize| {
+        let mut commands = vec![register("hub")];
+        for i in 0..size {
+            let user = format!("c{k}u{i}");
+            commands.push(register(&user));
+            commands.push(follow(&user, "hub"));
+        }
+        batch(k, commands)
+    };
+    store.write(call(0, 300)).await.unwrap();
+    let totals = [300u64, 600, 1_200, 2_400, 4_800];
+
+    let writing = Arc::new(AtomicBool::new(true));
+    let reader = {
+        let (store, writing) = (Arc::clone(&store), Arc::clone(&writing));
+        tokio::spawn(async move {
+            let mut reads = 0usize;
+            while writing.load(Ordering::Acquire) {
+                let hub = store.node(&tenant(), &node("hub")).await.unwrap().unwrap();
+                assert!(totals.contains(&hub.counts.followers), "{:?}", hub.counts);
+                let page = store
+                    .list(ListQuery {
+                        tenant: tenant(),
+                        list: ListKind::Followers,
+                        subject: node("hub"),
+                        after: None,
+                        limit: 10,
+                    })
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(page.len(), 10);
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for (k, pair) in totals.windows(2).enumerate() {
+        let results = store
+            .write(call(k as i64 + 1, (pair[1] - pair[0]) as usize))
+            .await
+            .unwrap();
+        assert!(results.iter().skip(1).all(Result::is_ok));
+    }
+    writing.store(false, Ordering::Release);
+    let reads = reader.await.unwrap();
+    assert!(reads > 0, "no read ran during the import");
+    let hub = store.node(&tenant(), &node("hub")).await.unwrap().unwrap();
+    assert_eq!(hub.counts.followers, 4_800);
+    assert!(store.verify().await.unwrap().is_ok());
+}

@@ -107,3 +107,139 @@ fn killed_writer_loses_no_acknowledged_change() {
         }
     }
 }
+
+const BULK_CHILD_ENV: &str = "FOLLOW_SQLITE_BULK_CRASH_CHILD";
+
+/// The bulk child's body: imports into `hub` in calls that each write as
+/// many edges as are stored, and at least 500 (so every call builds the
+/// edge indexes in bulk), announcing each call before it and acknowledging
+/// it after.
+#[test]
+fn crash_child_bulk_importer() {
+    let Ok(spec) = std::env::var(BULK_CHILD_ENV) else {
+        return;
+    };
+    let (round, path) = spec.split_once(':').unwrap();
+    let options = SqliteOptions {
+        synchronous: Durability::Normal,
+        rebuild_indexes_from: 1,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(path, options).unwrap();
+    block_on(store.write(batch(0, vec![register("hub")]))).unwrap();
+    let hub = block_on(store.node(&tenant(), &node("hub")))
+        .unwrap()
+        .unwrap();
+    let mut stored = hub.counts.followers as usize;
+    let mut out = std::io::stdout().lock();
+    for k in 0.. {
+        let size = stored.max(500);
+        writeln!(out, "begin {size}").unwrap();
+        out.flush().unwrap();
+        let mut commands = Vec::with_capacity(2 * size);
+        for i in 0..size {
+            let user = format!("b{round}c{k}u{i}");
+            commands.push(register(&user));
+            commands.push(follow(&user, "hub"));
+        }
+        let results = block_on(store.write(batch(k, commands))).unwrap();
+        assert!(results.iter().all(Result::is_ok));
+        stored += size;
+        writeln!(out, "ack {size}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+fn killed_bulk_import_applies_whole_calls_or_none() {
+    let dir = TempDir::new("bulk-crash");
+    let path = dir.file("graph.db");
+    let exe = std::env::current_exe().unwrap();
+    let mut acked = 0u64;
+    for round in 0..3u32 {
+        let mut child = Process::new(&exe)
+            .args([
+                "--exact",
+                "crash_child_bulk_importer",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(BULK_CHILD_ENV, format!("{round}:{}", path.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        // Calls double, so a few calls reach thousands of edges; the kill
+        // falls a varying moment into the call after the last one awaited.
+        let kill_after = 1 + (nanos as usize + round as usize) % 3;
+        let mut in_flight = 0u64;
+        let mut seen = 0;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(size) = line.strip_prefix("begin ") {
+                in_flight = size.parse().unwrap();
+                if seen >= kill_after {
+                    break;
+                }
+            } else if let Some(size) = line.strip_prefix("ack ") {
+                acked += size.parse::<u64>().unwrap();
+                in_flight = 0;
+                seen += 1;
+            }
+        }
+        assert!(seen > 0, "round {round}: the child acknowledged nothing");
+        std::thread::sleep(std::time::Duration::from_micros(
+            u64::from(nanos % 20) * 1_000,
+        ));
+        child.kill().unwrap(); // SIGKILL on Unix
+        // A call acknowledged before the kill still counts.
+        for line in lines {
+            let Ok(line) = line else { break };
+            if let Some(size) = line.strip_prefix("ack ") {
+                acked += size.parse::<u64>().unwrap();
+                in_flight = 0;
+            }
+        }
+        child.wait().unwrap();
+
+        let store = SqliteStore::open(&path).unwrap();
+        let report = block_on(store.verify()).unwrap();
+        assert!(report.is_ok(), "round {round}: {report:?}");
+        let hub = block_on(store.node(&tenant(), &node("hub")))
+            .unwrap()
+            .unwrap();
+        let followers = hub.counts.followers;
+        // Every acknowledged call, and the call in flight whole or not at all.
+        assert!(
+            followers == acked || followers == acked + in_flight,
+            "round {round}: {followers} followers, {acked} acknowledged, {in_flight} in flight"
+        );
+        acked = followers;
+        drop(store);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'edges'
+                 AND sql IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 3, "round {round}: the edge indexes are missing");
+        let listed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM edges INDEXED BY edges_followers
+                 WHERE tenant = ?1 AND target = 'hub'",
+                [tenant().as_str()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(listed as u64, followers, "round {round}");
+    }
+}
