@@ -46,6 +46,7 @@ pub use facts::Facts;
 pub use keys::{EdgeKey, Keys};
 pub(crate) use rules::EDGES_REMAIN;
 
+use keys::Hints;
 use rules::Pending;
 use working::Working;
 
@@ -56,15 +57,14 @@ use crate::{CommandResult, Error, EventPosition, WriteBatch};
 pub struct WritePlan<'b> {
     batch: &'b WriteBatch,
     keys: Keys,
+    hints: Hints,
 }
 
 impl<'b> WritePlan<'b> {
     /// The plan of `batch`: its keys are worked out here, once.
     pub fn new(batch: &'b WriteBatch) -> Self {
-        WritePlan {
-            keys: Keys::of(batch),
-            batch,
-        }
+        let (keys, hints) = Keys::with_hints(batch);
+        WritePlan { keys, hints, batch }
     }
 
     /// The rows to load, each list sorted.
@@ -88,10 +88,15 @@ impl<'b> WritePlan<'b> {
         {
             return Err(Error::node_not_found("actor", actor.as_str()));
         }
+        let hints = self.hints.nodes.iter().zip(&self.hints.edges);
         let results = batch
             .commands
             .iter()
-            .map(|command| rules::apply(&mut rows, batch.at, command))
+            .zip(hints)
+            .map(|(command, (nodes, edges))| {
+                rows.expect(*nodes, *edges);
+                rules::apply(&mut rows, batch.at, command)
+            })
             .collect::<Result<Vec<_>, Error>>()?;
         Ok(Decision {
             changes: rows.into_changes(batch.tenant.clone()),

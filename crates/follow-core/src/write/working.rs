@@ -52,10 +52,10 @@ pub(super) struct Working<'k> {
     /// read is absent without a search. A batch of follows among accounts
     /// without links (an import, most live traffic) never searches.
     any_link: bool,
-    /// The slots last found, newest first: a rule reads and writes the same
-    /// two nodes and two edges several times, and a comparison with a key
-    /// just read is cheaper than a binary search through a large batch's
-    /// keys (an import's hundred thousand).
+    /// The slots last found or expected, newest first: a rule reads and
+    /// writes the same two nodes and two edges several times, and a
+    /// comparison with a key just read is cheaper than a binary search
+    /// through a large batch's keys (an import's hundred thousand).
     recent_nodes: [usize; 2],
     recent_edges: [usize; 2],
     events: Vec<NewEvent>,
@@ -117,6 +117,13 @@ impl<'k> Working<'k> {
             recent_edges: [usize::MAX; 2],
             events: Vec::new(),
         }
+    }
+
+    /// The next command's first two nodes and edges are at these indices
+    /// of the keys (any index: a wrong one only costs a search).
+    pub(super) fn expect(&mut self, nodes: [usize; 2], edges: [usize; 2]) {
+        self.recent_nodes = nodes;
+        self.recent_edges = edges;
     }
 
     fn node_slot(&mut self, id: &NodeId) -> Result<&mut Slot<NodeRecord>, Error> {
