@@ -351,3 +351,60 @@ pub(crate) fn commit(
     })?;
     Ok(positions)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+
+    use rusqlite::StatementStatus;
+
+    use super::*;
+    use crate::SqliteOptions;
+
+    /// Runs the 4-row counter update with deltas `delta` and answers how
+    /// many times SQLite has prepared it again since it was first prepared.
+    fn update_counters(conn: &Connection, delta: i64) -> i32 {
+        execute(conn, Kind::UpdateNodes, 4, "t", |stmt| {
+            for row in 0..4 {
+                let first = 2 + row * 7;
+                stmt.raw_bind_parameter(first, format!("n{row}"))?;
+                for column in 1..5 {
+                    stmt.raw_bind_parameter(first + column, delta + row as i64)?;
+                }
+                stmt.raw_bind_parameter(first + 5, Option::<bool>::None)?;
+                stmt.raw_bind_parameter(first + 6, Option::<i64>::None)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        conn.prepare_cached(sql(Kind::UpdateNodes, 4))
+            .unwrap()
+            .get_status(StatementStatus::RePrepare)
+    }
+
+    fn migrated(configured: bool) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        if configured {
+            crate::store::configure(&conn, Path::new(":memory:"), &SqliteOptions::default())
+                .unwrap();
+        }
+        conn
+    }
+
+    /// The store's connections keep each write statement's first plan:
+    /// new values do not make SQLite parse and plan it again. The bare
+    /// connection shows that without the store's settings it would.
+    #[test]
+    fn new_values_do_not_plan_a_write_statement_again() {
+        let bare = migrated(false);
+        let reprepared: Vec<i32> = (1..4).map(|delta| update_counters(&bare, delta)).collect();
+        assert!(reprepared[2] > 0, "{reprepared:?}");
+
+        let store = migrated(true);
+        let reprepared: Vec<i32> = (1..4).map(|delta| update_counters(&store, delta)).collect();
+        assert_eq!(reprepared, [0, 0, 0]);
+    }
+}
