@@ -21,12 +21,12 @@ pub(crate) async fn write(
     attempts: u32,
     fail_after: Option<usize>,
 ) -> Result<Vec<CommandResult>, Error> {
-    let keys = WritePlan::new(batch).keys().clone();
-    let load = load_keys(batch, &keys);
+    let plan = WritePlan::new(batch);
+    let load = load_keys(batch, plan.keys());
     let conn = Conn::take(pool).await?;
     let mut attempt = 1;
     loop {
-        match attempt_once(conn.client(), batch, &load, fail_after).await {
+        match attempt_once(conn.client(), batch, &plan, &load, fail_after).await {
             Ok(Ok(results)) => {
                 conn.release();
                 return Ok(results);
@@ -60,10 +60,10 @@ fn backoff(attempt: u32) -> Duration {
 async fn attempt_once(
     client: &ClientWrapper,
     batch: &WriteBatch,
+    plan: &WritePlan<'_>,
     keys: &LoadKeys<'_>,
     fail_after: Option<usize>,
 ) -> Result<Result<Vec<CommandResult>, Error>, tokio_postgres::Error> {
-    let plan = WritePlan::new(batch);
     let loaded = pipeline::load(client, batch.tenant.as_str(), keys).await?;
     let facts = match facts(&loaded) {
         Ok(facts) => facts,

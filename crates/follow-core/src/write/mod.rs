@@ -73,6 +73,8 @@ impl<'b> WritePlan<'b> {
     }
 
     /// Decides the batch on the rows the store loaded for [`Self::keys`].
+    /// A store that runs a batch again (after a conflict) decides each run
+    /// with the same plan.
     ///
     /// # Errors
     /// The batch fails as a whole, and the store commits nothing: its
@@ -80,7 +82,7 @@ impl<'b> WritePlan<'b> {
     /// invariant (`internal`: counters that disagree with the edges).
     /// Per-command rejections (`not_found`, `not_following`, `forbidden`,
     /// `invalid_argument`) are the commands' own results.
-    pub fn decide(self, facts: Facts) -> Result<Decision, Error> {
+    pub fn decide(&self, facts: Facts) -> Result<Decision, Error> {
         let batch = self.batch;
         let mut rows = Working::new(&self.keys, facts);
         if let Some(actor) = &batch.requires
