@@ -1,0 +1,181 @@
+//! The two exchanges of a write transaction, each one pipelined round trip:
+//! [`load`] (BEGIN, lock the node rows in key order, then read them, the
+//! edges and the links) and [`commit`] (write the change set, place its
+//! events, COMMIT).
+//!
+//! Statements of one exchange are all sent before any reply is awaited; the
+//! server runs them in order, so a later statement sees the locks of an
+//! earlier one and, under READ COMMITTED, a snapshot taken after them.
+//!
+//! The statements' text is built in [`read`] (the load's locks and read)
+//! and [`write`] (the commit's statement), from the bound arrays of
+//! [`changes`].
+
+mod changes;
+mod read;
+mod write;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use deadpool_postgres::ClientWrapper;
+use futures::future::try_join_all;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use crate::bound::Bound;
+
+pub(crate) use changes::{Changes, LinkKeys};
+pub(crate) use read::{Lock, Part, at, prefixed};
+use read::{lock_sql, read_sql};
+use write::{DELETE_NODES, INSERT_NODES, write_sql};
+
+/// What [`load`] read: node, edge and link rows, each row's part in
+/// column 0 and its columns where [`at`] says.
+pub(crate) struct Loaded {
+    pub(crate) rows: Vec<Row>,
+}
+
+/// The keys [`load`] reads, as bound arrays.
+pub(crate) struct LoadKeys<'k> {
+    /// Node ids, sorted, each with its lock.
+    pub(crate) nodes: Vec<(&'k str, Lock)>,
+    /// Edges: followers and targets.
+    pub(crate) edges: (Vec<&'k str>, Vec<&'k str>),
+    /// Links: kinds, froms and tos, in key order.
+    pub(crate) links: (Vec<&'static str>, Vec<&'k str>, Vec<&'k str>),
+}
+
+/// Opens a transaction, locks the present rows of `keys.nodes` in that
+/// order, and reads them, the edges and the links.
+pub(crate) async fn load(
+    client: &ClientWrapper,
+    tenant: &str,
+    keys: &LoadKeys<'_>,
+) -> Result<Loaded, tokio_postgres::Error> {
+    let nodes = &keys.nodes;
+    let exclusive = client.prepare_cached(&lock_sql(Lock::Exclusive)).await?;
+    let shared = client.prepare_cached(&lock_sql(Lock::KeyShare)).await?;
+    let ids: Vec<&str> = nodes.iter().map(|(id, _)| *id).collect();
+    let mut bound = Bound::default();
+    let read = read_sql(&mut bound, &tenant, &ids, keys);
+    let read = client.prepare_cached(&read).await?;
+    // Runs of equal lock strength, in key order.
+    let mut runs: Vec<(Lock, Vec<&str>)> = Vec::new();
+    for &(id, lock) in nodes {
+        match runs.last_mut() {
+            Some((last, ids)) if *last == lock => ids.push(id),
+            _ => runs.push((lock, vec![id])),
+        }
+    }
+    let run_params: Vec<[&(dyn ToSql + Sync); 2]> = runs
+        .iter()
+        .map(|(_, ids)| [&tenant as &(dyn ToSql + Sync), ids as _])
+        .collect();
+    let locks = runs.iter().zip(&run_params).map(|((lock, _), params)| {
+        let stmt = match lock {
+            Lock::Exclusive => &exclusive,
+            Lock::KeyShare => &shared,
+        };
+        client.query(stmt, params)
+    });
+    let (_, _, rows) = futures::try_join!(
+        client.batch_execute("BEGIN"),
+        try_join_all(locks),
+        client.query(&read, bound.params()),
+    )?;
+    Ok(Loaded { rows })
+}
+
+/// Rolls back an open transaction.
+pub(crate) async fn rollback(client: &ClientWrapper) -> Result<(), tokio_postgres::Error> {
+    client.batch_execute("ROLLBACK").await
+}
+
+type Step<'a> = Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send + 'a>>;
+
+/// Raised where an injected fault strikes: an I/O error, as a failed disk
+/// would give.
+const INJECTED_FAULT: &str =
+    "DO $$ BEGIN RAISE EXCEPTION 'injected commit fault' USING ERRCODE = '58030'; END $$";
+
+/// Writes `changes` in the open transaction and commits, in one exchange;
+/// answers the events' positions, in order.
+pub(crate) async fn commit(
+    client: &ClientWrapper,
+    changes: &Changes,
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    write_and_end(client, changes, false).await
+}
+
+/// Writes `changes` and then fails, as a commit whose disk fails part-way
+/// would: the transaction rolls back.
+pub(crate) async fn commit_failing(
+    client: &ClientWrapper,
+    changes: &Changes,
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    write_and_end(client, changes, true).await
+}
+
+async fn write_and_end(
+    client: &ClientWrapper,
+    changes: &Changes,
+    fault: bool,
+) -> Result<Vec<i64>, tokio_postgres::Error> {
+    let tenant = &changes.tenant;
+    let n = &changes.node_inserts;
+    let mut bound = Bound::default();
+    let mut steps: Vec<Step<'_>> = Vec::new();
+    if !changes.node_deletes.is_empty() {
+        let stmt = client.prepare_cached(DELETE_NODES).await?;
+        let ids = &changes.node_deletes;
+        steps.push(Box::pin(async move {
+            client.query(&stmt, &[tenant, ids]).await
+        }));
+    }
+    if !n.ids.is_empty() {
+        let stmt = client.prepare_cached(INSERT_NODES).await?;
+        steps.push(Box::pin(async move {
+            let params: [&(dyn ToSql + Sync); 9] = [
+                tenant,
+                &n.ids,
+                &n.registered_at,
+                &n.last_active,
+                &n.following,
+                &n.followers,
+                &n.mutual,
+                &n.locked,
+                &n.links,
+            ];
+            client.query(&stmt, &params).await
+        }));
+    }
+    let mut events_at = None;
+    if let Some(sql) = write_sql(&mut bound, tenant, changes) {
+        let stmt = client.prepare_cached(&sql).await?;
+        events_at = Some(steps.len());
+        let params = bound.params();
+        steps.push(Box::pin(async move { client.query(&stmt, params).await }));
+    }
+    if fault {
+        steps.push(Box::pin(async move {
+            client
+                .batch_execute(INJECTED_FAULT)
+                .await
+                .map(|()| Vec::new())
+        }));
+    }
+    steps.push(Box::pin(async move {
+        client.batch_execute("COMMIT").await.map(|()| Vec::new())
+    }));
+    let results = try_join_all(steps).await?;
+    let mut positions: Vec<i64> = match events_at {
+        Some(at) => results[at]
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    positions.sort_unstable();
+    Ok(positions)
+}

@@ -1,0 +1,157 @@
+//! The text of the load's statements: the node locks, and the one read of
+//! nodes, edges and links.
+
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::LoadKeys;
+use crate::bound::Bound;
+use crate::codec::{LINK_COLUMNS, NODE_COLUMNS};
+
+/// How strongly a node row is locked for a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    /// `FOR UPDATE`: the acting account (and any node the batch may
+    /// remove). Two transactions touching one edge pair always lock one of
+    /// its ends this way, so they run one after the other.
+    Exclusive,
+    /// `FOR KEY SHARE`: the node stays registered until commit, while other
+    /// transactions may still update its counters and lock it the same way.
+    KeyShare,
+}
+
+pub(super) fn lock_sql(lock: Lock) -> String {
+    let clause = match lock {
+        Lock::Exclusive => "FOR UPDATE",
+        Lock::KeyShare => "FOR KEY SHARE",
+    };
+    // Rows are locked in the order the sort yields them.
+    format!(
+        "SELECT 1 FROM follow_nodes
+         WHERE tenant = $1 AND id = ANY($2::text[]) ORDER BY id {clause}"
+    )
+}
+
+/// Where each part of [`super::load`]'s read puts its columns in a row: column 0
+/// names the part ([`Part`]), the others are NULL outside their part.
+pub(crate) mod at {
+    /// A node's id; its record from `NODE + 1` as
+    /// [`crate::codec::node_record`] reads it.
+    pub(crate) const NODE: usize = 1;
+    /// An edge: follower, target, since, muted, mutual_since, options.
+    pub(crate) const EDGE: usize = 9;
+    /// A link's key as [`crate::codec::link_key`] reads it; the link from
+    /// `LINK + 3`.
+    pub(crate) const LINK: usize = 15;
+}
+
+/// What a row of [`super::load`]'s read holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// A node row.
+    Node,
+    /// An edge row.
+    Edge,
+    /// A link row.
+    Link,
+}
+
+impl Part {
+    fn tag(self) -> i32 {
+        match self {
+            Part::Node => 0,
+            Part::Edge => 1,
+            Part::Link => 2,
+        }
+    }
+
+    /// The part of a row of [`super::load`]'s read.
+    pub(crate) fn of(row: &Row) -> Result<Part, tokio_postgres::Error> {
+        Ok(match row.try_get::<_, i32>(0)? {
+            0 => Part::Node,
+            1 => Part::Edge,
+            _ => Part::Link,
+        })
+    }
+}
+
+const NODE_NULLS: &str = "NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, \
+                          NULL::bigint, NULL::boolean, NULL::bigint";
+const EDGE_NULLS: &str =
+    "NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::bigint, NULL::text";
+const LINK_NULLS: &str = "NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::boolean, \
+                          NULL::bigint, NULL::text";
+
+/// The read of [`super::load`]: the node rows, the edges and the links in one
+/// statement, so in one snapshot, taken once every node lock is held (a
+/// row read while locking could predate a transaction that committed while
+/// a later lock was awaited, and its counters would disagree with the
+/// edges). Parts without keys are left out.
+///
+/// The links present are locked in key order (kind names sort as
+/// [`follow_core::LinkKind`] does), after every node lock. The locks of the
+/// two accounts already order every pair of transactions that share a link
+/// (one end of it is locked `FOR UPDATE`, see [`crate::write`]); the row
+/// locks keep the rule "rows in key order, nodes before links" true of
+/// link rows too.
+pub(super) fn read_sql<'a>(
+    bound: &mut Bound<'a>,
+    tenant: &'a (dyn ToSql + Sync),
+    ids: &'a (dyn ToSql + Sync),
+    keys: &'a LoadKeys<'_>,
+) -> String {
+    let tenant = bound.bind(tenant);
+    let ids = bound.bind(ids);
+    let mut sql = format!(
+        "SELECT {node}, id, {NODE_COLUMNS}, {EDGE_NULLS}, {LINK_NULLS}
+         FROM follow_nodes WHERE tenant = {tenant} AND id = ANY({ids}::text[])",
+        node = Part::Node.tag(),
+    );
+    let (followers, targets) = &keys.edges;
+    if !followers.is_empty() {
+        sql.push_str(&format!(
+            "
+             UNION ALL
+             SELECT {edge}, {NODE_NULLS},
+                    e.follower, e.target, e.since, e.muted, e.mutual_since, e.options, {LINK_NULLS}
+             FROM follow_edges e
+             JOIN unnest({followers}::text[], {targets}::text[]) AS k(follower, target)
+               ON e.follower = k.follower AND e.target = k.target
+             WHERE e.tenant = {tenant}",
+            edge = Part::Edge.tag(),
+            followers = bound.bind(followers),
+            targets = bound.bind(targets),
+        ));
+    }
+    let (kinds, froms, tos) = &keys.links;
+    if !kinds.is_empty() {
+        sql.push_str(&format!(
+            "
+             UNION ALL
+             SELECT {link}, {NODE_NULLS}, {EDGE_NULLS}, locked.*
+             FROM (SELECT l.kind, l.from_id, l.to_id, {columns}
+                   FROM follow_links l
+                   JOIN unnest({kinds}::text[], {froms}::text[], {tos}::text[])
+                        AS k(kind, from_id, to_id)
+                     ON l.kind = k.kind AND l.from_id = k.from_id AND l.to_id = k.to_id
+                   WHERE l.tenant = {tenant}
+                   ORDER BY l.kind, l.from_id, l.to_id
+                   FOR UPDATE OF l) AS locked",
+            link = Part::Link.tag(),
+            columns = prefixed("l.", LINK_COLUMNS),
+            kinds = bound.bind(kinds),
+            froms = bound.bind(froms),
+            tos = bound.bind(tos),
+        ));
+    }
+    sql
+}
+
+/// `columns` (a comma-separated list) each with `prefix`.
+pub(crate) fn prefixed(prefix: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("{prefix}{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
