@@ -25,12 +25,11 @@ use criterion::{
 };
 use follow_bench::graph::{Graph, GraphSpec};
 use follow_bench::load::{self, admin};
-use follow_bench::pg_baseline::{self, HandPg};
+use follow_bench::pg_baseline::{self, BenchServer, HandPg};
 use follow_bench::workload::{Plan, run_facade, run_hand_pg};
 use follow_core::{
     Capabilities, DEFAULT_IMPORT_LIMIT, FollowGraph, PageRequest, Principal, TenantId,
 };
-use follow_store_postgres::testing::TestServer;
 use follow_store_postgres::{PostgresOptions, PostgresStore};
 use tokio::runtime::Runtime;
 
@@ -87,15 +86,12 @@ fn follower(i: usize) -> String {
 /// The server: `FOLLOW_TEST_POSTGRES_URL`, or a throwaway durable cluster.
 fn server_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| match std::env::var("FOLLOW_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let server = TestServer::start_durable().unwrap_or_else(|e| panic!("{e}"));
-            let url = server.url().to_owned();
-            // Stopped by its watchdog when the bench process exits.
-            std::mem::forget(server);
-            url
-        }
+    URL.get_or_init(|| {
+        let server = BenchServer::start().unwrap_or_else(|e| panic!("{e}"));
+        let url = server.url().to_owned();
+        // A cluster is stopped by its watchdog when the bench process exits.
+        std::mem::forget(server);
+        url
     })
 }
 

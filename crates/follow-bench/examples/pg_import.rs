@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use follow_bench::graph::{Graph, GraphSpec};
+use follow_bench::pg_baseline::BenchServer;
 use follow_bench::{load, pg_baseline};
 use follow_core::{DEFAULT_IMPORT_LIMIT, FollowGraph};
-use follow_store_postgres::testing::TestServer;
 use follow_store_postgres::{PostgresOptions, PostgresStore};
 
 type Failure = Box<dyn std::error::Error>;
@@ -25,16 +25,8 @@ async fn main() -> Result<(), Failure> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1);
-    let _server;
-    let url = match std::env::var("FOLLOW_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let server = TestServer::start_durable()?;
-            let url = server.url().to_owned();
-            _server = server;
-            url
-        }
-    };
+    let server = BenchServer::start()?;
+    let url = server.url().to_owned();
     let started = Instant::now();
     let graph = Graph::generate(GraphSpec::with_edges(edges));
     println!(

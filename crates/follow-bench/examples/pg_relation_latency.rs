@@ -15,9 +15,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use follow_bench::pg_baseline::{self, HandPg};
+use follow_bench::pg_baseline::{self, BenchServer, HandPg};
 use follow_core::{Capabilities, FollowGraph, Principal, TenantId};
-use follow_store_postgres::testing::TestServer;
 use follow_store_postgres::{PostgresOptions, PostgresStore};
 
 type Failure = Box<dyn std::error::Error>;
@@ -72,16 +71,8 @@ fn main() -> Result<(), Failure> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let _server;
-    let url = match std::env::var("FOLLOW_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let server = TestServer::start_durable()?;
-            let url = server.url().to_owned();
-            _server = server;
-            url
-        }
-    };
+    let server = BenchServer::start()?;
+    let url = server.url().to_owned();
     let (graph, hand, raw) = rt.block_on(async {
         let raw = pg_baseline::connect(&url).await?;
         raw.batch_execute(

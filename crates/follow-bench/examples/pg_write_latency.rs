@@ -13,9 +13,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use follow_bench::pg_baseline::{self, HandPg};
+use follow_bench::pg_baseline::{self, BenchServer, HandPg};
 use follow_core::{Capabilities, FollowGraph, Principal, TenantId};
-use follow_store_postgres::testing::TestServer;
 use follow_store_postgres::{PostgresOptions, PostgresStore};
 
 type Failure = Box<dyn std::error::Error>;
@@ -28,16 +27,8 @@ async fn main() -> Result<(), Failure> {
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
     let which = args.get(2).map(String::as_str).unwrap_or("both");
     let commit = args.get(3).map(String::as_str).unwrap_or("sync");
-    let _server;
-    let base = match std::env::var("FOLLOW_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let server = TestServer::start_durable()?;
-            let url = server.url().to_owned();
-            _server = server;
-            url
-        }
-    };
+    let server = BenchServer::start()?;
+    let base = server.url().to_owned();
     let url = if commit == "async" {
         format!("{base}?options=-c%20synchronous_commit%3Doff")
     } else {

@@ -5,9 +5,46 @@
 //! `OFFSET` pages. And the raw point lookup a relation check is measured
 //! against, and the raw prepared-insert loop an import is measured against.
 
+use follow_store_postgres::testing::TestServer;
 use tokio_postgres::{Client, Error, NoTls, Statement};
 
 use crate::graph::{Graph, SINCE_BASE};
+
+/// The server a PostgreSQL measurement runs on: the one
+/// `FOLLOW_TEST_POSTGRES_URL` names, or else a throwaway durable cluster,
+/// stopped when this is dropped.
+pub struct BenchServer {
+    url: String,
+    _cluster: Option<TestServer>,
+}
+
+impl BenchServer {
+    /// The named server, or a new cluster.
+    ///
+    /// # Errors
+    /// The cluster could not be started (no PostgreSQL binaries, or they
+    /// failed), as text.
+    pub fn start() -> Result<BenchServer, String> {
+        match std::env::var("FOLLOW_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Ok(BenchServer {
+                url,
+                _cluster: None,
+            }),
+            _ => {
+                let cluster = TestServer::start_durable()?;
+                Ok(BenchServer {
+                    url: cluster.url().to_owned(),
+                    _cluster: Some(cluster),
+                })
+            }
+        }
+    }
+
+    /// Its connection URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
 
 /// The hand-rolled schema in the PostgreSQL namespace `schema` (a trusted
 /// literal: lowercase letters and `_`).

@@ -8,34 +8,10 @@ mod common;
 
 use std::sync::Arc;
 
-use follow_core::{
-    AccountId, Command, ErrorKind, FollowStore, NodeId, OptionsUpdate, Outcome, TenantId,
-    Timestamp, WriteBatch,
-};
+use follow_core::{ErrorKind, FollowStore, NodeId, Outcome};
 use follow_store_postgres::{PostgresOptions, PostgresStore};
 
-use common::{Proxy, graph, raw_client, schema, store};
-
-fn tenant() -> TenantId {
-    TenantId::new("acme").unwrap()
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_unix_seconds(1_800_000_000).unwrap()
-}
-
-fn follow_batch(actor: &str, targets: &[String]) -> WriteBatch {
-    let mut batch = WriteBatch::new(tenant(), now()).requiring(NodeId::new(actor).unwrap());
-    for target in targets {
-        batch = batch.command(Command::Follow {
-            follower: AccountId::new(actor).unwrap(),
-            target: NodeId::new(target).unwrap(),
-            since: None,
-            options: OptionsUpdate::NONE,
-        });
-    }
-    batch
-}
+use common::{Proxy, follow_batch, graph, raw_client, schema, store, tenant};
 
 /// A batch whose follows meet links (mutes of half the targets, locked
 /// targets that turn follows into requests) loads them in the same

@@ -11,34 +11,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use follow_core::{
-    AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, OptionsUpdate, TenantId,
-    Timestamp, WriteBatch,
+    AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, Timestamp, WriteBatch,
 };
 use follow_store_postgres::testing::create_at_version;
 use follow_store_postgres::{Layout, OpenError, PostgresOptions, PostgresStore, SCHEMA_VERSION};
 
-use common::{Proxy, graph, raw_client, raw_client_on, same_schema, schema, server, store};
-
-fn tenant() -> TenantId {
-    TenantId::new("acme").unwrap()
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_unix_seconds(1_800_000_000).unwrap()
-}
-
-fn follow_batch(actor: &str, targets: &[String]) -> WriteBatch {
-    let mut batch = WriteBatch::new(tenant(), now()).requiring(NodeId::new(actor).unwrap());
-    for target in targets {
-        batch = batch.command(Command::Follow {
-            follower: AccountId::new(actor).unwrap(),
-            target: NodeId::new(target).unwrap(),
-            since: None,
-            options: OptionsUpdate::NONE,
-        });
-    }
-    batch
-}
+use common::{
+    Proxy, follow_batch, graph, now, raw_client, raw_client_on, same_schema, schema, server, store,
+    tenant,
+};
 
 async fn register(store: &dyn FollowStore, ids: &[String]) {
     let mut batch = WriteBatch::new(tenant(), now());

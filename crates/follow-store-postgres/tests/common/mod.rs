@@ -6,7 +6,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use follow_core::{Capabilities, FollowGraph, ManualClock, Principal, TenantId, Timestamp};
+use follow_core::{
+    AccountId, Capabilities, Command, FollowGraph, ManualClock, NodeId, OptionsUpdate, Principal,
+    TenantId, Timestamp, WriteBatch,
+};
 use follow_store_postgres::testing::{TestServer, fresh_schema_name};
 use follow_store_postgres::{PostgresOptions, PostgresStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,6 +39,31 @@ pub async fn same_schema(store: &PostgresStore, options: PostgresOptions) -> Pos
     )
     .await
     .unwrap()
+}
+
+/// The tenant the tests write.
+pub fn tenant() -> TenantId {
+    TenantId::new("acme").unwrap()
+}
+
+/// The time the tests' batches carry.
+pub fn now() -> Timestamp {
+    Timestamp::from_unix_seconds(1_800_000_000).unwrap()
+}
+
+/// A batch in which `actor` (required to be registered) follows each of
+/// `targets`.
+pub fn follow_batch(actor: &str, targets: &[String]) -> WriteBatch {
+    let mut batch = WriteBatch::new(tenant(), now()).requiring(NodeId::new(actor).unwrap());
+    for target in targets {
+        batch = batch.command(Command::Follow {
+            follower: AccountId::new(actor).unwrap(),
+            target: NodeId::new(target).unwrap(),
+            since: None,
+            options: OptionsUpdate::NONE,
+        });
+    }
+    batch
 }
 
 /// A facade over `store` with a manual clock, and an all-capable principal.
