@@ -83,8 +83,55 @@ impl Kind {
         }
     }
 
+    /// The statement for one row, where it differs from the general
+    /// shape: a `(VALUES …)` list, in an `IN` or a `FROM`, is copied into
+    /// an ephemeral table (a B-tree of its own, opened, filled and freed
+    /// per run); one row needs none. The parameters are numbered as in
+    /// the general shape.
+    fn single_row_text(self) -> Option<String> {
+        match self {
+            Kind::LoadEdges => Some(
+                "SELECT follower, target, since, muted, mutual_since, options FROM edges
+                 WHERE tenant = ?1 AND follower = ?2 AND target = ?3"
+                    .to_owned(),
+            ),
+            Kind::LoadLinks => Some(format!(
+                "SELECT {LINK_COLUMNS} FROM links
+                 WHERE tenant = ?1 AND kind = ?2 AND from_account = ?3 AND to_account = ?4"
+            )),
+            Kind::DeleteEdges => Some(
+                "DELETE FROM edges WHERE tenant = ?1 AND follower = ?2 AND target = ?3".to_owned(),
+            ),
+            Kind::DeleteLinks => Some(
+                "DELETE FROM links
+                 WHERE tenant = ?1 AND kind = ?2 AND from_account = ?3 AND to_account = ?4"
+                    .to_owned(),
+            ),
+            Kind::UpdateNodes => Some(
+                "UPDATE OR FAIL nodes SET following = following + ?3,
+                   followers = followers + ?4, mutual = mutual + ?5, links = links + ?6,
+                   locked = coalesce(?7, locked), last_active = coalesce(?8, last_active)
+                 WHERE tenant = ?1 AND id = ?2"
+                    .to_owned(),
+            ),
+            // `id IN (?2)` is planned as `id = ?2`; a single VALUES row
+            // after INSERT is written directly.
+            Kind::LoadNodes
+            | Kind::DeleteNodes
+            | Kind::InsertNodes
+            | Kind::PutEdges
+            | Kind::PutLinks
+            | Kind::InsertEvents => None,
+        }
+    }
+
     /// The statement for `rows` rows.
     fn text(self, rows: usize) -> String {
+        if rows == 1
+            && let Some(text) = self.single_row_text()
+        {
+            return text;
+        }
         let width = self.width();
         // "(?2, ?3), (?4, ?5)", optionally with the tenant first in each row.
         let tuples = |tenant_first: bool| {
@@ -278,6 +325,35 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// A one-row statement (every single-command write runs several)
+    /// builds no ephemeral table; the multi-row shape of the same kind
+    /// does, for the kinds whose one-row text differs.
+    #[test]
+    fn one_row_statements_open_no_ephemeral_table() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let opcodes = |text: &str| -> Vec<String> {
+            let mut program = conn.prepare(&format!("EXPLAIN {text}")).unwrap();
+            let mut rows = program.raw_query();
+            let mut opcodes = Vec::new();
+            while let Some(row) = rows.next().unwrap() {
+                opcodes.push(row.get::<_, String>(1).unwrap());
+            }
+            opcodes
+        };
+        for kind in KINDS {
+            let one = opcodes(sql(kind, 1));
+            assert!(
+                !one.iter().any(|op| op == "OpenEphemeral"),
+                "{kind:?}: {one:?}"
+            );
+            if kind.single_row_text().is_some() {
+                let four = opcodes(sql(kind, 4));
+                assert!(four.iter().any(|op| op == "OpenEphemeral"), "{kind:?} of 4");
             }
         }
     }
