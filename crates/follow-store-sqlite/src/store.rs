@@ -150,13 +150,13 @@ pub(crate) fn configure(
     };
     conn.busy_timeout(options.busy_timeout).map_err(sqlite)?;
     conn.set_prepared_statement_cache_capacity(64);
-    // Every statement keeps the plan it was prepared with. Without this,
-    // SQLite re-plans a statement whose plan might depend on a bound value
-    // each time that value changes: the counter update (`UPDATE … FROM
-    // (VALUES …)`) was parsed and planned again on every write, a fifth
-    // of the time of a 20-edge `unfollow_many`. No statement here has a
-    // plan that a value should change: none uses LIKE, and no statistics
-    // are gathered.
+    // Every statement keeps the plan it was prepared with. Otherwise SQLite
+    // plans a statement again whenever a value bound to it changes, if it
+    // judges that the plan may depend on that value: the counter update
+    // (`UPDATE … FROM (VALUES …)`) is such a statement, and planning it on
+    // every write costs a fifth of a 20-edge `unfollow_many`. No statement
+    // here has a plan that a value should change: none uses LIKE, and no
+    // statistics are gathered.
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
