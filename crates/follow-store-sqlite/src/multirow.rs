@@ -84,21 +84,12 @@ impl Kind {
     }
 
     /// The statement for one row, where it differs from the general
-    /// shape: a `(VALUES …)` list, in an `IN` or a `FROM`, is copied into
-    /// an ephemeral table (a B-tree of its own, opened, filled and freed
-    /// per run); one row needs none. The parameters are numbered as in
-    /// the general shape.
+    /// shape: a `(VALUES …)` list in an `IN` or in an `UPDATE … FROM` is
+    /// copied into an ephemeral table (a B-tree of its own, opened, filled
+    /// and freed per run); one row needs none. The parameters are numbered
+    /// as in the general shape.
     fn single_row_text(self) -> Option<String> {
         match self {
-            Kind::LoadEdges => Some(
-                "SELECT follower, target, since, muted, mutual_since, options FROM edges
-                 WHERE tenant = ?1 AND follower = ?2 AND target = ?3"
-                    .to_owned(),
-            ),
-            Kind::LoadLinks => Some(format!(
-                "SELECT {LINK_COLUMNS} FROM links
-                 WHERE tenant = ?1 AND kind = ?2 AND from_account = ?3 AND to_account = ?4"
-            )),
             Kind::DeleteEdges => Some(
                 "DELETE FROM edges WHERE tenant = ?1 AND follower = ?2 AND target = ?3".to_owned(),
             ),
@@ -114,9 +105,12 @@ impl Kind {
                  WHERE tenant = ?1 AND id = ?2"
                     .to_owned(),
             ),
-            // `id IN (?2)` is planned as `id = ?2`; a single VALUES row
-            // after INSERT is written directly.
+            // The loads join their VALUES list, which SQLite reads in
+            // place; `id IN (?2)` is planned as `id = ?2`; a single VALUES
+            // row after INSERT is written directly.
             Kind::LoadNodes
+            | Kind::LoadEdges
+            | Kind::LoadLinks
             | Kind::DeleteNodes
             | Kind::InsertNodes
             | Kind::PutEdges
@@ -156,25 +150,30 @@ impl Kind {
                 .join(", ")
         };
         match self {
+            // The loads walk their VALUES list in place (CROSS JOIN keeps
+            // it outermost) and seek the primary key once per row; an `IN`
+            // list or subquery would first copy the keys into an ephemeral
+            // table. The keys are distinct, so no row is answered twice.
             Kind::LoadNodes => format!(
-                "SELECT id, {NODE_COLUMNS} FROM nodes WHERE tenant = ?1 AND id IN ({})",
-                list()
+                "SELECT id, {NODE_COLUMNS} FROM (VALUES {}) AS k CROSS JOIN nodes
+                 WHERE tenant = ?1 AND id = k.column1",
+                tuples(false)
             ),
-            // A row value IN a subquery that names every key column seeks
-            // the primary key once per pair (a join on VALUES would too;
-            // `(follower, target) IN (VALUES …)` without the tenant scans).
             Kind::LoadEdges => format!(
-                "SELECT follower, target, since, muted, mutual_since, options FROM edges
-                 WHERE (tenant, follower, target) IN
-                   (SELECT ?1, column1, column2 FROM (VALUES {}))",
+                "SELECT follower, target, since, muted, mutual_since, options
+                 FROM (VALUES {}) AS k CROSS JOIN edges
+                 WHERE tenant = ?1 AND follower = k.column1 AND target = k.column2",
                 tuples(false)
             ),
             Kind::LoadLinks => format!(
-                "SELECT {LINK_COLUMNS} FROM links
-                 WHERE (tenant, kind, from_account, to_account) IN
-                   (SELECT ?1, column1, column2, column3 FROM (VALUES {}))",
+                "SELECT {LINK_COLUMNS} FROM (VALUES {}) AS k CROSS JOIN links
+                 WHERE tenant = ?1 AND kind = k.column1 AND from_account = k.column2
+                   AND to_account = k.column3",
                 tuples(false)
             ),
+            // A row value IN a subquery that names every key column seeks
+            // the primary key once per pair (`(follower, target) IN
+            // (VALUES …)` without the tenant scans).
             Kind::DeleteLinks => format!(
                 "DELETE FROM links WHERE (tenant, kind, from_account, to_account) IN
                    (SELECT ?1, column1, column2, column3 FROM (VALUES {}))",
@@ -329,11 +328,11 @@ mod tests {
         }
     }
 
-    /// A one-row statement (every single-command write runs several)
-    /// builds no ephemeral table; the multi-row shape of the same kind
-    /// does, for the kinds whose one-row text differs.
+    /// A one-row statement (every single-command write runs several) and
+    /// a load of any size build no ephemeral table; the multi-row shape of
+    /// a kind whose one-row text differs does.
     #[test]
-    fn one_row_statements_open_no_ephemeral_table() {
+    fn one_row_statements_and_loads_open_no_ephemeral_table() {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         crate::schema::migrate(&mut conn).unwrap();
         let opcodes = |text: &str| -> Vec<String> {
@@ -345,6 +344,13 @@ mod tests {
             }
             opcodes
         };
+        for kind in [Kind::LoadNodes, Kind::LoadEdges, Kind::LoadLinks] {
+            for rows in CHUNK_SIZES {
+                let ops = opcodes(sql(kind, rows));
+                let ephemeral = ops.iter().any(|op| op == "OpenEphemeral");
+                assert!(!ephemeral, "{kind:?} of {rows}");
+            }
+        }
         for kind in KINDS {
             let one = opcodes(sql(kind, 1));
             assert!(
