@@ -50,6 +50,8 @@ mod rebuild;
 mod rows;
 mod schema;
 mod store;
+#[cfg(test)]
+mod testing;
 mod verify;
 mod write;
 mod writer;

@@ -158,15 +158,7 @@ mod tests {
     use super::*;
 
     fn plan(sql: &str) -> Vec<String> {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::schema::migrate(&mut conn).unwrap();
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let mut rows = stmt.raw_query();
-        let mut details = Vec::new();
-        while let Some(row) = rows.next().unwrap() {
-            details.push(row.get::<_, String>(3).unwrap());
-        }
-        details
+        crate::testing::query_plan(&crate::testing::migrated(), sql)
     }
 
     /// Every link read seeks an index by the tenant, the kind and an

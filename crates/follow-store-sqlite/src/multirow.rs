@@ -288,21 +288,10 @@ mod tests {
 
     #[test]
     fn every_statement_prepares_and_seeks_by_key() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let mut migrated = conn;
-        crate::schema::migrate(&mut migrated).unwrap();
+        let conn = crate::testing::migrated();
         for kind in KINDS {
             for rows in CHUNK_SIZES {
-                let text = sql(kind, rows);
-                let mut plan = migrated
-                    .prepare(&format!("EXPLAIN QUERY PLAN {text}"))
-                    .unwrap();
-                // Unbound parameters plan as NULL, which is all a plan needs.
-                let mut found = plan.raw_query();
-                let mut details = Vec::new();
-                while let Some(row) = found.next().unwrap() {
-                    details.push(row.get::<_, String>(3).unwrap());
-                }
+                let details = crate::testing::query_plan(&conn, sql(kind, rows));
                 // Every read of an existing row is a seek by its whole key,
                 // never a scan of a table or of a tenant's rows.
                 for line in &details {
@@ -333,17 +322,8 @@ mod tests {
     /// a kind whose one-row text differs does.
     #[test]
     fn one_row_statements_and_loads_open_no_ephemeral_table() {
-        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        crate::schema::migrate(&mut conn).unwrap();
-        let opcodes = |text: &str| -> Vec<String> {
-            let mut program = conn.prepare(&format!("EXPLAIN {text}")).unwrap();
-            let mut rows = program.raw_query();
-            let mut opcodes = Vec::new();
-            while let Some(row) = rows.next().unwrap() {
-                opcodes.push(row.get::<_, String>(1).unwrap());
-            }
-            opcodes
-        };
+        let conn = crate::testing::migrated();
+        let opcodes = |text: &str| crate::testing::opcodes(&conn, text);
         for kind in [Kind::LoadNodes, Kind::LoadEdges, Kind::LoadLinks] {
             for rows in CHUNK_SIZES {
                 let ops = opcodes(sql(kind, rows));

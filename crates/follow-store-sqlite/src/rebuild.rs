@@ -120,12 +120,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-
-    fn migrated() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::schema::migrate(&mut conn).unwrap();
-        conn
-    }
+    use crate::testing::migrated;
 
     fn insert_edges(conn: &Connection, n: usize) {
         for i in 0..n {

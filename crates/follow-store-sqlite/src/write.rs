@@ -385,8 +385,7 @@ mod tests {
     }
 
     fn migrated(configured: bool) -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::schema::migrate(&mut conn).unwrap();
+        let conn = crate::testing::migrated();
         if configured {
             crate::store::configure(&conn, Path::new(":memory:"), &SqliteOptions::default())
                 .unwrap();

@@ -6,13 +6,54 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command as Process, Stdio};
+use std::io::{BufRead, BufReader, Lines, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command as Process, Stdio};
 
 use common::*;
-use follow_core::FollowStore;
+use follow_core::{FollowStore, NodeRecord};
 use follow_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use futures::executor::block_on;
+
+/// Runs the test `child` of this binary again as a process, `env` set to
+/// `round:path`, and answers it with the lines it prints.
+fn spawn_child(
+    child: &str,
+    env: &str,
+    round: u32,
+    path: &Path,
+) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let exe = std::env::current_exe().unwrap();
+    let mut process = Process::new(&exe)
+        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+        .env(env, format!("{round}:{}", path.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = process.stdout.take().unwrap();
+    (process, BufReader::new(stdout).lines())
+}
+
+/// A number that differs from run to run, for a varying moment of a kill.
+fn varying() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+/// The store at `path` reopened after a kill, verified clean, and `hub`'s
+/// record.
+fn reopen_verified(path: &Path, round: u32) -> (SqliteStore, NodeRecord) {
+    let store = SqliteStore::open(path).unwrap();
+    let report = block_on(store.verify()).unwrap();
+    assert!(report.is_ok(), "round {round}: {report:?}");
+    let hub = block_on(store.node(&tenant(), &node("hub")))
+        .unwrap()
+        .unwrap();
+    (store, hub)
+}
 
 const CHILD_ENV: &str = "FOLLOW_SQLITE_CRASH_CHILD";
 
@@ -44,29 +85,11 @@ fn crash_child_writer() {
 fn killed_writer_loses_no_acknowledged_change() {
     let dir = TempDir::new("crash");
     let path = dir.file("graph.db");
-    let exe = std::env::current_exe().unwrap();
     let mut acked = Vec::new();
     for round in 0..4u32 {
-        let mut child = Process::new(&exe)
-            .args([
-                "--exact",
-                "crash_child_writer",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, format!("{round}:{}", path.display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
+        let (mut child, mut lines) = spawn_child("crash_child_writer", CHILD_ENV, round, &path);
         // A varying moment: after a pseudo-random number of acknowledgements.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let kill_after = 5 + (nanos as usize + round as usize * 37) % 60;
+        let kill_after = 5 + (varying() as usize + round as usize * 37) % 60;
         let mut seen = 0;
         for line in lines.by_ref() {
             let line = line.unwrap();
@@ -89,12 +112,7 @@ fn killed_writer_loses_no_acknowledged_change() {
         }
         child.wait().unwrap();
 
-        let store = SqliteStore::open(&path).unwrap();
-        let report = block_on(store.verify()).unwrap();
-        assert!(report.is_ok(), "round {round}: {report:?}");
-        let hub = block_on(store.node(&tenant(), &node("hub")))
-            .unwrap()
-            .unwrap();
+        let (store, hub) = reopen_verified(&path, round);
         assert!(hub.counts.followers >= acked.len() as u64);
         for chunk in acked.chunks(100) {
             let others: Vec<_> = chunk.iter().map(|u| node(u)).collect();
@@ -154,27 +172,11 @@ fn crash_child_bulk_importer() {
 fn killed_bulk_import_applies_whole_calls_or_none() {
     let dir = TempDir::new("bulk-crash");
     let path = dir.file("graph.db");
-    let exe = std::env::current_exe().unwrap();
     let mut acked = 0u64;
     for round in 0..3u32 {
-        let mut child = Process::new(&exe)
-            .args([
-                "--exact",
-                "crash_child_bulk_importer",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(BULK_CHILD_ENV, format!("{round}:{}", path.display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
+        let (mut child, mut lines) =
+            spawn_child("crash_child_bulk_importer", BULK_CHILD_ENV, round, &path);
+        let nanos = varying();
         // Calls double, so a few calls reach thousands of edges; the kill
         // falls a varying moment into the call after the last one awaited.
         let kill_after = 1 + (nanos as usize + round as usize) % 3;
@@ -208,12 +210,7 @@ fn killed_bulk_import_applies_whole_calls_or_none() {
         }
         child.wait().unwrap();
 
-        let store = SqliteStore::open(&path).unwrap();
-        let report = block_on(store.verify()).unwrap();
-        assert!(report.is_ok(), "round {round}: {report:?}");
-        let hub = block_on(store.node(&tenant(), &node("hub")))
-            .unwrap()
-            .unwrap();
+        let (store, hub) = reopen_verified(&path, round);
         let followers = hub.counts.followers;
         // Every acknowledged call, and the call in flight whole or not at all.
         assert!(
