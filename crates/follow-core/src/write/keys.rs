@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::summary::{Summarised, sort_dedup};
 use crate::{AccountId, Command, LinkKey, LinkKind, NodeId, NodeRecord, WriteBatch};
 
 /// The key of one edge: `follower → target`, ordered by follower, then target.
@@ -72,7 +73,7 @@ impl Keys {
         let keys = Keys {
             nodes: sorted_with_hints(lists.nodes, &mut hints.nodes),
             edges: sorted_with_hints(lists.edges, &mut hints.edges),
-            links: sorted(lists.links),
+            links: sort_dedup(lists.links).0,
         };
         (keys, hints)
     }
@@ -247,26 +248,16 @@ fn tag(command: usize, nth: usize) -> usize {
 
 /// The keys sorted, without duplicates; each tagged key's index written to
 /// its command's entry of `hints`.
-fn sorted_with_hints<K: Ord>(mut tagged: Vec<(K, usize)>, hints: &mut [[usize; 2]]) -> Vec<K> {
-    tagged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut keys: Vec<K> = Vec::with_capacity(tagged.len());
-    for (key, tag) in tagged {
-        if keys.last() != Some(&key) {
-            keys.push(key);
-        }
+fn sorted_with_hints<K: Summarised>(tagged: Vec<(K, usize)>, hints: &mut [[usize; 2]]) -> Vec<K> {
+    let (keys, tags): (Vec<K>, Vec<usize>) = tagged.into_iter().unzip();
+    let (keys, placed) = sort_dedup(keys);
+    for (tag, at) in tags.into_iter().zip(placed) {
         if tag != NO_TAG
             && let Some(hint) = hints.get_mut(tag / 2).and_then(|h| h.get_mut(tag % 2))
         {
-            *hint = keys.len() - 1;
+            *hint = at;
         }
     }
-    keys
-}
-
-/// Sorted, without duplicates.
-fn sorted<K: Ord>(mut keys: Vec<K>) -> Vec<K> {
-    keys.sort_unstable();
-    keys.dedup();
     keys
 }
 

@@ -39,6 +39,7 @@ mod changes;
 mod facts;
 mod keys;
 mod rules;
+mod summary;
 mod working;
 
 pub use changes::{ChangeSet, NodeUpdate};
