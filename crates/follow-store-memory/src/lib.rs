@@ -126,9 +126,9 @@ impl FollowStore for MemoryStore {
         let mut txn = MemoryTxn::new(&batch.tenant, tenant, next_position);
         txn.fail_after(self.fail_after);
         let plan = WritePlan::new(&batch);
-        let facts = txn.load(plan.keys())?;
+        let facts = txn.load(&plan)?;
         let decision = plan.decide(facts)?;
-        match txn.commit(&decision.changes) {
+        match txn.commit(Some(&plan), &decision.changes) {
             Ok(positions) => decision.into_results(&positions),
             Err(error) => {
                 // A change that cannot be undone is the worse news.

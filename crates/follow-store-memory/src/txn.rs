@@ -2,7 +2,7 @@
 //! set, with an undo log so a commit that fails part-way leaves nothing
 //! behind.
 
-use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys};
+use follow_core::write::{ChangeSet, EdgeKey, Facts, WritePlan};
 use follow_core::{
     Edge, Error, Event, EventPosition, Link, LinkKey, NewEvent, NodeRecord, TenantId,
 };
@@ -49,6 +49,12 @@ pub(crate) struct MemoryTxn<'a> {
     /// they roll back apart, all at once.
     events_from: Option<LogMark>,
     events: u64,
+    /// The number of each of the plan's nodes as load found it (or the
+    /// commit interned it), by its place in the plan's keys; [`NOTHING`]
+    /// for a node not registered at load. A commit names each node several
+    /// times (its edge, its counters, its event), and a lookup in the id
+    /// table of millions of ids misses the cache where this one does not.
+    numbers: Vec<u32>,
 }
 
 fn not_registered(id: &str) -> Error {
@@ -98,6 +104,7 @@ impl<'a> MemoryTxn<'a> {
             extras: Vec::new(),
             events_from: None,
             events: 0,
+            numbers: Vec::new(),
         }
     }
 
@@ -158,31 +165,25 @@ impl<'a> MemoryTxn<'a> {
         Ok(())
     }
 
-    /// Changes a registered node's record, remembering the old one.
+    /// Changes registered `node`'s record, remembering the old one.
     fn update(
         &mut self,
-        id: &str,
+        node: u32,
         change: impl FnOnce(&mut NodeInfo) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let node = self
-            .tenant
-            .registered(id)?
-            .ok_or_else(|| not_registered(id))?;
         let mut info = self.tenant.registered_info(node)?;
         change(&mut info)?;
         self.set_info(node, Some(info))
     }
 
-    fn set_edge(&mut self, key: &EdgeKey, edge: Option<Edge>) -> Result<(), Error> {
-        let (follower, target) = (key.follower.as_str(), key.target.as_str());
-        let follower = self
-            .tenant
-            .registered(follower)?
-            .ok_or_else(|| not_registered(follower))?;
-        let target = self
-            .tenant
-            .registered(target)?
-            .ok_or_else(|| not_registered(target))?;
+    fn set_edge(
+        &mut self,
+        plan: Option<&WritePlan<'_>>,
+        key: &EdgeKey,
+        edge: Option<Edge>,
+    ) -> Result<(), Error> {
+        let follower = self.registered(plan, key.follower.as_str())?;
+        let target = self.registered(plan, key.target.as_str())?;
         let index = next_index(&self.edges)?;
         let old = self.tenant.set_edge(follower, target, edge)?;
         let index = keep(&mut self.edges, index, old);
@@ -214,11 +215,37 @@ impl MemoryTxn<'_> {
         Ok(())
     }
 
-    /// The number of a registered node.
-    fn registered(&self, id: &str) -> Result<u32, Error> {
-        self.tenant
-            .registered(id)?
-            .ok_or_else(|| not_registered(id))
+    /// The number of registered node `id`.
+    fn registered(&self, plan: Option<&WritePlan<'_>>, id: &str) -> Result<u32, Error> {
+        let node = match self.known(plan, id) {
+            Some(node) => self.tenant.if_registered(node)?,
+            None => self.tenant.registered(id)?,
+        };
+        node.ok_or_else(|| not_registered(id))
+    }
+
+    /// The number of `id`, interned if it is new.
+    fn interned(&mut self, plan: Option<&WritePlan<'_>>, id: &str) -> Result<u32, Error> {
+        if let Some(node) = self.known(plan, id) {
+            return Ok(node);
+        }
+        let node = self.tenant.intern(id)?;
+        if let Some(number) = plan
+            .and_then(|plan| plan.node_index(id))
+            .and_then(|at| self.numbers.get_mut(at))
+        {
+            *number = node;
+        }
+        Ok(node)
+    }
+
+    /// The number this transaction found or gave `id`, if any.
+    fn known(&self, plan: Option<&WritePlan<'_>>, id: &str) -> Option<u32> {
+        let at = plan?.node_index(id)?;
+        self.numbers
+            .get(at)
+            .copied()
+            .filter(|&node| node != NOTHING)
     }
 }
 
@@ -229,13 +256,17 @@ impl MemoryTxn<'_> {
         self.fail_after = rows;
     }
 
-    /// The stored rows of `keys`.
-    pub(crate) fn load(&self, keys: &Keys) -> Result<Facts, Error> {
+    /// The stored rows of the plan's keys.
+    pub(crate) fn load(&mut self, plan: &WritePlan<'_>) -> Result<Facts, Error> {
+        let keys = plan.keys();
         let tenant = &*self.tenant;
         let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
         let mut nodes = Vec::with_capacity(keys.nodes.len());
+        let mut numbers = Vec::with_capacity(keys.nodes.len());
         for id in &keys.nodes {
-            if let Some(node) = tenant.registered(id.as_str())? {
+            let node = tenant.registered(id.as_str())?;
+            numbers.push(node.unwrap_or(NOTHING));
+            if let Some(node) = node {
                 nodes.push(tenant.record_of(node, tenant.registered_info(node)?)?);
             }
         }
@@ -247,23 +278,34 @@ impl MemoryTxn<'_> {
         for node in nodes {
             facts.add_node(node);
         }
+        // Every edge's ends are among the nodes just resolved.
+        let number = |id: &str| match plan.node_index(id) {
+            Some(at) => Ok(numbers.get(at).copied().filter(|&node| node != NOTHING)),
+            None => tenant.registered(id),
+        };
         for key in &keys.edges {
-            let ends = tenant.registered_two(key.follower.as_str(), key.target.as_str())?;
+            let ends = (number(key.follower.as_str())?, number(key.target.as_str())?);
             if let (Some(follower), Some(target)) = ends
                 && let Some(edge) = tenant.edge(follower, target)?
             {
                 facts.add_edge(key.clone(), edge);
             }
         }
+        self.numbers = numbers;
         Ok(facts)
     }
 
     /// Writes a change set in its documented order and answers the
-    /// positions of its events. On an error the caller rolls back.
-    pub(crate) fn commit(&mut self, changes: &ChangeSet) -> Result<Vec<EventPosition>, Error> {
+    /// positions of its events. On an error the caller rolls back. `plan`
+    /// is the one [`Self::load`] loaded, whose numbers the commit reuses.
+    pub(crate) fn commit(
+        &mut self,
+        plan: Option<&WritePlan<'_>>,
+        changes: &ChangeSet,
+    ) -> Result<Vec<EventPosition>, Error> {
         for key in &changes.edge_deletes {
             self.row_written()?;
-            self.set_edge(key, None)?;
+            self.set_edge(plan, key, None)?;
         }
         for key in &changes.link_deletes {
             self.row_written()?;
@@ -271,28 +313,30 @@ impl MemoryTxn<'_> {
         }
         for id in &changes.node_deletes {
             self.row_written()?;
-            let node = self.registered(id.as_str())?;
+            let node = self.registered(plan, id.as_str())?;
             self.set_info(node, None)?;
             self.set_extras(node, NodeExtras::default())?;
         }
         for record in &changes.node_inserts {
             self.row_written()?;
-            self.insert_node(record)?;
+            let node = self.interned(plan, record.id.as_str())?;
+            self.insert_node(node, record)?;
         }
         for (key, edge) in &changes.edge_puts {
             self.row_written()?;
-            self.set_edge(key, Some(*edge))?;
+            self.set_edge(plan, key, Some(*edge))?;
         }
         for (key, link) in &changes.link_puts {
             self.row_written()?;
             for end in [&key.from, &key.to] {
-                self.registered(end.as_str())?;
+                self.registered(plan, end.as_str())?;
             }
             self.set_link(key, Some(*link))?;
         }
         for update in &changes.node_updates {
             self.row_written()?;
-            self.update(update.id.as_str(), |info| {
+            let node = self.registered(plan, update.id.as_str())?;
+            self.update(node, |info| {
                 info.set_counts(info.counts().apply(update.counts)?)?;
                 if let Some(at) = update.last_active {
                     info.set_last_active(at);
@@ -300,7 +344,6 @@ impl MemoryTxn<'_> {
                 Ok(())
             })?;
             if update.links != 0 || update.locked.is_some() {
-                let node = self.registered(update.id.as_str())?;
                 let mut extras = self.tenant.relations.extras(node);
                 extras.links = extras
                     .links
@@ -322,7 +365,9 @@ impl MemoryTxn<'_> {
             .iter()
             .map(|event| {
                 self.row_written()?;
-                Ok(self.append_event(event.clone())?.position)
+                let follower = self.interned(plan, event.follower.as_str())?;
+                let target = self.interned(plan, event.target.as_str())?;
+                Ok(self.append_event(event.clone(), follower, target)?.position)
             })
             .collect()
     }
@@ -341,8 +386,7 @@ impl MemoryTxn<'_> {
         }
     }
 
-    fn insert_node(&mut self, record: &NodeRecord) -> Result<(), Error> {
-        let node = self.tenant.intern(record.id.as_str())?;
+    fn insert_node(&mut self, node: u32, record: &NodeRecord) -> Result<(), Error> {
         let mut info = NodeInfo::new(record.registered_at);
         if let Some(at) = record.last_active {
             info.set_last_active(at);
@@ -356,9 +400,12 @@ impl MemoryTxn<'_> {
         self.set_extras(node, extras)
     }
 
-    fn append_event(&mut self, event: NewEvent) -> Result<Event, Error> {
-        let follower = self.tenant.intern(event.follower.as_str())?;
-        let target = self.tenant.intern(event.target.as_str())?;
+    fn append_event(
+        &mut self,
+        event: NewEvent,
+        follower: u32,
+        target: u32,
+    ) -> Result<Event, Error> {
         *self.next_position += 1;
         let event = event.at_position(self.tenant_id.clone(), EventPosition(*self.next_position));
         if self.events_from.is_none() {
@@ -502,7 +549,7 @@ mod tests {
                 false
             }
         });
-        MemoryTxn::new(&tenant_id, &mut tenant, &mut position).commit(&first)?;
+        MemoryTxn::new(&tenant_id, &mut tenant, &mut position).commit(None, &first)?;
         let before = snapshot(&tenant, &tenant_id)?;
         let position_before = position;
 
@@ -564,7 +611,7 @@ mod tests {
         for rows in (0..second.len()).map(Some).chain([None]) {
             let mut txn = MemoryTxn::new(&tenant_id, &mut tenant, &mut position);
             txn.fail_after(rows);
-            let committed = txn.commit(&second);
+            let committed = txn.commit(None, &second);
             assert_eq!(
                 committed.is_ok(),
                 rows.is_none(),

@@ -49,6 +49,7 @@ pub(crate) use rules::EDGES_REMAIN;
 
 use keys::Hints;
 use rules::Pending;
+use summary::NodeIndex;
 use working::Working;
 
 use crate::{CommandResult, Error, EventPosition, WriteBatch};
@@ -59,18 +60,34 @@ pub struct WritePlan<'b> {
     batch: &'b WriteBatch,
     keys: Keys,
     hints: Hints,
+    node_index: NodeIndex,
 }
 
 impl<'b> WritePlan<'b> {
     /// The plan of `batch`: its keys are worked out here, once.
     pub fn new(batch: &'b WriteBatch) -> Self {
         let (keys, hints) = Keys::with_hints(batch);
-        WritePlan { keys, hints, batch }
+        let node_index = NodeIndex::new(&keys.nodes);
+        WritePlan {
+            keys,
+            hints,
+            node_index,
+            batch,
+        }
     }
 
     /// The rows to load, each list sorted.
     pub fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    /// Where `id` sits in [`Keys::nodes`], if the batch names it. Every id
+    /// of the batch's change set is there, so a store that resolves each
+    /// node once at load (to a row number, say) can keep what it found
+    /// beside the keys and find it again for the change set's ids, by a
+    /// search that compares short ids as integers.
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.node_index.find(&self.keys.nodes, id)
     }
 
     /// Decides the batch on the rows the store loaded for [`Self::keys`].
@@ -241,6 +258,65 @@ mod tests {
             ]
         );
         assert_eq!(key("alice", "bob").to_string(), "alice -> bob");
+    }
+
+    /// A store may resolve the change set's ids through `node_index`: every
+    /// id the change set names is among the plan's nodes, at its place.
+    #[test]
+    fn every_id_of_the_change_set_is_found_among_the_nodes() {
+        let long = "a-rather-long-account-id-0001";
+        let batch = batch(vec![
+            Command::Register {
+                node: node("carol"),
+            },
+            follow("carol", "alice"),
+            follow("bob", long),
+            unfollow("alice", "bob"),
+            Command::Block {
+                actor: account(long),
+                target: account("bob"),
+            },
+            Command::Remove { node: node("dave") },
+        ]);
+        let plan = WritePlan::new(&batch);
+        let back = Edge::new(at(3));
+        let facts = facts(
+            &[
+                ("alice", 1, 0, 0),
+                ("bob", 0, 1, 0),
+                ("dave", 0, 0, 0),
+                (long, 0, 0, 0),
+            ],
+            &[("alice", "bob", back)],
+        );
+        let changes = plan.decide(facts).unwrap().changes;
+        let mut ids: Vec<&str> = Vec::new();
+        for key in changes
+            .edge_deletes
+            .iter()
+            .chain(changes.edge_puts.iter().map(|(k, _)| k))
+        {
+            ids.extend([key.follower.as_str(), key.target.as_str()]);
+        }
+        for key in changes.link_puts.iter().map(|(k, _)| k) {
+            ids.extend([key.from.as_str(), key.to.as_str()]);
+        }
+        ids.extend(changes.node_inserts.iter().map(|n| n.id.as_str()));
+        ids.extend(changes.node_deletes.iter().map(NodeId::as_str));
+        ids.extend(changes.node_updates.iter().map(|u| u.id.as_str()));
+        for event in &changes.events {
+            ids.extend([event.follower.as_str(), event.target.as_str()]);
+        }
+        assert!(ids.len() >= 20, "{ids:?}");
+        for id in ids {
+            let at = plan.node_index(id);
+            assert_eq!(
+                at.and_then(|at| plan.keys().nodes.get(at))
+                    .map(NodeId::as_str),
+                Some(id)
+            );
+        }
+        assert_eq!(plan.node_index("zed"), None);
     }
 
     #[test]

@@ -95,6 +95,36 @@ fn held_whole(summary: u128) -> bool {
     summary & 0xFF <= HELD as u128
 }
 
+/// Finds ids among a batch's sorted node keys by their summaries: a binary
+/// search through integers beside each other in memory instead of through
+/// ids behind pointers.
+#[derive(Debug, Default)]
+pub(super) struct NodeIndex {
+    summaries: Vec<u128>,
+}
+
+impl NodeIndex {
+    /// The index of `nodes` (sorted, without duplicates).
+    pub(super) fn new(nodes: &[NodeId]) -> Self {
+        NodeIndex {
+            summaries: nodes.iter().map(Summarised::summary).collect(),
+        }
+    }
+
+    /// Where `id` sits in `nodes` (the nodes this index was built from).
+    pub(super) fn find(&self, nodes: &[NodeId], id: &str) -> Option<usize> {
+        let summary = id_summary(id);
+        let first = self.summaries.partition_point(|s| *s < summary);
+        if held_whole(summary) {
+            return (self.summaries.get(first) == Some(&summary)).then_some(first);
+        }
+        // Ids that tie on their held bytes, compared in full.
+        let ties = self.summaries.get(first..)?;
+        let ties = ties.iter().take_while(|s| **s == summary).count();
+        (first..first + ties).find(|&at| nodes.get(at).is_some_and(|node| node.as_str() == id))
+    }
+}
+
 /// The keys sorted, without duplicates, and for each input key (in input
 /// order) the index of its key in the output.
 pub(super) fn sort_dedup<K: Summarised>(keys: Vec<K>) -> (Vec<K>, Vec<usize>) {
@@ -189,6 +219,33 @@ mod tests {
             expected.dedup();
             prop_assert_eq!(sort_dedup(nodes).0, expected);
         }
+    }
+
+    /// Every id of the nodes is found where it sits, short or long and
+    /// among ties; an id not among them is not found.
+    #[test]
+    fn the_node_index_finds_each_id_where_it_sits() {
+        let mut nodes: Vec<NodeId> = [
+            "a",
+            "b",
+            "aaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaab",
+            "aaaaaaaaaaaaaaac",
+            "zzzzzzzzzzzzzzzzzz",
+        ]
+        .into_iter()
+        .map(|id| NodeId::new(id).unwrap())
+        .collect();
+        nodes.sort();
+        let index = NodeIndex::new(&nodes);
+        for (at, node) in nodes.iter().enumerate() {
+            assert_eq!(index.find(&nodes, node.as_str()), Some(at), "{node}");
+        }
+        for absent in ["", "aa", "aaaaaaaaaaaaaaad", "aaaaaaaaaaaaaaaab", "c"] {
+            assert_eq!(index.find(&nodes, absent), None, "{absent}");
+        }
+        assert_eq!(NodeIndex::default().find(&[], "a"), None);
     }
 
     /// The summary orders ids as their bytes do, and holds the short ones

@@ -96,7 +96,7 @@ impl Tenant {
     }
 
     /// `node`, if it is registered.
-    fn if_registered(&self, node: u32) -> Result<Option<u32>, Error> {
+    pub(crate) fn if_registered(&self, node: u32) -> Result<Option<u32>, Error> {
         Ok(self.slot(node)?.is_registered().then_some(node))
     }
 
