@@ -63,9 +63,9 @@ impl Summarised for LinkKey {
 /// The summary of a key ordered by two ids, `first` then `second`.
 fn pair_summary(first: &str, second: &str) -> [u128; 2] {
     let first = id_summary(first);
-    // Past a first id the summary cuts short, two keys with equal summaries
-    // may still have different first ids, and their second ids say nothing
-    // of their order.
+    // A first id longer than a summary holds may tie with a different
+    // one, and then the second ids say nothing of the keys' order: the
+    // second summary stays 0, and such ties are compared in full.
     let second = if held_whole(first) {
         id_summary(second)
     } else {
