@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::summary::{Summarised, sort_dedup};
+use super::summary::{NodeIndex, Summarised, sort_dedup};
 use crate::{AccountId, Command, LinkKey, LinkKind, NodeId, NodeRecord, WriteBatch};
 
 /// The key of one edge: `follower → target`, ordered by follower, then target.
@@ -69,11 +69,13 @@ impl Keys {
         let mut hints = Hints {
             nodes: vec![[NO_TAG; 2]; batch.commands.len()],
             edges: vec![[NO_TAG; 2]; batch.commands.len()],
+            node_index: NodeIndex::default(),
         };
+        let node_index = &mut hints.node_index;
         let keys = Keys {
-            nodes: sorted_with_hints(lists.nodes, &mut hints.nodes),
-            edges: sorted_with_hints(lists.edges, &mut hints.edges),
-            links: sort_dedup(lists.links).0,
+            nodes: sorted_with_hints(lists.nodes, &mut hints.nodes, |s| node_index.push(s)),
+            edges: sorted_with_hints(lists.edges, &mut hints.edges, |_| {}),
+            links: sort_dedup(lists.links, |_, _| {}, |_| {}),
         };
         (keys, hints)
     }
@@ -110,11 +112,15 @@ impl Keys {
 /// sorted [`Keys`] ([`NO_TAG`] where it names fewer): the rows its rule
 /// reads first and most often, which the decision then finds without a
 /// search (for an import of a hundred thousand edges, a binary search
-/// through as many keys, comparing ids in memory scattered across the heap).
+/// through as many keys, comparing ids in memory scattered across the heap);
+/// and the summaries of the nodes, kept from their sort, by which a store
+/// finds any id among them ([`super::WritePlan::node_index`]).
 #[derive(Debug, Default)]
 pub(super) struct Hints {
     pub(super) nodes: Vec<[usize; 2]>,
     pub(super) edges: Vec<[usize; 2]>,
+    /// Where every node sits, found by the summaries the sort computed.
+    pub(super) node_index: NodeIndex,
 }
 
 /// No command's key, or no index.
@@ -247,18 +253,22 @@ fn tag(command: usize, nth: usize) -> usize {
 }
 
 /// The keys sorted, without duplicates; each tagged key's index written to
-/// its command's entry of `hints`.
-fn sorted_with_hints<K: Summarised>(tagged: Vec<(K, usize)>, hints: &mut [[usize; 2]]) -> Vec<K> {
+/// its command's entry of `hints`, each key's summary handed to `kept`.
+fn sorted_with_hints<K: Summarised>(
+    tagged: Vec<(K, usize)>,
+    hints: &mut [[usize; 2]],
+    kept: impl FnMut(K::Summary),
+) -> Vec<K> {
     let (keys, tags): (Vec<K>, Vec<usize>) = tagged.into_iter().unzip();
-    let (keys, placed) = sort_dedup(keys);
-    for (tag, at) in tags.into_iter().zip(placed) {
-        if tag != NO_TAG
+    let placed = |input: usize, at: usize| {
+        if let Some(&tag) = tags.get(input)
+            && tag != NO_TAG
             && let Some(hint) = hints.get_mut(tag / 2).and_then(|h| h.get_mut(tag % 2))
         {
             *hint = at;
         }
-    }
-    keys
+    };
+    sort_dedup(keys, placed, kept)
 }
 
 #[cfg(test)]

@@ -49,7 +49,6 @@ pub(crate) use rules::EDGES_REMAIN;
 
 use keys::Hints;
 use rules::Pending;
-use summary::NodeIndex;
 use working::Working;
 
 use crate::{CommandResult, Error, EventPosition, WriteBatch};
@@ -60,20 +59,13 @@ pub struct WritePlan<'b> {
     batch: &'b WriteBatch,
     keys: Keys,
     hints: Hints,
-    node_index: NodeIndex,
 }
 
 impl<'b> WritePlan<'b> {
     /// The plan of `batch`: its keys are worked out here, once.
     pub fn new(batch: &'b WriteBatch) -> Self {
         let (keys, hints) = Keys::with_hints(batch);
-        let node_index = NodeIndex::new(&keys.nodes);
-        WritePlan {
-            keys,
-            hints,
-            node_index,
-            batch,
-        }
+        WritePlan { keys, hints, batch }
     }
 
     /// The rows to load, each list sorted.
@@ -87,7 +79,7 @@ impl<'b> WritePlan<'b> {
     /// beside the keys and find it again for the change set's ids, by a
     /// search that compares short ids as integers.
     pub fn node_index(&self, id: &str) -> Option<usize> {
-        self.node_index.find(&self.keys.nodes, id)
+        self.hints.node_index.find(&self.keys.nodes, id)
     }
 
     /// Decides the batch on the rows the store loaded for [`Self::keys`].

@@ -104,11 +104,9 @@ pub(super) struct NodeIndex {
 }
 
 impl NodeIndex {
-    /// The index of `nodes` (sorted, without duplicates).
-    pub(super) fn new(nodes: &[NodeId]) -> Self {
-        NodeIndex {
-            summaries: nodes.iter().map(Summarised::summary).collect(),
-        }
+    /// Adds the summary of the next node of the sorted nodes.
+    pub(super) fn push(&mut self, summary: u128) {
+        self.summaries.push(summary);
     }
 
     /// Where `id` sits in `nodes` (the nodes this index was built from).
@@ -125,9 +123,14 @@ impl NodeIndex {
     }
 }
 
-/// The keys sorted, without duplicates, and for each input key (in input
-/// order) the index of its key in the output.
-pub(super) fn sort_dedup<K: Summarised>(keys: Vec<K>) -> (Vec<K>, Vec<usize>) {
+/// The keys sorted, without duplicates. `placed(input, output)` is called
+/// for each input key with the index of its key in the output, and
+/// `kept(summary)` for each output key in order, with its summary.
+pub(super) fn sort_dedup<K: Summarised>(
+    keys: Vec<K>,
+    mut placed: impl FnMut(usize, usize),
+    mut kept: impl FnMut(K::Summary),
+) -> Vec<K> {
     let mut order: Vec<(K::Summary, usize)> = keys
         .iter()
         .enumerate()
@@ -148,7 +151,6 @@ pub(super) fn sort_dedup<K: Summarised>(keys: Vec<K>) -> (Vec<K>, Vec<usize>) {
     });
     let mut slots: Vec<Option<K>> = keys.into_iter().map(Some).collect();
     let mut sorted: Vec<K> = Vec::with_capacity(order.len());
-    let mut placed = vec![0; order.len()];
     let mut last: Option<K::Summary> = None;
     for (summary, index) in order {
         let Some(key) = slots.get_mut(index).and_then(Option::take) else {
@@ -157,13 +159,12 @@ pub(super) fn sort_dedup<K: Summarised>(keys: Vec<K>) -> (Vec<K>, Vec<usize>) {
         let repeat = last == Some(summary) && (K::whole(&summary) || sorted.last() == Some(&key));
         if !repeat {
             sorted.push(key);
+            kept(summary);
         }
         last = Some(summary);
-        if let Some(at) = placed.get_mut(index) {
-            *at = sorted.len() - 1;
-        }
+        placed(index, sorted.len() - 1);
     }
-    (sorted, placed)
+    sorted
 }
 
 #[cfg(test)]
@@ -196,7 +197,8 @@ mod tests {
             let mut expected = keys.clone();
             expected.sort();
             expected.dedup();
-            let (sorted, placed) = sort_dedup(keys.clone());
+            let mut placed = vec![usize::MAX; keys.len()];
+            let sorted = sort_dedup(keys.clone(), |from, to| placed[from] = to, |_| {});
             prop_assert_eq!(&sorted, &expected);
             for (key, at) in keys.iter().zip(&placed) {
                 prop_assert_eq!(sorted.get(*at), Some(key));
@@ -212,12 +214,17 @@ mod tests {
             let mut expected = links.clone();
             expected.sort();
             expected.dedup();
-            prop_assert_eq!(sort_dedup(links).0, expected);
+            prop_assert_eq!(sort_dedup(links, |_, _| {}, |_| {}), expected);
             let nodes: Vec<NodeId> = pairs.iter().map(|(a, _)| NodeId::new(a).unwrap()).collect();
             let mut expected = nodes.clone();
             expected.sort();
             expected.dedup();
-            prop_assert_eq!(sort_dedup(nodes).0, expected);
+            let mut index = NodeIndex::default();
+            let sorted = sort_dedup(nodes, |_, _| {}, |summary| index.push(summary));
+            for (at, node) in sorted.iter().enumerate() {
+                prop_assert_eq!(index.find(&sorted, node.as_str()), Some(at));
+            }
+            prop_assert_eq!(sorted, expected);
         }
     }
 
@@ -225,7 +232,7 @@ mod tests {
     /// among ties; an id not among them is not found.
     #[test]
     fn the_node_index_finds_each_id_where_it_sits() {
-        let mut nodes: Vec<NodeId> = [
+        let nodes: Vec<NodeId> = [
             "a",
             "b",
             "aaaaaaaaaaaaaaa",
@@ -237,8 +244,8 @@ mod tests {
         .into_iter()
         .map(|id| NodeId::new(id).unwrap())
         .collect();
-        nodes.sort();
-        let index = NodeIndex::new(&nodes);
+        let mut index = NodeIndex::default();
+        let nodes = sort_dedup(nodes, |_, _| {}, |summary| index.push(summary));
         for (at, node) in nodes.iter().enumerate() {
             assert_eq!(index.find(&nodes, node.as_str()), Some(at), "{node}");
         }
