@@ -5,7 +5,8 @@
 //! runtime.
 //!
 //! - One writer thread owns the only write connection and commits queued
-//!   batches together (group commit), one savepoint per batch.
+//!   batches together (group commit), one savepoint per batch when a group
+//!   holds several.
 //! - Reads run on a small pool of reader connections, each on its own thread
 //!   (WAL mode lets them read while the writer commits). Point reads (`node`,
 //!   `pairs` of a few others) run on the caller's thread instead, on a free

@@ -10,7 +10,7 @@
 //!
 //! The writing statements say `OR FAIL`: a statement that fails part-way
 //! keeps the rows it wrote, which costs nothing here because the whole
-//! batch's savepoint is rolled back on any error. With SQLite's default
+//! batch is rolled back (its savepoint, or its transaction) on any error. With SQLite's default
 //! (`ABORT`), every multi-row write opens a statement journal of its own,
 //! a nested savepoint whose bookkeeping grows with the database: on a
 //! 300,000-edge import three quarters of the time went to

@@ -10,8 +10,8 @@
 //! pays only when the batch writes at least as many edges as are already
 //! stored ([`REBUILD_RATIO`]): a load into an empty or nearly empty file.
 //!
-//! The indexes are dropped and created again inside the batch's savepoint
-//! (SQLite's DDL is transactional): a batch that fails rolls the drop back
+//! The indexes are dropped and created again inside the batch's
+//! transaction (SQLite's DDL is transactional): a batch that fails rolls the drop back
 //! with its rows, a reader keeps its snapshot and its indexes until the
 //! group commits, and the rows and index entries written are the ones the
 //! per-row path writes.
@@ -36,7 +36,7 @@ pub(crate) const DEFAULT_REBUILD_FROM: usize = 10_000;
 pub(crate) const REBUILD_RATIO: usize = 1;
 
 /// The secondary indexes of `edges` a batch dropped, to be created again
-/// before its savepoint is released.
+/// before its batch ends.
 #[derive(Debug)]
 pub(crate) struct DroppedIndexes {
     /// Each index's `CREATE INDEX` statement as the schema stores it.

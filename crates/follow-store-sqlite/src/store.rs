@@ -166,7 +166,7 @@ pub(crate) fn configure(
         Durability::Normal => "NORMAL",
         Durability::Full => "FULL",
     };
-    // temp_store = MEMORY keeps each batch's savepoint journal off disk.
+    // temp_store = MEMORY keeps a group's savepoint journals off disk.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
     ))

@@ -1,10 +1,12 @@
 //! The one writer thread and its group commit.
 //!
 //! The writer blocks for one job, then drains whatever else is queued (up to
-//! a bound) and commits all the queued batches in one transaction, each
-//! inside its own savepoint: a batch that fails as a whole (its decision or
-//! its commit) rolls back only its savepoint. Callers are answered only after `COMMIT`
-//! returns, that is once the group is durable at the configured level.
+//! a bound) and commits all the queued batches in one transaction. In a
+//! group of several, each batch runs inside its own savepoint: a batch that
+//! fails as a whole (its decision or its commit) rolls back only its
+//! savepoint. A group of one rolls back the transaction instead. Callers
+//! are answered only after `COMMIT` returns, that is once the group is
+//! durable at the configured level.
 
 use std::time::Duration;
 
@@ -188,12 +190,30 @@ fn commit_group(conn: &Connection, writes: Vec<(WriteBatch, WriteReply)>, settin
 
 /// Applies every batch of a group in one transaction; the outer error means
 /// the transaction as a whole failed and is to be rolled back.
+///
+/// A group of one batch runs without a savepoint: its failure rolls back
+/// the whole transaction, which holds nothing else. A savepoint would make
+/// SQLite copy every page the batch changes into a statement journal
+/// first, for an import call tens of thousands of pages.
 fn apply_group(
     conn: &Connection,
     writes: &[(WriteBatch, WriteReply)],
     settings: Settings,
 ) -> Result<Vec<Result<Vec<CommandResult>, Error>>, Error> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(map_sql)?;
+    if let [(batch, _)] = writes {
+        let mut fault = Fault::after(settings.fail_after);
+        return match apply_batch(conn, batch, &mut fault, settings.rebuild_from) {
+            Ok(result) => {
+                conn.execute_batch("COMMIT").map_err(map_sql)?;
+                Ok(vec![Ok(result)])
+            }
+            Err(error) => {
+                conn.execute_batch("ROLLBACK").map_err(map_sql)?;
+                Ok(vec![Err(error)])
+            }
+        };
+    }
     let mut results = Vec::with_capacity(writes.len());
     for (batch, _) in writes {
         conn.execute_batch("SAVEPOINT batch").map_err(map_sql)?;
@@ -214,7 +234,8 @@ fn apply_group(
     Ok(results)
 }
 
-/// Load → decide → commit of one batch inside the open savepoint. A batch
+/// Load → decide → commit of one batch inside the open transaction or
+/// savepoint. A batch
 /// that writes at least as many edges as are stored (and at least
 /// `rebuild_from`) commits with the edge table's secondary indexes dropped
 /// and builds them again afterwards ([`crate::rebuild`]).

@@ -121,6 +121,70 @@ async fn a_failing_batch_leaves_the_rest_of_its_group_applied() {
     assert!(edge[0].outgoing.is_none());
 }
 
+/// Batches whose commit fails part-way, queued at once among batches that
+/// commit, so that the writer groups them: each failed batch's savepoint
+/// leaves nothing behind, and the rest of its group commits. (A batch
+/// committed alone is the conformance suite's failed-commit cases.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commits_failing_part_way_in_a_group_leave_nothing() {
+    use follow_store_sqlite::SqliteOptions;
+
+    let dir = TempDir::new("failing-groups");
+    // A registration writes one node row; a follow writes an edge, two
+    // counter updates and an event, so it fails after its second row.
+    let options = SqliteOptions {
+        fail_commits_after: Some(2),
+        ..SqliteOptions::default()
+    };
+    let names: Vec<String> = (0..41).map(|i| format!("user{i}")).collect();
+    SqliteStore::open(dir.file("graph.db"))
+        .unwrap()
+        .write(batch(0, names.iter().map(|n| register(n)).collect()))
+        .await
+        .unwrap();
+    let store = Arc::new(SqliteStore::open_with(dir.file("graph.db"), options).unwrap());
+    let before = store
+        .events_after(&tenant(), None, 1000)
+        .await
+        .unwrap()
+        .len();
+
+    let mut calls = Vec::new();
+    for i in 0..40usize {
+        let store = Arc::clone(&store);
+        let (a, b) = (names[i].clone(), names[i + 1].clone());
+        calls.push(tokio::spawn(async move {
+            let follows = store.write(batch(1, vec![follow(&a, &b)])).await;
+            let registers = store
+                .write(batch(1, vec![register(&format!("new{i}"))]))
+                .await;
+            (follows, registers)
+        }));
+    }
+    for call in calls {
+        let (follows, registers) = call.await.unwrap();
+        assert_eq!(follows.unwrap_err().kind(), ErrorKind::Unavailable);
+        assert!(registers.unwrap()[0].as_ref().unwrap().is_changed());
+    }
+    for i in 0..40 {
+        let id = node(&format!("new{i}"));
+        assert!(store.node(&tenant(), &id).await.unwrap().is_some(), "{id}");
+    }
+    // Registrations write no event; the failed follows wrote none either.
+    let events = store.events_after(&tenant(), None, 1000).await.unwrap();
+    assert_eq!(events.len(), before);
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    for pair in names.windows(2) {
+        let edges = store
+            .pairs(&tenant(), &node(&pair[0]), &[node(&pair[1])])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(edges[0].outgoing.is_none(), "{pair:?}");
+    }
+}
+
 /// Readers keep answering while batches build the edge indexes in bulk, and
 /// see each call whole: a hub's follower count is always one of the totals
 /// after a committed call, and its follower list reads through the index
