@@ -23,6 +23,21 @@ pub(crate) fn opcodes(conn: &Connection, sql: &str) -> Vec<String> {
     column_of(conn, &format!("EXPLAIN {sql}"), 1)
 }
 
+/// Each instruction of `sql`'s bytecode program: its opcode, P1 and P2.
+pub(crate) fn program(conn: &Connection, sql: &str) -> Vec<(String, i64, i64)> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
+    let mut rows = stmt.raw_query();
+    let mut program = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        program.push((
+            row.get(1).unwrap(),
+            row.get(2).unwrap(),
+            row.get(3).unwrap(),
+        ));
+    }
+    program
+}
+
 fn column_of(conn: &Connection, explain: &str, column: usize) -> Vec<String> {
     let mut stmt = conn.prepare(explain).unwrap();
     let mut rows = stmt.raw_query();

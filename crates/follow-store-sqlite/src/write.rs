@@ -6,8 +6,8 @@
 //! a batch of `n` rows of one kind costs a handful of statements instead of
 //! `n`, whatever the batch (an `unfollow_many` of 20, an import of 100,000).
 
-use follow_core::write::{ChangeSet, Facts, Keys};
-use follow_core::{Error, EventPosition, LinkKey, NodeRecord, TenantId, Timestamp};
+use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys};
+use follow_core::{Edge, Error, EventPosition, LinkKey, NodeRecord, TenantId, Timestamp};
 use rusqlite::{Connection, Statement};
 
 use crate::codec;
@@ -30,19 +30,34 @@ fn execute(
     stmt.raw_execute().map_err(map_sql)
 }
 
+/// What a batch's load read.
+pub(crate) struct Loaded {
+    /// The rows, for the decision.
+    pub(crate) facts: Facts,
+    /// The keys of the edge rows found, in key order: [`commit`] updates a
+    /// put of one of them in place and inserts any other.
+    pub(crate) stored_edges: Vec<EdgeKey>,
+}
+
 /// The stored rows of `keys`, read in key order so each index is walked
 /// front to back once. Links are looked up only between accounts whose
 /// node rows count links ([`Keys::links_to_load`]), so a batch among
 /// accounts that never blocked, muted or asked reads no link.
-pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Facts, Error> {
+pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Loaded, Error> {
     let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
     let nodes = load_nodes(conn, tenant, keys)?;
     load_links(conn, tenant, &keys.links_to_load(&nodes), &mut facts)?;
     for node in nodes {
         facts.add_node(node);
     }
-    load_edges(conn, tenant, keys, &mut facts)?;
-    Ok(facts)
+    let mut stored_edges = load_edges(conn, tenant, keys, &mut facts)?;
+    // The rows come in the order of their keys' VALUES list, which is key
+    // order; sorting again costs nothing then and keeps the search right.
+    stored_edges.sort_unstable();
+    Ok(Loaded {
+        facts,
+        stored_edges,
+    })
 }
 
 /// The link rows of `links`, in key order.
@@ -76,13 +91,14 @@ fn load_links(
     Ok(())
 }
 
-/// The edge rows of `keys`, in key order.
+/// The edge rows of `keys`, in key order; answers the keys found.
 fn load_edges(
     conn: &Connection,
     tenant: &TenantId,
     keys: &Keys,
     facts: &mut Facts,
-) -> Result<(), Error> {
+) -> Result<Vec<EdgeKey>, Error> {
+    let mut found = Vec::new();
     for range in chunks(keys.edges.len()) {
         let part = &keys.edges[range];
         let mut stmt = conn
@@ -107,14 +123,15 @@ fn load_edges(
                 row.get(4).map_err(map_sql)?,
                 options.as_deref(),
             )?;
-            let key = follow_core::write::EdgeKey::new(
+            let key = EdgeKey::new(
                 codec::STORED.account_id(&follower)?,
                 codec::STORED.node_id(&target)?,
             );
+            found.push(key.clone());
             facts.add_edge(key, edge);
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The node rows of `keys`, in key order.
@@ -189,11 +206,31 @@ fn write_rows(
     Ok(())
 }
 
+/// Binds an edge row's six values from `at`: follower, target, since,
+/// muted, mutual_since, options.
+fn bind_edge(
+    stmt: &mut Statement<'_>,
+    at: usize,
+    key: &EdgeKey,
+    edge: &Edge,
+) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(at, key.follower.as_str())?;
+    stmt.raw_bind_parameter(at + 1, key.target.as_str())?;
+    stmt.raw_bind_parameter(at + 2, edge.since.as_unix_micros())?;
+    stmt.raw_bind_parameter(at + 3, edge.muted)?;
+    stmt.raw_bind_parameter(at + 4, edge.mutual_since.map(Timestamp::as_unix_micros))?;
+    stmt.raw_bind_parameter(at + 5, edge.options.encode())
+}
+
 /// Writes a change set in its documented order and answers the positions
-/// of its events. On an error the caller rolls back.
+/// of its events. On an error the caller rolls back. `stored_edges` are
+/// the edge rows the load found (sorted): a put of one of them that the
+/// change set does not delete first updates the row, any other put
+/// inserts one.
 pub(crate) fn commit(
     conn: &Connection,
     changes: &ChangeSet,
+    stored_edges: &[EdgeKey],
     fault: &mut Fault,
 ) -> Result<Vec<EventPosition>, Error> {
     let t = changes.tenant.as_str();
@@ -259,17 +296,32 @@ pub(crate) fn commit(
         })
         .map(drop)
     })?;
-    write_rows(fault, changes.edge_puts.len(), |range| {
-        let part = &changes.edge_puts[range];
-        execute(conn, Kind::PutEdges, part.len(), t, |stmt| {
+    // The change set lists its deletes in key order.
+    let (updates, inserts): (Vec<_>, Vec<_>) = changes.edge_puts.iter().partition(|(key, _)| {
+        stored_edges.binary_search(key).is_ok() && changes.edge_deletes.binary_search(key).is_err()
+    });
+    write_rows(fault, updates.len(), |range| {
+        let part = &updates[range];
+        let changed = execute(conn, Kind::UpdateEdges, part.len(), t, |stmt| {
             for (i, (key, edge)) in part.iter().enumerate() {
-                let at = 6 * i + 2;
-                stmt.raw_bind_parameter(at, key.follower.as_str())?;
-                stmt.raw_bind_parameter(at + 1, key.target.as_str())?;
-                stmt.raw_bind_parameter(at + 2, edge.since.as_unix_micros())?;
-                stmt.raw_bind_parameter(at + 3, edge.muted)?;
-                stmt.raw_bind_parameter(at + 4, edge.mutual_since.map(Timestamp::as_unix_micros))?;
-                stmt.raw_bind_parameter(at + 5, edge.options.encode())?;
+                bind_edge(stmt, 6 * i + 2, key, edge)?;
+            }
+            Ok(())
+        })?;
+        if changed != part.len() {
+            return Err(Error::internal(format!(
+                "sqlite: {} of {} updated edges are absent",
+                part.len() - changed,
+                part.len()
+            )));
+        }
+        Ok(())
+    })?;
+    write_rows(fault, inserts.len(), |range| {
+        let part = &inserts[range];
+        execute(conn, Kind::InsertEdges, part.len(), t, |stmt| {
+            for (i, (key, edge)) in part.iter().enumerate() {
+                bind_edge(stmt, 6 * i + 2, key, edge)?;
             }
             Ok(())
         })

@@ -246,10 +246,10 @@ fn apply_batch(
     rebuild_from: usize,
 ) -> Result<Vec<CommandResult>, Error> {
     let plan = WritePlan::new(batch);
-    let facts = load(conn, &batch.tenant, plan.keys())?;
-    let decision = plan.decide(facts)?;
+    let loaded = load(conn, &batch.tenant, plan.keys())?;
+    let decision = plan.decide(loaded.facts)?;
     let dropped = drop_for_bulk(conn, decision.changes.edge_puts.len(), rebuild_from)?;
-    let positions = commit(conn, &decision.changes, fault)?;
+    let positions = commit(conn, &decision.changes, &loaded.stored_edges, fault)?;
     if let Some(dropped) = dropped {
         dropped.recreate(conn)?;
     }

@@ -300,3 +300,46 @@ fn a_store_names_where_it_lives() {
         "{debug}"
     );
 }
+
+/// A put of a stored edge updates its row; a put of an edge the same batch
+/// deleted first, or of a new one, inserts a row. All three in one batch,
+/// with the mutual marks the reverse edges need.
+#[test]
+fn edge_puts_update_stored_rows_and_insert_the_rest() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let setup = vec![
+        register("alice"),
+        register("bob"),
+        register("carol"),
+        follow("alice", "bob"),
+        follow("bob", "alice"),
+        follow("alice", "carol"),
+    ];
+    block_on(store.write(batch(0, setup))).unwrap();
+    let results = block_on(store.write(batch(
+        5,
+        vec![
+            mute("alice", "bob", true),
+            unfollow("alice", "carol"),
+            follow("alice", "carol"),
+            follow("carol", "alice"),
+        ],
+    )))
+    .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let pairs = block_on(store.pairs(&tenant(), &node("alice"), &[node("bob"), node("carol")]))
+        .unwrap()
+        .unwrap();
+    let to_bob = pairs[0].outgoing.unwrap();
+    assert!(to_bob.muted);
+    assert_eq!(to_bob.since, at(0));
+    let to_carol = pairs[1].outgoing.unwrap();
+    assert_eq!(to_carol.since, at(5));
+    assert!(to_carol.mutual_since.is_some());
+    assert!(pairs[1].incoming);
+    let alice = block_on(store.node(&tenant(), &node("alice")))
+        .unwrap()
+        .unwrap();
+    assert_eq!((alice.counts.following, alice.counts.mutual), (2, 2));
+    assert!(block_on(store.verify()).unwrap().is_ok());
+}
