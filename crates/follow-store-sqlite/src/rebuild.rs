@@ -10,11 +10,11 @@
 //! pays only when the batch writes at least as many edges as are already
 //! stored ([`REBUILD_RATIO`]): a load into an empty or nearly empty file.
 //!
-//! The indexes are dropped and created again inside the batch's
-//! transaction (SQLite's DDL is transactional): a batch that fails rolls the drop back
-//! with its rows, a reader keeps its snapshot and its indexes until the
-//! group commits, and the rows and index entries written are the ones the
-//! per-row path writes.
+//! The indexes are dropped and created again inside the batch's savepoint
+//! or transaction (SQLite's DDL is transactional): a batch that fails rolls
+//! the drop back with its rows, a reader keeps its snapshot and its indexes
+//! until the group commits, and the rows and index entries written are the
+//! ones the per-row path writes.
 
 use rusqlite::Connection;
 
