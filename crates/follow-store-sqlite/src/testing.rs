@@ -20,7 +20,10 @@ pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
 
 /// The opcodes of `sql`'s bytecode program.
 pub(crate) fn opcodes(conn: &Connection, sql: &str) -> Vec<String> {
-    column_of(conn, &format!("EXPLAIN {sql}"), 1)
+    program(conn, sql)
+        .into_iter()
+        .map(|(op, _, _)| op)
+        .collect()
 }
 
 /// Each instruction of `sql`'s bytecode program: its opcode, P1 and P2.
