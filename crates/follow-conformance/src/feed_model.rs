@@ -15,7 +15,7 @@ use follow_core::{
     Timestamp,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+use proptest::test_runner::TestRunner;
 
 use crate::StoreFactory;
 use crate::fixture::at;
@@ -214,18 +214,10 @@ fn run_sequence<F: StoreFactory>(ops: &[FeedOp]) -> Result<(), TestCaseError> {
 }
 
 /// Random sequences of writes, acknowledgements, prunes, clock steps and
-/// reads (32 cases unless `PROPTEST_CASES` says otherwise) agree with the
-/// reference feed after every step.
-pub fn feed_matches_reference<F: StoreFactory>(regressions: &'static str) {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(32);
-    let config = Config {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
-        ..Config::default()
-    };
+/// reads (32 cases, at most `max_cases`, unless `PROPTEST_CASES` says
+/// otherwise) agree with the reference feed after every step.
+pub fn feed_matches_reference<F: StoreFactory>(regressions: &'static str, max_cases: Option<u32>) {
+    let config = crate::model::config(regressions, 32, max_cases);
     let mut runner = TestRunner::new(config);
     let result = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
         run_sequence::<F>(&ops)

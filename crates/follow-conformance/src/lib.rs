@@ -47,6 +47,13 @@
 //!
 //! Property tests honour `PROPTEST_CASES` and keep their regressions in the
 //! adapter's `tests/conformance.proptest-regressions`; commit that file.
+//! A second run of the suite on a slower variant of an adapter (the same
+//! code on another schema layout, say) may cap the property tests' default
+//! number of cases, which `PROPTEST_CASES` still overrides:
+//!
+//! ```ignore
+//! follow_conformance::suite!(Partitioned, model_cases: 8);
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -177,11 +184,15 @@ where
 /// suite, for the [`StoreFactory`] type `$factory`; see the crate docs.
 #[macro_export]
 macro_rules! suite {
-    ($factory:ty $(,)?) => {
-        $crate::suite!($factory, not_applicable: {});
+    ($factory:ty $(, model_cases: $cases:literal)? $(,)?) => {
+        $crate::__suite!(($) $factory; []; None::<u32> $(.or(Some($cases)))?);
     };
-    ($factory:ty, not_applicable: { $($skip:ident : $reason:literal),* $(,)? } $(,)?) => {
-        $crate::__suite!(($) $factory; [$($skip : $reason),*]);
+    (
+        $factory:ty,
+        not_applicable: { $($skip:ident : $reason:literal),* $(,)? }
+        $(, model_cases: $cases:literal)? $(,)?
+    ) => {
+        $crate::__suite!(($) $factory; [$($skip : $reason),*]; None::<u32> $(.or(Some($cases)))?);
     };
 }
 
@@ -189,7 +200,7 @@ macro_rules! suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __suite {
-    (($d:tt) $factory:ty; [$($skip:ident : $reason:literal),*]) => {
+    (($d:tt) $factory:ty; [$($skip:ident : $reason:literal),*]; $model_cases:expr) => {
         /// The `follow-conformance` suite for this adapter.
         #[allow(unused_imports)]
         mod conformance {
@@ -237,6 +248,7 @@ macro_rules! __suite {
                     fn $d rule() {
                         $crate::model::$d rule::<$factory>(
                             concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance.proptest-regressions"),
+                            $model_cases,
                         );
                     }
                 };

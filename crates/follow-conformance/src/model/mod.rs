@@ -109,11 +109,17 @@ impl<F: StoreFactory> StateMachineTest for ModelTest<F> {
     }
 }
 
-fn config(regressions: &'static str, default_cases: u32) -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
+/// A property test's configuration: `PROPTEST_CASES` cases when set, else
+/// `default_cases`, capped at `max_cases` (the suite's `model_cases`).
+pub(crate) fn config(
+    regressions: &'static str,
+    default_cases: u32,
+    max_cases: Option<u32>,
+) -> Config {
+    let asked = std::env::var("PROPTEST_CASES")
         .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_cases);
+        .and_then(|v| v.parse().ok());
+    let cases = case_count(asked, default_cases, max_cases);
     Config {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
@@ -121,10 +127,17 @@ fn config(regressions: &'static str, default_cases: u32) -> Config {
     }
 }
 
-/// Random sequences of up to 40 steps (32 cases unless `PROPTEST_CASES`
-/// says otherwise) agree with the reference model after every step.
-pub fn model_matches_reference<F: StoreFactory>(regressions: &'static str) {
-    let config = config(regressions, 32);
+/// The number of cases a property test runs: the number asked for
+/// (`PROPTEST_CASES`), else the test's default capped at `max_cases`.
+fn case_count(asked: Option<u32>, default_cases: u32, max_cases: Option<u32>) -> u32 {
+    asked.unwrap_or_else(|| max_cases.map_or(default_cases, |max| default_cases.min(max)))
+}
+
+/// Random sequences of up to 40 steps (32 cases, at most `max_cases`,
+/// unless `PROPTEST_CASES` says otherwise) agree with the reference model
+/// after every step.
+pub fn model_matches_reference<F: StoreFactory>(regressions: &'static str, max_cases: Option<u32>) {
+    let config = config(regressions, 32, max_cases);
     let mut runner = TestRunner::new(config.clone());
     let result = runner.run(
         &Reference::sequential_strategy(SEQUENCE_LENGTH),
@@ -142,9 +155,13 @@ pub fn model_matches_reference<F: StoreFactory>(regressions: &'static str) {
 /// once: the second outcome is `unchanged` (or the same error) and it
 /// emits no event. Each case runs a random setup, then one command of
 /// every kind in a random order, each applied twice and the state checked
-/// after (16 cases unless `PROPTEST_CASES` says otherwise).
-pub fn commands_applied_twice_are_idempotent<F: StoreFactory>(regressions: &'static str) {
-    let config = config(regressions, 16);
+/// after (16 cases, at most `max_cases`, unless `PROPTEST_CASES` says
+/// otherwise).
+pub fn commands_applied_twice_are_idempotent<F: StoreFactory>(
+    regressions: &'static str,
+    max_cases: Option<u32>,
+) {
+    let config = config(regressions, 16, max_cases);
     let mut runner = TestRunner::new(config);
     let strategy = initial_model().prop_flat_map(|initial| {
         (
@@ -184,5 +201,19 @@ pub fn commands_applied_twice_are_idempotent<F: StoreFactory>(regressions: &'sta
     });
     if let Err(error) = result {
         panic!("{error}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::case_count;
+
+    #[test]
+    fn an_asked_count_wins_and_a_cap_only_lowers_the_default() {
+        assert_eq!(case_count(None, 32, None), 32);
+        assert_eq!(case_count(None, 32, Some(8)), 8);
+        assert_eq!(case_count(None, 16, Some(20)), 16);
+        assert_eq!(case_count(Some(500), 32, Some(8)), 500);
+        assert_eq!(case_count(Some(2), 32, None), 2);
     }
 }
