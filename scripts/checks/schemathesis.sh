@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
+# Where cargo puts followd: CARGO_TARGET_DIR when set, as cargo itself reads it.
+FOLLOWD="${CARGO_TARGET_DIR:-$ROOT/target}/debug/followd"
 bash scripts/setup/schemathesis.sh
 cargo build --quiet --locked -p follow-gateway --bin followd
 
@@ -15,7 +17,7 @@ mkdir -p "$RUN"
 KEY="schemathesis-admin-key"
 TOKEN="schemathesis-instance-token"
 SECRET="schemathesis-secret-key-0123456789"
-hash() { printf '%s' "$1" | target/debug/followd hash-key; }
+hash() { printf '%s' "$1" | "$FOLLOWD" hash-key; }
 cat >"$RUN/followd.toml" <<TOML
 listen = "127.0.0.1:0"
 database = "$RUN/follow.db"
@@ -40,7 +42,7 @@ tenant = "acme"
 account = "15550001111"
 TOML
 
-target/debug/followd --config "$RUN/followd.toml" >"$RUN/followd.out" 2>"$RUN/followd.log" &
+"$FOLLOWD" --config "$RUN/followd.toml" >"$RUN/followd.out" 2>"$RUN/followd.log" &
 PID=$!
 stop() {
   if kill -0 "$PID" 2>/dev/null; then
