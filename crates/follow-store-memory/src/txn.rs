@@ -322,11 +322,13 @@ impl MemoryTxn<'_> {
             let node = self.interned(plan, record.id.as_str())?;
             self.insert_node(node, record)?;
         }
-        for (key, edge) in &changes.edge_puts {
+        // A put replaces whatever the key holds, so inserts and updates
+        // are written alike.
+        for (key, edge) in changes.edge_inserts.iter().chain(&changes.edge_updates) {
             self.row_written()?;
             self.set_edge(plan, key, Some(*edge))?;
         }
-        for (key, link) in &changes.link_puts {
+        for (key, link) in changes.link_inserts.iter().chain(&changes.link_updates) {
             self.row_written()?;
             for end in [&key.from, &key.to] {
                 self.registered(plan, end.as_str())?;
@@ -509,7 +511,7 @@ mod tests {
             .map(|node| Ok::<_, Error>(NodeRecord::new(node.clone(), at(1)?)))
             .into_iter()
             .collect::<Result<_, _>>()?;
-        first.edge_puts = vec![
+        first.edge_inserts = vec![
             (key("alice", "bob")?, Edge::new(at(5)?)),
             (key("bob", "carol")?, Edge::new(at(5)?)),
         ];
@@ -530,7 +532,7 @@ mod tests {
             AccountId::new("carol")?,
             AccountId::new("alice")?,
         );
-        first.link_puts = vec![(block.clone(), Link::block(at(4)?))];
+        first.link_inserts = vec![(block.clone(), Link::block(at(4)?))];
         for node in [&alice, &carol] {
             first.node_updates.push(NodeUpdate {
                 id: node.clone(),
@@ -570,17 +572,17 @@ mod tests {
             AccountId::new("dave")?,
             AccountId::new("bob")?,
         );
-        second.link_puts = vec![(mute, Link::mute(at(9)?, false, Some(at(99)?)))];
+        second.link_inserts = vec![(mute, Link::mute(at(9)?, false, Some(at(99)?)))];
         second.node_deletes = vec![carol.clone()];
         second.node_inserts = vec![NodeRecord::new(dave.clone(), at(9)?)];
-        second.edge_puts = vec![
-            (
-                key("alice", "bob")?,
-                Edge {
-                    mutual_since: Some(at(9)?),
-                    ..Edge::new(at(5)?)
-                },
-            ),
+        second.edge_updates = vec![(
+            key("alice", "bob")?,
+            Edge {
+                mutual_since: Some(at(9)?),
+                ..Edge::new(at(5)?)
+            },
+        )];
+        second.edge_inserts = vec![
             (key("bob", "alice")?, mutual),
             (key("dave", "alice")?, Edge::new(at(9)?)),
         ];

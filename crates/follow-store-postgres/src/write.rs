@@ -233,8 +233,9 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
         n.locked.push(node.locked);
         n.links.push(codec::STORED.signed(node.links)?);
     }
+    // One upsert part of the statement writes inserts and updates alike.
     let p = &mut out.edge_puts;
-    for (key, edge) in &set.edge_puts {
+    for (key, edge) in set.edge_inserts.iter().chain(&set.edge_updates) {
         p.followers.push(key.follower.as_str().to_owned());
         p.targets.push(key.target.as_str().to_owned());
         p.since.push(edge.since.as_unix_micros());
@@ -244,7 +245,7 @@ fn changes(set: &ChangeSet) -> Result<Changes, Error> {
         p.options.push(edge.options.encode());
     }
     let l = &mut out.link_puts;
-    for (key, link) in &set.link_puts {
+    for (key, link) in set.link_inserts.iter().chain(&set.link_updates) {
         push_link_key(&mut l.keys, key);
         l.since.push(link.since.as_unix_micros());
         l.notifications.push(link.notifications);

@@ -43,21 +43,21 @@ pub(crate) struct DroppedIndexes {
     definitions: Vec<String>,
 }
 
-/// Drops the secondary indexes of `edges` when a batch writing `edge_puts`
-/// edge rows should rebuild them: at least `from` rows, and at least as
+/// Drops the secondary indexes of `edges` when a batch writing
+/// `edge_writes` edge rows (inserted or updated) should rebuild them: at least `from` rows, and at least as
 /// many as the table holds ([`REBUILD_RATIO`]; every tenant's edges,
 /// counted no further than that bound, so the check costs at most the
 /// batch's size).
 /// `None` when the batch takes the per-row path.
 pub(crate) fn drop_for_bulk(
     conn: &Connection,
-    edge_puts: usize,
+    edge_writes: usize,
     from: usize,
 ) -> Result<Option<DroppedIndexes>, Error> {
-    if edge_puts == 0 || edge_puts < from {
+    if edge_writes == 0 || edge_writes < from {
         return Ok(None);
     }
-    let most = edge_puts.saturating_mul(REBUILD_RATIO);
+    let most = edge_writes.saturating_mul(REBUILD_RATIO);
     let limit = i64::try_from(most)
         .unwrap_or(i64::MAX - 1)
         .saturating_add(1);

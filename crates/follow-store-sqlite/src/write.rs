@@ -7,7 +7,7 @@
 //! `n`, whatever the batch (an `unfollow_many` of 20, an import of 100,000).
 
 use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys};
-use follow_core::{Edge, Error, EventPosition, LinkKey, NodeRecord, TenantId, Timestamp};
+use follow_core::{Edge, Error, EventPosition, Link, LinkKey, NodeRecord, TenantId, Timestamp};
 use rusqlite::{Connection, Statement};
 
 use crate::codec;
@@ -30,34 +30,19 @@ fn execute(
     stmt.raw_execute().map_err(map_sql)
 }
 
-/// What a batch's load read.
-pub(crate) struct Loaded {
-    /// The rows, for the decision.
-    pub(crate) facts: Facts,
-    /// The keys of the edge rows found, in key order: [`commit`] updates a
-    /// put of one of them in place and inserts any other.
-    pub(crate) stored_edges: Vec<EdgeKey>,
-}
-
 /// The stored rows of `keys`, read in key order so each index is walked
 /// front to back once. Links are looked up only between accounts whose
 /// node rows count links ([`Keys::links_to_load`]), so a batch among
 /// accounts that never blocked, muted or asked reads no link.
-pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Loaded, Error> {
+pub(crate) fn load(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Facts, Error> {
     let mut facts = Facts::with_capacity(keys.nodes.len(), keys.edges.len());
     let nodes = load_nodes(conn, tenant, keys)?;
     load_links(conn, tenant, &keys.links_to_load(&nodes), &mut facts)?;
     for node in nodes {
         facts.add_node(node);
     }
-    let mut stored_edges = load_edges(conn, tenant, keys, &mut facts)?;
-    // The rows come in the order of their keys' VALUES list, which is key
-    // order; sorting again costs nothing then and keeps the search right.
-    stored_edges.sort_unstable();
-    Ok(Loaded {
-        facts,
-        stored_edges,
-    })
+    load_edges(conn, tenant, keys, &mut facts)?;
+    Ok(facts)
 }
 
 /// The link rows of `links`, in key order.
@@ -91,14 +76,13 @@ fn load_links(
     Ok(())
 }
 
-/// The edge rows of `keys`, in key order; answers the keys found.
+/// The edge rows of `keys`, in key order.
 fn load_edges(
     conn: &Connection,
     tenant: &TenantId,
     keys: &Keys,
     facts: &mut Facts,
-) -> Result<Vec<EdgeKey>, Error> {
-    let mut found = Vec::new();
+) -> Result<(), Error> {
     for range in chunks(keys.edges.len()) {
         let part = &keys.edges[range];
         let mut stmt = conn
@@ -127,11 +111,10 @@ fn load_edges(
                 codec::STORED.account_id(&follower)?,
                 codec::STORED.node_id(&target)?,
             );
-            found.push(key.clone());
             facts.add_edge(key, edge);
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// The node rows of `keys`, in key order.
@@ -234,15 +217,28 @@ fn bind_edge(
     stmt.raw_bind_parameter(at + 5, edge.options.encode())
 }
 
+/// Binds a link row's seven values from `at`: kind, from, to, since,
+/// notifications, expires_at, options.
+fn bind_link(
+    stmt: &mut Statement<'_>,
+    at: usize,
+    key: &LinkKey,
+    link: &Link,
+) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(at, key.kind.name())?;
+    stmt.raw_bind_parameter(at + 1, key.from.as_str())?;
+    stmt.raw_bind_parameter(at + 2, key.to.as_str())?;
+    stmt.raw_bind_parameter(at + 3, link.since.as_unix_micros())?;
+    stmt.raw_bind_parameter(at + 4, link.notifications)?;
+    stmt.raw_bind_parameter(at + 5, link.expires_at.map(Timestamp::as_unix_micros))?;
+    stmt.raw_bind_parameter(at + 6, link.options.encode())
+}
+
 /// Writes a change set in its documented order and answers the positions
-/// of its events. On an error the caller rolls back. `stored_edges` are
-/// the edge rows the load found (sorted): a put of one of them that the
-/// change set does not delete first updates the row, any other put
-/// inserts one.
+/// of its events. On an error the caller rolls back.
 pub(crate) fn commit(
     conn: &Connection,
     changes: &ChangeSet,
-    stored_edges: &[EdgeKey],
     fault: &mut Fault,
 ) -> Result<Vec<EventPosition>, Error> {
     let t = changes.tenant.as_str();
@@ -308,22 +304,8 @@ pub(crate) fn commit(
         })
         .map(drop)
     })?;
-    // The change set lists its deletes in key order.
-    let (updates, inserts): (Vec<_>, Vec<_>) = changes.edge_puts.iter().partition(|(key, _)| {
-        stored_edges.binary_search(key).is_ok() && changes.edge_deletes.binary_search(key).is_err()
-    });
-    write_rows(fault, updates.len(), |range| {
-        let part = &updates[range];
-        let changed = execute(conn, Kind::UpdateEdges, part.len(), t, |stmt| {
-            for (i, (key, edge)) in part.iter().enumerate() {
-                bind_edge(stmt, 6 * i + 2, key, edge)?;
-            }
-            Ok(())
-        })?;
-        updated_all(changed, part.len(), "edges")
-    })?;
-    write_rows(fault, inserts.len(), |range| {
-        let part = &inserts[range];
+    write_rows(fault, changes.edge_inserts.len(), |range| {
+        let part = &changes.edge_inserts[range];
         execute(conn, Kind::InsertEdges, part.len(), t, |stmt| {
             for (i, (key, edge)) in part.iter().enumerate() {
                 bind_edge(stmt, 6 * i + 2, key, edge)?;
@@ -332,22 +314,35 @@ pub(crate) fn commit(
         })
         .map(drop)
     })?;
-    write_rows(fault, changes.link_puts.len(), |range| {
-        let part = &changes.link_puts[range];
-        execute(conn, Kind::PutLinks, part.len(), t, |stmt| {
+    write_rows(fault, changes.edge_updates.len(), |range| {
+        let part = &changes.edge_updates[range];
+        let changed = execute(conn, Kind::UpdateEdges, part.len(), t, |stmt| {
+            for (i, (key, edge)) in part.iter().enumerate() {
+                bind_edge(stmt, 6 * i + 2, key, edge)?;
+            }
+            Ok(())
+        })?;
+        updated_all(changed, part.len(), "edges")
+    })?;
+    write_rows(fault, changes.link_inserts.len(), |range| {
+        let part = &changes.link_inserts[range];
+        execute(conn, Kind::InsertLinks, part.len(), t, |stmt| {
             for (i, (key, link)) in part.iter().enumerate() {
-                let at = 7 * i + 2;
-                stmt.raw_bind_parameter(at, key.kind.name())?;
-                stmt.raw_bind_parameter(at + 1, key.from.as_str())?;
-                stmt.raw_bind_parameter(at + 2, key.to.as_str())?;
-                stmt.raw_bind_parameter(at + 3, link.since.as_unix_micros())?;
-                stmt.raw_bind_parameter(at + 4, link.notifications)?;
-                stmt.raw_bind_parameter(at + 5, link.expires_at.map(Timestamp::as_unix_micros))?;
-                stmt.raw_bind_parameter(at + 6, link.options.encode())?;
+                bind_link(stmt, 7 * i + 2, key, link)?;
             }
             Ok(())
         })
         .map(drop)
+    })?;
+    write_rows(fault, changes.link_updates.len(), |range| {
+        let part = &changes.link_updates[range];
+        let changed = execute(conn, Kind::UpdateLinks, part.len(), t, |stmt| {
+            for (i, (key, link)) in part.iter().enumerate() {
+                bind_link(stmt, 7 * i + 2, key, link)?;
+            }
+            Ok(())
+        })?;
+        updated_all(changed, part.len(), "links")
     })?;
     write_rows(fault, changes.node_updates.len(), |range| {
         let part = &changes.node_updates[range];

@@ -246,10 +246,12 @@ fn apply_batch(
     rebuild_from: usize,
 ) -> Result<Vec<CommandResult>, Error> {
     let plan = WritePlan::new(batch);
-    let loaded = load(conn, &batch.tenant, plan.keys())?;
-    let decision = plan.decide(loaded.facts)?;
-    let dropped = drop_for_bulk(conn, decision.changes.edge_puts.len(), rebuild_from)?;
-    let positions = commit(conn, &decision.changes, &loaded.stored_edges, fault)?;
+    let facts = load(conn, &batch.tenant, plan.keys())?;
+    let decision = plan.decide(facts)?;
+    let changes = &decision.changes;
+    let edge_writes = changes.edge_inserts.len() + changes.edge_updates.len();
+    let dropped = drop_for_bulk(conn, edge_writes, rebuild_from)?;
+    let positions = commit(conn, changes, fault)?;
     if let Some(dropped) = dropped {
         dropped.recreate(conn)?;
     }

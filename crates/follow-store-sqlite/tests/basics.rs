@@ -301,11 +301,11 @@ fn a_store_names_where_it_lives() {
     );
 }
 
-/// A put of a stored edge updates its row; a put of an edge the same batch
-/// deleted first, or of a new one, inserts a row. All three in one batch,
-/// with the mutual marks the reverse edges need.
+/// A stored edge that stays is updated in place; an edge the same batch
+/// deleted first, or a new one, is inserted. All three in one batch, with
+/// the mutual marks the reverse edges need.
 #[test]
-fn edge_puts_update_stored_rows_and_insert_the_rest() {
+fn stored_edges_update_in_place_and_new_or_recreated_ones_insert() {
     let store = SqliteStore::open_in_memory().unwrap();
     let setup = vec![
         register("alice"),

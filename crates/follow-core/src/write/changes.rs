@@ -23,12 +23,18 @@ pub struct NodeUpdate {
 /// Every row a batch changes, each list sorted by key, and its events.
 ///
 /// A store commits all of it atomically, in the field order: edge deletes,
-/// link deletes, node deletes, node inserts, edge puts, link puts, node
-/// updates, events. In that order every node a stored edge or link touches
-/// is registered after each step, and a node is deleted only once no edge
-/// or link touches it (a node removed and registered again in one batch
-/// appears in both `node_deletes` and `node_inserts`; an edge removed and
-/// created again, in both `edge_deletes` and `edge_puts`; a link likewise).
+/// link deletes, node deletes, node inserts, edge inserts, edge updates,
+/// link inserts, link updates, node updates, events. In that order every
+/// node a stored edge or link touches is registered after each step, and a
+/// node is deleted only once no edge or link touches it (a node removed and
+/// registered again in one batch appears in both `node_deletes` and
+/// `node_inserts`; an edge removed and created again, in both
+/// `edge_deletes` and `edge_inserts`; a link likewise).
+///
+/// Inserts and updates are told apart by what the batch loaded: an insert's
+/// row is absent once the deletes before it are done, an update's row is
+/// stored and stays. A store may write each with a plain insert or update
+/// (no upsert), and treat a conflict or a missing row as an internal error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeSet {
     /// The tenant of every row.
@@ -42,10 +48,16 @@ pub struct ChangeSet {
     pub node_deletes: Vec<NodeId>,
     /// Nodes to register, as whole records (counters included).
     pub node_inserts: Vec<NodeRecord>,
-    /// Edges to create or replace (new follows, mute flags, mutual marks).
-    pub edge_puts: Vec<(EdgeKey, Edge)>,
-    /// Links to create or replace.
-    pub link_puts: Vec<(LinkKey, Link)>,
+    /// Edges to create: new follows, and edges created again after
+    /// `edge_deletes` removed them.
+    pub edge_inserts: Vec<(EdgeKey, Edge)>,
+    /// Stored edges that stay, with their new value (mute flag, mutual
+    /// mark, options).
+    pub edge_updates: Vec<(EdgeKey, Edge)>,
+    /// Links to create, as `edge_inserts`.
+    pub link_inserts: Vec<(LinkKey, Link)>,
+    /// Stored links that stay, with their new value, as `edge_updates`.
+    pub link_updates: Vec<(LinkKey, Link)>,
     /// Counter changes, locked flags and activity of nodes registered
     /// before and after.
     pub node_updates: Vec<NodeUpdate>,
@@ -65,8 +77,10 @@ impl ChangeSet {
             link_deletes: Vec::new(),
             node_deletes: Vec::new(),
             node_inserts: Vec::new(),
-            edge_puts: Vec::new(),
-            link_puts: Vec::new(),
+            edge_inserts: Vec::new(),
+            edge_updates: Vec::new(),
+            link_inserts: Vec::new(),
+            link_updates: Vec::new(),
             node_updates: Vec::new(),
             events: Vec::new(),
         }
@@ -74,14 +88,7 @@ impl ChangeSet {
 
     /// Whether committing it would change nothing.
     pub fn is_empty(&self) -> bool {
-        self.edge_deletes.is_empty()
-            && self.link_deletes.is_empty()
-            && self.link_puts.is_empty()
-            && self.node_deletes.is_empty()
-            && self.node_inserts.is_empty()
-            && self.edge_puts.is_empty()
-            && self.node_updates.is_empty()
-            && self.events.is_empty()
+        self.len() == 0
     }
 
     /// How many rows and events it writes: what a store that injects
@@ -89,10 +96,12 @@ impl ChangeSet {
     pub fn len(&self) -> usize {
         self.edge_deletes.len()
             + self.link_deletes.len()
-            + self.link_puts.len()
             + self.node_deletes.len()
             + self.node_inserts.len()
-            + self.edge_puts.len()
+            + self.edge_inserts.len()
+            + self.edge_updates.len()
+            + self.link_inserts.len()
+            + self.link_updates.len()
             + self.node_updates.len()
             + self.events.len()
     }

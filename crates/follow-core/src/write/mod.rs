@@ -286,11 +286,15 @@ mod tests {
         for key in changes
             .edge_deletes
             .iter()
-            .chain(changes.edge_puts.iter().map(|(k, _)| k))
+            .chain(changes.edge_inserts.iter().map(|(k, _)| k))
+            .chain(changes.edge_updates.iter().map(|(k, _)| k))
         {
             ids.extend([key.follower.as_str(), key.target.as_str()]);
         }
-        for key in changes.link_puts.iter().map(|(k, _)| k) {
+        for key in (changes.link_inserts.iter())
+            .chain(&changes.link_updates)
+            .map(|(k, _)| k)
+        {
             ids.extend([key.from.as_str(), key.to.as_str()]);
         }
         ids.extend(changes.node_inserts.iter().map(|n| n.id.as_str()));
@@ -320,9 +324,10 @@ mod tests {
             .unwrap();
         let changes = &decision.changes;
         assert_eq!(
-            changes.edge_puts,
+            changes.edge_inserts,
             vec![(key("alice", "bob"), Edge::new(at(10)))]
         );
+        assert!(changes.edge_updates.is_empty());
         assert!(changes.edge_deletes.is_empty() && changes.node_inserts.is_empty());
         let updates: Vec<(&str, CountDelta)> = changes
             .node_updates
@@ -360,17 +365,18 @@ mod tests {
             ..Edge::new(at(10))
         };
         assert_eq!(
-            decision.changes.edge_puts,
-            vec![
-                (key("alice", "bob"), marked),
-                (
-                    key("bob", "alice"),
-                    Edge {
-                        mutual_since: Some(at(10)),
-                        ..back
-                    }
-                ),
-            ]
+            decision.changes.edge_inserts,
+            vec![(key("alice", "bob"), marked)]
+        );
+        assert_eq!(
+            decision.changes.edge_updates,
+            vec![(
+                key("bob", "alice"),
+                Edge {
+                    mutual_since: Some(at(10)),
+                    ..back
+                }
+            )]
         );
         let updates: Vec<CountDelta> = decision
             .changes
@@ -382,7 +388,7 @@ mod tests {
     }
 
     #[test]
-    fn an_edge_cut_and_made_again_is_deleted_and_put() {
+    fn an_edge_cut_and_made_again_is_deleted_and_inserted() {
         let batch = batch(vec![unfollow("alice", "bob"), follow("alice", "bob")]);
         let old = Edge {
             muted: true,
@@ -396,9 +402,10 @@ mod tests {
             .unwrap();
         assert_eq!(decision.changes.edge_deletes, vec![key("alice", "bob")]);
         assert_eq!(
-            decision.changes.edge_puts,
+            decision.changes.edge_inserts,
             vec![(key("alice", "bob"), Edge::new(at(10)))]
         );
+        assert!(decision.changes.edge_updates.is_empty());
         // The counters end where they began.
         assert!(decision.changes.node_updates.is_empty());
         assert_eq!(decision.changes.events.len(), 2);
@@ -542,8 +549,8 @@ mod tests {
         // back is seen, and the counters move from there.
         let changes = &decision.changes;
         assert_eq!(
-            changes.edge_puts.len(),
-            2,
+            (changes.edge_inserts.len(), changes.edge_updates.len()),
+            (1, 1),
             "the follow and bob's mutual mark"
         );
         assert_eq!(changes.node_updates[1].counts, delta(0, 1, 1));

@@ -36,6 +36,35 @@ impl<T> Slot<T> {
     }
 }
 
+impl<T: Copy + PartialEq> Slot<T> {
+    /// What committing the slot writes.
+    fn write(&self) -> RowWrite<T> {
+        match (self.before, self.now) {
+            (_, None) if self.vanished => RowWrite::Delete,
+            (Some(_), Some(now)) if self.vanished => RowWrite::Replace(now),
+            (None, Some(now)) => RowWrite::Insert(now),
+            (Some(before), Some(now)) if before != now => RowWrite::Update(now),
+            _ => RowWrite::Keep,
+        }
+    }
+}
+
+/// What committing one edge or link slot writes.
+#[derive(Debug, PartialEq)]
+enum RowWrite<T> {
+    /// Nothing: the row is as loaded.
+    Keep,
+    /// The stored row goes.
+    Delete,
+    /// A row that was absent is created.
+    Insert(T),
+    /// The stored row goes and another is created in its place: the batch
+    /// deleted it and created it again, which must read as both.
+    Replace(T),
+    /// The stored row stays, with a new value.
+    Update(T),
+}
+
 /// The rows of one batch, in the order of its keys; see the module docs.
 ///
 /// The keys are sorted, so a row is found by binary search and the change
@@ -293,25 +322,27 @@ impl<'k> Working<'k> {
             }
         }
         for (key, slot) in self.keys.edges.iter().zip(self.edges) {
-            if slot.vanished {
-                changes.edge_deletes.push(key.clone());
-            }
-            match slot.now {
-                Some(now) if slot.vanished || slot.before != Some(now) => {
-                    changes.edge_puts.push((key.clone(), now));
+            match slot.write() {
+                RowWrite::Keep => {}
+                RowWrite::Delete => changes.edge_deletes.push(key.clone()),
+                RowWrite::Insert(now) => changes.edge_inserts.push((key.clone(), now)),
+                RowWrite::Replace(now) => {
+                    changes.edge_deletes.push(key.clone());
+                    changes.edge_inserts.push((key.clone(), now));
                 }
-                _ => {}
+                RowWrite::Update(now) => changes.edge_updates.push((key.clone(), now)),
             }
         }
         for (key, slot) in self.keys.links.iter().zip(self.links) {
-            if slot.vanished {
-                changes.link_deletes.push(key.clone());
-            }
-            match slot.now {
-                Some(now) if slot.vanished || slot.before != Some(now) => {
-                    changes.link_puts.push((key.clone(), now));
+            match slot.write() {
+                RowWrite::Keep => {}
+                RowWrite::Delete => changes.link_deletes.push(key.clone()),
+                RowWrite::Insert(now) => changes.link_inserts.push((key.clone(), now)),
+                RowWrite::Replace(now) => {
+                    changes.link_deletes.push(key.clone());
+                    changes.link_inserts.push((key.clone(), now));
                 }
-                _ => {}
+                RowWrite::Update(now) => changes.link_updates.push((key.clone(), now)),
             }
         }
         changes.events = self.events;
