@@ -321,32 +321,45 @@ impl<'k> Working<'k> {
                 (None, None) => {}
             }
         }
-        for (key, slot) in self.keys.edges.iter().zip(self.edges) {
-            match slot.write() {
-                RowWrite::Keep => {}
-                RowWrite::Delete => changes.edge_deletes.push(key.clone()),
-                RowWrite::Insert(now) => changes.edge_inserts.push((key.clone(), now)),
-                RowWrite::Replace(now) => {
-                    changes.edge_deletes.push(key.clone());
-                    changes.edge_inserts.push((key.clone(), now));
-                }
-                RowWrite::Update(now) => changes.edge_updates.push((key.clone(), now)),
-            }
-        }
-        for (key, slot) in self.keys.links.iter().zip(self.links) {
-            match slot.write() {
-                RowWrite::Keep => {}
-                RowWrite::Delete => changes.link_deletes.push(key.clone()),
-                RowWrite::Insert(now) => changes.link_inserts.push((key.clone(), now)),
-                RowWrite::Replace(now) => {
-                    changes.link_deletes.push(key.clone());
-                    changes.link_inserts.push((key.clone(), now));
-                }
-                RowWrite::Update(now) => changes.link_updates.push((key.clone(), now)),
-            }
-        }
+        list_writes(
+            &self.keys.edges,
+            &self.edges,
+            &mut changes.edge_deletes,
+            &mut changes.edge_inserts,
+            &mut changes.edge_updates,
+        );
+        list_writes(
+            &self.keys.links,
+            &self.links,
+            &mut changes.link_deletes,
+            &mut changes.link_inserts,
+            &mut changes.link_updates,
+        );
         changes.events = self.events;
         changes
+    }
+}
+
+/// Adds what each slot writes to the change set's lists of its kind of
+/// row, in the keys' order.
+fn list_writes<K: Clone, T: Copy + PartialEq>(
+    keys: &[K],
+    slots: &[Slot<T>],
+    deletes: &mut Vec<K>,
+    inserts: &mut Vec<(K, T)>,
+    updates: &mut Vec<(K, T)>,
+) {
+    for (key, slot) in keys.iter().zip(slots) {
+        match slot.write() {
+            RowWrite::Keep => {}
+            RowWrite::Delete => deletes.push(key.clone()),
+            RowWrite::Insert(now) => inserts.push((key.clone(), now)),
+            RowWrite::Replace(now) => {
+                deletes.push(key.clone());
+                inserts.push((key.clone(), now));
+            }
+            RowWrite::Update(now) => updates.push((key.clone(), now)),
+        }
     }
 }
 
