@@ -49,7 +49,8 @@
 //! adapter's `tests/conformance.proptest-regressions`; commit that file.
 //! A second run of the suite on a slower variant of an adapter (the same
 //! code on another schema layout, say) may cap the property tests' default
-//! number of cases, which `PROPTEST_CASES` still overrides:
+//! number of cases (a literal above 0, after `not_applicable` when both are
+//! given), which `PROPTEST_CASES` still overrides:
 //!
 //! ```ignore
 //! follow_conformance::suite!(Partitioned, model_cases: 8);
@@ -185,14 +186,20 @@ where
 #[macro_export]
 macro_rules! suite {
     ($factory:ty $(, model_cases: $cases:literal)? $(,)?) => {
-        $crate::__suite!(($) $factory; []; None::<u32> $(.or(Some($cases)))?);
+        $crate::__suite!(
+            ($) $factory; [];
+            ::core::option::Option::<u32>::None $(.or(::core::option::Option::Some($cases)))?
+        );
     };
     (
         $factory:ty,
         not_applicable: { $($skip:ident : $reason:literal),* $(,)? }
         $(, model_cases: $cases:literal)? $(,)?
     ) => {
-        $crate::__suite!(($) $factory; [$($skip : $reason),*]; None::<u32> $(.or(Some($cases)))?);
+        $crate::__suite!(
+            ($) $factory; [$($skip : $reason),*];
+            ::core::option::Option::<u32>::None $(.or(::core::option::Option::Some($cases)))?
+        );
     };
 }
 

@@ -44,8 +44,8 @@ pub(crate) struct DroppedIndexes {
 }
 
 /// Drops the secondary indexes of `edges` when a batch writing
-/// `edge_writes` edge rows (inserted or updated) should rebuild them: at least `from` rows, and at least as
-/// many as the table holds ([`REBUILD_RATIO`]; every tenant's edges,
+/// `edge_writes` edge rows (inserted or updated) should rebuild them: at
+/// least `from` rows, and at least as many as the table holds ([`REBUILD_RATIO`]; every tenant's edges,
 /// counted no further than that bound, so the check costs at most the
 /// batch's size).
 /// `None` when the batch takes the per-row path.

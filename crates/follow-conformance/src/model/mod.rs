@@ -128,9 +128,10 @@ pub(crate) fn config(
 }
 
 /// The number of cases a property test runs: the number asked for
-/// (`PROPTEST_CASES`), else the test's default capped at `max_cases`.
+/// (`PROPTEST_CASES`), else the test's default capped at `max_cases`; a
+/// cap never turns a test off.
 fn case_count(asked: Option<u32>, default_cases: u32, max_cases: Option<u32>) -> u32 {
-    asked.unwrap_or_else(|| max_cases.map_or(default_cases, |max| default_cases.min(max)))
+    asked.unwrap_or_else(|| max_cases.map_or(default_cases, |max| default_cases.min(max.max(1))))
 }
 
 /// Random sequences of up to 40 steps (32 cases, at most `max_cases`,
@@ -213,6 +214,7 @@ mod tests {
         assert_eq!(case_count(None, 32, None), 32);
         assert_eq!(case_count(None, 32, Some(8)), 8);
         assert_eq!(case_count(None, 16, Some(20)), 16);
+        assert_eq!(case_count(None, 16, Some(0)), 1);
         assert_eq!(case_count(Some(500), 32, Some(8)), 500);
         assert_eq!(case_count(Some(2), 32, None), 2);
     }

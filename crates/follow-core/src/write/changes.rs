@@ -34,7 +34,10 @@ pub struct NodeUpdate {
 /// Inserts and updates are told apart by what the batch loaded: an insert's
 /// row is absent once the deletes before it are done, an update's row is
 /// stored and stays. A store may write each with a plain insert or update
-/// (no upsert), and treat a conflict or a missing row as an internal error.
+/// (no upsert); a conflict or a missing row then means another writer
+/// changed the rows since the load (retry, for a store that detects
+/// conflicts) or the load was wrong (an internal error, for a store whose
+/// load locks or serialises them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeSet {
     /// The tenant of every row.

@@ -9,7 +9,8 @@
 //!    it locks) into [`Facts`].
 //! 2. [`WritePlan::decide`] applies the batch to a working copy of the facts
 //!    and answers a [`Decision`]: the [`ChangeSet`] (rows to delete, insert
-//!    and put, counter deltas, events in order) and each command's result.
+//!    and update, counter deltas, events in order) and each command's
+//!    result.
 //! 3. The store commits the change set atomically, placing the events in
 //!    its order, and hands their positions to [`Decision::into_results`].
 //!
@@ -291,7 +292,9 @@ mod tests {
         {
             ids.extend([key.follower.as_str(), key.target.as_str()]);
         }
-        for key in (changes.link_inserts.iter())
+        for key in changes
+            .link_inserts
+            .iter()
             .chain(&changes.link_updates)
             .map(|(k, _)| k)
         {
@@ -409,6 +412,38 @@ mod tests {
         // The counters end where they began.
         assert!(decision.changes.node_updates.is_empty());
         assert_eq!(decision.changes.events.len(), 2);
+    }
+
+    #[test]
+    fn a_stored_link_changed_is_updated_a_new_one_inserted() {
+        let mute = |target: &str, expires_at: Option<Timestamp>| Command::MuteAccount {
+            actor: account("alice"),
+            target: account(target),
+            notifications: true,
+            expires_at,
+        };
+        let batch = batch(vec![mute("bob", Some(at(50))), mute("carol", None)]);
+        let muted_bob =
+            crate::LinkKey::new(crate::LinkKind::Mute, account("alice"), account("bob"));
+        let mut facts = Facts::new();
+        for (id, links) in [("alice", 1), ("bob", 1), ("carol", 0)] {
+            let mut record = NodeRecord::new(node(id), at(0));
+            record.links = links;
+            facts.add_node(record);
+        }
+        facts.add_link(muted_bob.clone(), crate::Link::mute(at(1), false, None));
+        let changes = WritePlan::new(&batch).decide(facts).unwrap().changes;
+        assert_eq!(
+            changes.link_updates,
+            vec![(muted_bob, crate::Link::mute(at(1), true, Some(at(50))))]
+        );
+        let muted_carol =
+            crate::LinkKey::new(crate::LinkKind::Mute, account("alice"), account("carol"));
+        assert_eq!(
+            changes.link_inserts,
+            vec![(muted_carol, crate::Link::mute(at(10), true, None))]
+        );
+        assert!(changes.link_deletes.is_empty());
     }
 
     #[test]

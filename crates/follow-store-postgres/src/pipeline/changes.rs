@@ -1,7 +1,8 @@
-//! A change set as the commit binds it: one array per column, in key
-//! order.
+//! A change set as the commit binds it: one array per column, each list
+//! in key order but the puts (inserts, then updates), whose order the
+//! statement does not need.
 
-/// Everything a batch persists, as bound arrays, in key order.
+/// Everything a batch persists, as bound arrays.
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
     pub(crate) tenant: String,
