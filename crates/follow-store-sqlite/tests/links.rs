@@ -179,6 +179,33 @@ fn verify_and_repair_fix_link_counts() {
     );
 }
 
+/// A link count damaged to 0 hides the node's links from the load: a block
+/// written again meets the stored row, fails the batch as `internal` and
+/// changes nothing; after `repair` the same block is answered as before.
+#[test]
+fn a_damaged_link_count_fails_a_write_of_that_link_until_repair() {
+    let dir = TempDir::new("damaged-link-count");
+    let path = dir.file("graph.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        write_ok(&store, 0, vec![register("alice"), register("bob")]);
+        write_ok(&store, 1, vec![block("alice", "bob")]);
+    }
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE nodes SET links = 0 WHERE id = 'alice'", [])
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    let before = block_on(store.verify()).unwrap();
+    let failed = block_on(store.write(batch(2, vec![block("alice", "bob")]))).unwrap_err();
+    assert_eq!(failed.kind(), ErrorKind::Internal, "{failed}");
+    assert_eq!(block_on(store.verify()).unwrap(), before, "nothing written");
+    block_on(store.repair()).unwrap();
+    write_ok(&store, 3, vec![block("alice", "bob")]);
+    assert!(block_on(store.verify()).unwrap().is_ok());
+    assert_eq!(between(&store, "alice", &["bob"]).len(), 1);
+}
+
 /// Options are stored only when they are not the defaults, and read back
 /// in the lists, the pairs and across a reopen.
 #[test]
