@@ -83,7 +83,7 @@ const KINDS: [Kind; 13] = [
 
 impl Kind {
     /// Bound parameters per row (after the tenant).
-    fn width(self) -> usize {
+    pub(crate) fn width(self) -> usize {
         match self {
             Kind::LoadNodes | Kind::DeleteNodes => 1,
             Kind::LoadEdges | Kind::DeleteEdges => 2,

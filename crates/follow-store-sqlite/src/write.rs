@@ -201,6 +201,33 @@ fn updated_all(changed: usize, rows: usize, what: &str) -> Result<(), Error> {
     )))
 }
 
+/// Writes keyed rows (edges or links) with the statements of `kind`, each
+/// row bound by `bind`; an update must change every row it names.
+fn put_rows<K, V>(
+    conn: &Connection,
+    tenant: &str,
+    fault: &mut Fault,
+    kind: Kind,
+    rows: &[(K, V)],
+    bind: fn(&mut Statement<'_>, usize, &K, &V) -> rusqlite::Result<()>,
+) -> Result<(), Error> {
+    let width = kind.width();
+    write_rows(fault, rows.len(), |range| {
+        let part = &rows[range];
+        let changed = execute(conn, kind, part.len(), tenant, |stmt| {
+            for (i, (key, value)) in part.iter().enumerate() {
+                bind(stmt, width * i + 2, key, value)?;
+            }
+            Ok(())
+        })?;
+        match kind {
+            Kind::UpdateEdges => updated_all(changed, part.len(), "edges"),
+            Kind::UpdateLinks => updated_all(changed, part.len(), "links"),
+            _ => Ok(()),
+        }
+    })
+}
+
 /// Binds an edge row's six values from `at`: follower, target, since,
 /// muted, mutual_since, options.
 fn bind_edge(
@@ -304,46 +331,38 @@ pub(crate) fn commit(
         })
         .map(drop)
     })?;
-    write_rows(fault, changes.edge_inserts.len(), |range| {
-        let part = &changes.edge_inserts[range];
-        execute(conn, Kind::InsertEdges, part.len(), t, |stmt| {
-            for (i, (key, edge)) in part.iter().enumerate() {
-                bind_edge(stmt, 6 * i + 2, key, edge)?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    })?;
-    write_rows(fault, changes.edge_updates.len(), |range| {
-        let part = &changes.edge_updates[range];
-        let changed = execute(conn, Kind::UpdateEdges, part.len(), t, |stmt| {
-            for (i, (key, edge)) in part.iter().enumerate() {
-                bind_edge(stmt, 6 * i + 2, key, edge)?;
-            }
-            Ok(())
-        })?;
-        updated_all(changed, part.len(), "edges")
-    })?;
-    write_rows(fault, changes.link_inserts.len(), |range| {
-        let part = &changes.link_inserts[range];
-        execute(conn, Kind::InsertLinks, part.len(), t, |stmt| {
-            for (i, (key, link)) in part.iter().enumerate() {
-                bind_link(stmt, 7 * i + 2, key, link)?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    })?;
-    write_rows(fault, changes.link_updates.len(), |range| {
-        let part = &changes.link_updates[range];
-        let changed = execute(conn, Kind::UpdateLinks, part.len(), t, |stmt| {
-            for (i, (key, link)) in part.iter().enumerate() {
-                bind_link(stmt, 7 * i + 2, key, link)?;
-            }
-            Ok(())
-        })?;
-        updated_all(changed, part.len(), "links")
-    })?;
+    put_rows(
+        conn,
+        t,
+        fault,
+        Kind::InsertEdges,
+        &changes.edge_inserts,
+        bind_edge,
+    )?;
+    put_rows(
+        conn,
+        t,
+        fault,
+        Kind::UpdateEdges,
+        &changes.edge_updates,
+        bind_edge,
+    )?;
+    put_rows(
+        conn,
+        t,
+        fault,
+        Kind::InsertLinks,
+        &changes.link_inserts,
+        bind_link,
+    )?;
+    put_rows(
+        conn,
+        t,
+        fault,
+        Kind::UpdateLinks,
+        &changes.link_updates,
+        bind_link,
+    )?;
     write_rows(fault, changes.node_updates.len(), |range| {
         let part = &changes.node_updates[range];
         // The CHECK (>= 0) constraints refuse a count driven below zero.
