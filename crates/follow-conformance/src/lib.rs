@@ -440,7 +440,7 @@ macro_rules! __cases {
             events_after: [
                 current events_read_back_in_order_equal_the_changes,
                 current events_after_position_is_exclusive,
-                current positions_start_at_one_and_are_global_to_the_store,
+                current positions_are_positive_and_global_to_the_store,
                 current events_after_answers_at_most_limit,
                 multi a_tailing_reader_never_skips_or_repeats_a_position,
             ],

@@ -280,10 +280,10 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   (`write::a_failing_decision_commits_nothing`,
     ///   `write::a_failed_commit_leaves_nothing_visible`,
     ///   `write::a_failed_commit_with_links_leaves_nothing_visible`).
-    /// - Event positions start at 1 and increase in commit order across the
-    ///   whole store (not per tenant): a reader that has seen position `p`
-    ///   never later sees a new event at or below `p` (the `events_after::`
-    ///   cases).
+    /// - Event positions are at least 1, unique in the store, and increase
+    ///   in commit order across the whole store (not per tenant), with gaps
+    ///   allowed: a reader that has seen position `p` never later sees a new
+    ///   event at or below `p` (the `events_after::` cases).
     /// - Concurrent batches are serialisable: each sees the others' effects
     ///   entirely or not at all (`write::concurrent_follows_keep_counts_equal_to_edges`,
     ///   `write::concurrent_follows_of_each_other_keep_mutual_marks`,
@@ -439,9 +439,11 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   `events_after::events_after_position_is_exclusive`).
     /// - Every event of a committed change appears, and no other, with the
     ///   position its write answered
-    ///   (`events_after::events_read_back_in_order_equal_the_changes`).
-    /// - Positions start at 1 and are global to the store: a tenant sees
-    ///   gaps (`events_after::positions_start_at_one_and_are_global_to_the_store`).
+    ///   (`events_after::events_read_back_in_order_equal_the_changes`). A
+    ///   store may hold an event back until the writes that were in flight
+    ///   when it committed have ended, never longer.
+    /// - Positions are at least 1 and global to the store: a tenant sees
+    ///   gaps (`events_after::positions_are_positive_and_global_to_the_store`).
     /// - A reader tailing while writers commit never skips a position that
     ///   later becomes visible, and never sees one twice
     ///   (`events_after::a_tailing_reader_never_skips_or_repeats_a_position`).
@@ -505,8 +507,8 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   `consumers::a_consumer_resumes_exactly_after_its_last_acknowledgement`).
     ///
     /// # Errors
-    /// `invalid_argument` when `position` is beyond the last position the
-    /// store handed out ([`crate::feed::check_acknowledgeable`], checked in
+    /// `invalid_argument` when `position` is beyond the feed's
+    /// [`FeedState::last_position`] ([`crate::feed::check_acknowledgeable`], checked in
     /// the same transaction); otherwise a storage failure. Either way
     /// nothing changed.
     async fn acknowledge(
@@ -520,8 +522,11 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     /// Reads the bounds of the tenant's feed.
     ///
     /// # Behavior
-    /// - `last_position`: the last event position the store handed out, to
-    ///   any tenant (0 when none); removed events still count.
+    /// - `last_position`: a position at or above every event of the tenant
+    ///   that [`Self::events_after`] can answer, removed events included,
+    ///   and below every event that commits later (0 when there is none):
+    ///   the last position handed out to any tenant qualifies, and so does
+    ///   the tenant's own last readable one.
     /// - `pruned`: what [`Self::prune_events`] removed of this tenant, if
     ///   anything, committed together with the removal
     ///   (`consumers::a_consumer_behind_a_time_limit_is_told_what_it_lost`).

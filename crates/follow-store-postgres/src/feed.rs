@@ -9,6 +9,7 @@ use follow_core::{Error, EventPosition, TenantId, Timestamp};
 
 use crate::codec;
 use crate::error::map_pg;
+use crate::positions::{EventBase, horizon_sql};
 
 fn consumer_row(row: &tokio_postgres::Row) -> Result<ConsumerState, Error> {
     let name: String = row.try_get(0).map_err(map_pg)?;
@@ -59,25 +60,38 @@ pub(crate) async fn consumers(
     rows.iter().map(consumer_row).collect()
 }
 
-/// The last position the store handed out: the event clock, which counts
-/// pruned events too.
-async fn last_position(client: &ClientWrapper) -> Result<EventPosition, Error> {
+/// The tenant's last position a reader can see (pruned events count): every
+/// event still to commit lands above it ([`crate::positions`]).
+async fn last_position(
+    client: &ClientWrapper,
+    tenant: &TenantId,
+    base: EventBase,
+) -> Result<EventPosition, Error> {
     let stmt = client
-        .prepare_cached("SELECT last FROM follow_event_clock WHERE id = 1")
+        .prepare_cached(&format!(
+            "SELECT greatest(
+                 (SELECT max(position) FROM follow_events
+                  WHERE tenant = $1 AND position < {}),
+                 (SELECT through FROM follow_pruned WHERE tenant = $1),
+                 0)",
+            horizon_sql("$2")
+        ))
         .await
         .map_err(map_pg)?;
-    let row = client.query_opt(&stmt, &[]).await.map_err(map_pg)?;
-    let last: i64 = match row {
-        Some(row) => row.try_get(0).map_err(map_pg)?,
-        None => 0,
-    };
-    Ok(EventPosition(codec::STORED.count(last)?))
+    let row = client
+        .query_one(&stmt, &[&tenant.as_str(), &base.0])
+        .await
+        .map_err(map_pg)?;
+    Ok(EventPosition(
+        codec::STORED.count(row.try_get(0).map_err(map_pg)?)?,
+    ))
 }
 
 /// The bounds of a tenant's feed.
 pub(crate) async fn feed_state(
     client: &ClientWrapper,
     tenant: &TenantId,
+    base: EventBase,
 ) -> Result<FeedState, Error> {
     let stmt = client
         .prepare_cached("SELECT through, last_at, events FROM follow_pruned WHERE tenant = $1")
@@ -97,7 +111,7 @@ pub(crate) async fn feed_state(
         })
         .transpose()?;
     Ok(FeedState {
-        last_position: last_position(client).await?,
+        last_position: last_position(client, tenant, base).await?,
         pruned,
     })
 }
@@ -121,9 +135,10 @@ pub(crate) async fn acknowledge(
     name: &ConsumerName,
     position: EventPosition,
     at: Timestamp,
+    base: EventBase,
 ) -> Result<ConsumerState, Error> {
     in_transaction(client, async |client| {
-        feed::check_acknowledgeable(position, last_position(client).await?)?;
+        feed::check_acknowledgeable(position, last_position(client, tenant, base).await?)?;
         let stmt = client
             .prepare_cached(
                 "INSERT INTO follow_consumers (tenant, name, position, updated_at)

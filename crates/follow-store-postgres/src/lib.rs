@@ -11,9 +11,10 @@
 //!   the others only against removal, so writers never deadlock and many
 //!   followers of one account wait on each other only for its counter.
 //! - Counters change as deltas in the same transaction as the edges.
-//! - Events take their positions from a one-row clock updated just before
-//!   `COMMIT`, so positions increase in commit order and a reader never
-//!   misses an event behind one it has seen.
+//! - Events take their positions from the writing transaction's id, and a
+//!   reader stops below the oldest transaction still running, so positions
+//!   increase in commit order and a reader never misses an event behind one
+//!   it has seen, with no row that every writer locks.
 //! - The tenant leads every key and index, and every statement filters by
 //!   it: the tables hash-partition (or distribute on Citus) by tenant.
 //!
@@ -48,6 +49,7 @@ mod feed;
 mod links;
 mod options;
 mod pipeline;
+mod positions;
 mod reads;
 mod schema;
 mod store;

@@ -34,6 +34,14 @@ pub struct PostgresOptions {
     /// a test can check that nothing of it stays. `None` (the default):
     /// never.
     pub fail_commits_after: Option<usize>,
+    /// Longest time a write waits, after its commit, for its events to
+    /// become readable: a reader sees an event only once every transaction
+    /// older than the one that wrote it has ended (see
+    /// `docs/storage-postgres.md`, "Events in commit order"). Within this
+    /// time, whoever learns of a write from its answer reads its events;
+    /// past it (a long transaction elsewhere on the server) the write
+    /// answers anyway, and its events appear when that transaction ends.
+    pub event_visibility_wait: Duration,
 }
 
 impl Default for PostgresOptions {
@@ -47,6 +55,7 @@ impl Default for PostgresOptions {
             create_schema: true,
             write_attempts: 5,
             fail_commits_after: None,
+            event_visibility_wait: Duration::from_secs(1),
         }
     }
 }

@@ -10,6 +10,7 @@ use follow_core::{
 
 use crate::codec::{self, NODE_COLUMNS};
 use crate::error::map_pg;
+use crate::positions::{EventBase, horizon_sql};
 
 pub(crate) async fn node(
     client: &ClientWrapper,
@@ -359,20 +360,28 @@ pub(crate) async fn events_after(
     tenant: &TenantId,
     after: Option<EventPosition>,
     limit: usize,
+    base: EventBase,
 ) -> Result<Vec<Event>, Error> {
     let after = match after {
         Some(p) => codec::STORED.signed(p.0)?,
         None => 0,
     };
+    // Only below the horizon: an event above it may still be joined by one
+    // of a lower position that commits later.
     let stmt = client
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT position, kind, follower, target, at FROM follow_events
-             WHERE tenant = $1 AND position > $2 ORDER BY position ASC LIMIT $3",
-        )
+             WHERE tenant = $1 AND position > $2 AND position < {}
+             ORDER BY position ASC LIMIT $3",
+            horizon_sql("$4")
+        ))
         .await
         .map_err(map_pg)?;
     let rows = client
-        .query(&stmt, &[&tenant.as_str(), &after, &codec::limit(limit)])
+        .query(
+            &stmt,
+            &[&tenant.as_str(), &after, &codec::limit(limit), &base.0],
+        )
         .await
         .map_err(map_pg)?;
     rows.iter()

@@ -7,9 +7,10 @@
 use tokio_postgres::Client;
 
 use crate::error::OpenError;
+use crate::positions::EventBase;
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// Serialises concurrent migrations of one database (an advisory lock key:
 /// "FOLW" as a number).
@@ -91,9 +92,8 @@ CREATE TABLE follow_events (
     PRIMARY KEY (tenant, position)
 ){part};
 {events_parts}
--- The store's event clock: the last position handed out. Updated as the
--- last statement before COMMIT, so its row lock orders commits that have
--- events (see docs/storage-postgres.md).
+-- The event clock of versions 1 to 4 (version 5 replaces it with
+-- follow_event_base).
 CREATE TABLE follow_event_clock (
     id   smallint PRIMARY KEY CHECK (id = 1),
     last bigint NOT NULL
@@ -182,6 +182,23 @@ CREATE INDEX follow_links_incoming ON follow_links (tenant, kind, to_id, since D
     )
 }
 
+/// The step from version 4 to 5: event positions from the writing
+/// transaction's id ([`crate::positions`]) instead of a clock row every
+/// writer locked through its commit.
+///
+/// The base is one above the clock's last position, so every new position
+/// is above every position handed out before; the clock goes, so a process
+/// of an older version fails its writes instead of numbering events the
+/// old way beside the new.
+const VERSION_5: &str = "
+CREATE TABLE follow_event_base (
+    id   smallint PRIMARY KEY CHECK (id = 1),
+    base bigint NOT NULL CHECK (base >= 1)
+);
+INSERT INTO follow_event_base (id, base) SELECT 1, last + 1 FROM follow_event_clock;
+DROP TABLE follow_event_clock;
+";
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 fn migration(version: i32, layout: Layout) -> Option<String> {
     match version {
@@ -189,6 +206,7 @@ fn migration(version: i32, layout: Layout) -> Option<String> {
         1 => Some(VERSION_2.to_owned()),
         2 => Some(version_3(layout)),
         3 => Some(version_4(layout)),
+        4 => Some(VERSION_5.to_owned()),
         _ => None,
     }
 }
@@ -225,6 +243,18 @@ pub(crate) async fn cursor_secret(client: &Client, store: &str) -> Result<[u8; 1
     secret.try_into().map_err(|_| OpenError::BadSecret {
         store: store.to_owned(),
     })
+}
+
+/// Reads the event base of a migrated schema ([`crate::positions`]).
+pub(crate) async fn event_base(client: &Client, store: &str) -> Result<EventBase, OpenError> {
+    let row = client
+        .query_one("SELECT base FROM follow_event_base WHERE id = 1", &[])
+        .await
+        .map_err(|source| OpenError::Postgres {
+            store: store.to_owned(),
+            source,
+        })?;
+    Ok(EventBase(row.get(0)))
 }
 
 /// Brings the connection's schema (its `search_path`) to `target` (at most

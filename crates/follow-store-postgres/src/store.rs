@@ -17,7 +17,10 @@ use tokio_postgres::config::Host;
 use crate::conn::Conn;
 use crate::error::{OpenError, timed_out};
 use crate::options::PostgresOptions;
-use crate::schema::{Layout, SCHEMA_VERSION, cursor_secret, migrate, valid_schema_name};
+use crate::positions::EventBase;
+use crate::schema::{
+    Layout, SCHEMA_VERSION, cursor_secret, event_base, migrate, valid_schema_name,
+};
 use crate::verify::{RepairReport, VerifyReport};
 use crate::{feed, links, reads, verify, write};
 
@@ -27,6 +30,7 @@ use crate::{feed, links, reads, verify, write};
 pub struct PostgresStore {
     pool: Pool,
     cursor_secret: [u8; 16],
+    event_base: EventBase,
     options: PostgresOptions,
     name: String,
 }
@@ -111,15 +115,19 @@ impl PostgresStore {
                 &name,
             )
             .await;
-            let secret = match migrated {
-                Ok(_) => cursor_secret(&client, &name).await,
-                Err(error) => Err(error),
+            let read = async {
+                migrated?;
+                Ok((
+                    cursor_secret(&client, &name).await?,
+                    event_base(&client, &name).await?,
+                ))
             };
+            let read = read.await;
             drop(client);
             let _ = driver.await;
-            secret
+            read
         };
-        let cursor_secret = tokio::time::timeout(options.operation_timeout, setup)
+        let (cursor_secret, event_base) = tokio::time::timeout(options.operation_timeout, setup)
             .await
             .map_err(|_| OpenError::Timeout {
                 store: name.clone(),
@@ -147,6 +155,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             cursor_secret,
+            event_base,
             options,
             name,
         })
@@ -289,6 +298,8 @@ impl FollowStore for PostgresStore {
             &batch,
             self.options.write_attempts,
             self.options.fail_commits_after,
+            self.event_base,
+            self.options.event_visibility_wait,
         ))
         .await
     }
@@ -364,7 +375,7 @@ impl FollowStore for PostgresStore {
         limit: usize,
     ) -> Result<Vec<Event>, Error> {
         self.call(on_connection(&self.pool, async |client| {
-            reads::events_after(client, tenant, after, limit).await
+            reads::events_after(client, tenant, after, limit, self.event_base).await
         }))
         .await
     }
@@ -399,14 +410,14 @@ impl FollowStore for PostgresStore {
         at: Timestamp,
     ) -> Result<ConsumerState, Error> {
         self.call(on_connection(&self.pool, async |client| {
-            feed::acknowledge(client, tenant, name, position, at).await
+            feed::acknowledge(client, tenant, name, position, at, self.event_base).await
         }))
         .await
     }
 
     async fn feed_state(&self, tenant: &TenantId) -> Result<FeedState, Error> {
         self.call(on_connection(&self.pool, async |client| {
-            feed::feed_state(client, tenant).await
+            feed::feed_state(client, tenant, self.event_base).await
         }))
         .await
     }

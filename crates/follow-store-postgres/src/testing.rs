@@ -398,7 +398,6 @@ pub async fn recycle_isolated(store: &(dyn std::fmt::Display + Sync)) -> Result<
              DELETE FROM {schema}.follow_events;
              DELETE FROM {schema}.follow_consumers;
              DELETE FROM {schema}.follow_pruned;
-             UPDATE {schema}.follow_event_clock SET last = 0;
              UPDATE {schema}.follow_cursor_secret SET secret = uuid_send(gen_random_uuid());
              COMMIT;"
         ))

@@ -12,6 +12,7 @@ use crate::codec;
 use crate::conn::Conn;
 use crate::error::{Class, classify, map_pg};
 use crate::pipeline::{self, Changes, LinkKeys, LoadKeys, Lock, Part, at};
+use crate::positions::{EventBase, MAX_EVENTS_PER_TRANSACTION};
 
 /// Applies `batch` in one transaction, running it again (at most
 /// `attempts` times in all) when a concurrent transaction got in the way.
@@ -20,15 +21,25 @@ pub(crate) async fn write(
     batch: &WriteBatch,
     attempts: u32,
     fail_after: Option<usize>,
+    base: EventBase,
+    visibility_wait: Duration,
 ) -> Result<Vec<CommandResult>, Error> {
     let plan = WritePlan::new(batch);
     let load = load_keys(batch, plan.keys());
     let conn = Conn::take(pool).await?;
     let mut attempt = 1;
     loop {
-        match attempt_once(conn.client(), batch, &plan, &load, fail_after).await {
-            Ok(Ok(results)) => {
+        match attempt_once(conn.client(), batch, &plan, &load, fail_after, base).await {
+            Ok(Ok((results, Visibility::Readable))) => {
                 conn.release();
+                return Ok(results);
+            }
+            Ok(Ok((results, Visibility::AfterOlder(xact)))) => {
+                // Committed: whatever the wait meets, the write succeeded.
+                // A connection whose wait failed is dropped, not released.
+                if wait_until_readable(conn.client(), xact, visibility_wait).await {
+                    conn.release();
+                }
                 return Ok(results);
             }
             Ok(Err(decided)) => {
@@ -50,6 +61,34 @@ pub(crate) async fn write(
     }
 }
 
+/// Whether a committed batch's events are readable yet.
+enum Visibility {
+    Readable,
+    /// Once every transaction older than this one has ended.
+    AfterOlder(i64),
+}
+
+/// Waits, at most `limit`, until the events of committed transaction
+/// `xact` are readable, asking again after short growing pauses (older
+/// writers are usually a commit flush away). False when the connection
+/// failed.
+async fn wait_until_readable(client: &ClientWrapper, xact: i64, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut pause = Duration::from_micros(250);
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        tokio::time::sleep(pause.min(deadline - now)).await;
+        match pipeline::readable(client, xact).await {
+            Ok(true) => return true,
+            Ok(false) => pause = (pause * 2).min(Duration::from_millis(20)),
+            Err(_) => return false,
+        }
+    }
+}
+
 /// A short, growing pause before running a batch again.
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(2u64.saturating_pow(attempt.min(8)))
@@ -63,7 +102,8 @@ async fn attempt_once(
     plan: &WritePlan<'_>,
     keys: &LoadKeys<'_>,
     fail_after: Option<usize>,
-) -> Result<Result<Vec<CommandResult>, Error>, tokio_postgres::Error> {
+    base: EventBase,
+) -> Result<Result<(Vec<CommandResult>, Visibility), Error>, tokio_postgres::Error> {
     let loaded = pipeline::load(client, batch.tenant.as_str(), keys).await?;
     let facts = match facts(&loaded) {
         Ok(facts) => facts,
@@ -73,21 +113,29 @@ async fn attempt_once(
         Ok(decision) => decision,
         Err(error) => return Ok(Err(error)),
     };
-    let changes = match changes(&decision.changes) {
+    let changes = match changes(&decision.changes, base) {
         Ok(changes) => changes,
         Err(error) => return Ok(Err(error)),
     };
-    let positions = match fail_after {
+    let committed = match fail_after {
         Some(rows) if changes.len() > rows => {
             pipeline::commit_failing(client, &changes.truncated(rows)).await?
         }
-        _ => pipeline::commit(client, &changes).await?,
+        _ => pipeline::commit(client, &changes, loaded.xact).await?,
     };
-    let positions: Vec<EventPosition> = positions
+    let positions: Vec<EventPosition> = committed
+        .positions
         .into_iter()
         .map(|p| EventPosition(u64::try_from(p).unwrap_or_default()))
         .collect();
-    Ok(decision.into_results(&positions))
+    let visibility = if committed.readable {
+        Visibility::Readable
+    } else {
+        Visibility::AfterOlder(loaded.xact)
+    };
+    Ok(decision
+        .into_results(&positions)
+        .map(|results| (results, visibility)))
 }
 
 /// The keys of a batch as [`pipeline::load`] binds them.
@@ -202,9 +250,20 @@ fn facts(loaded: &pipeline::Loaded) -> Result<Facts, Error> {
 }
 
 /// A change set as bound arrays.
-fn changes(set: &ChangeSet) -> Result<Changes, Error> {
+fn changes(set: &ChangeSet, base: EventBase) -> Result<Changes, Error> {
+    if set.events.len() > MAX_EVENTS_PER_TRANSACTION {
+        return Err(Error::invalid_argument(
+            "commands",
+            format!(
+                "a batch of {} events; a PostgreSQL store writes at most {MAX_EVENTS_PER_TRANSACTION} \
+             in one transaction",
+                set.events.len()
+            ),
+        ));
+    }
     let mut out = Changes {
         tenant: set.tenant.as_str().to_owned(),
+        event_base: base.0,
         ..Changes::default()
     };
     for key in &set.edge_deletes {

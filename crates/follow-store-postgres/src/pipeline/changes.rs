@@ -6,6 +6,8 @@
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
     pub(crate) tenant: String,
+    /// The store's event base ([`crate::positions`]).
+    pub(crate) event_base: i64,
     pub(crate) edge_deletes: (Vec<String>, Vec<String>),
     pub(crate) link_deletes: LinkKeys,
     pub(crate) node_deletes: Vec<String>,
@@ -130,6 +132,7 @@ impl Changes {
         let e = &self.events;
         Changes {
             tenant: self.tenant.clone(),
+            event_base: self.event_base,
             edge_deletes: (cut(&self.edge_deletes.0, d), cut(&self.edge_deletes.1, d)),
             link_deletes: self.link_deletes.truncated(ld),
             node_deletes: cut(&self.node_deletes, nd),

@@ -1,7 +1,8 @@
 //! The two exchanges of a write transaction, each one pipelined round trip:
 //! [`load`] (BEGIN, lock the node rows in key order, then read them, the
-//! edges and the links) and [`commit`] (write the change set, place its
-//! events, COMMIT).
+//! edges and the links, and the transaction's id) and [`commit`] (write the
+//! change set, place its events, COMMIT, and ask whether the events are
+//! readable yet: [`crate::positions`]).
 //!
 //! Statements of one exchange are all sent before any reply is awaited; the
 //! server runs them in order, so a later statement sees the locks of an
@@ -34,6 +35,31 @@ use write::{DELETE_NODES, INSERT_NODES, write_sql};
 /// column 0 and its columns where [`at`] says.
 pub(crate) struct Loaded {
     pub(crate) rows: Vec<Row>,
+    /// The transaction's id, which its events' positions carry.
+    pub(crate) xact: i64,
+}
+
+/// What [`commit`] answered.
+pub(crate) struct Committed {
+    /// The events' positions, in order.
+    pub(crate) positions: Vec<i64>,
+    /// Whether a reader can see them already: no transaction older than
+    /// this one is still running. Always true without events.
+    pub(crate) readable: bool,
+}
+
+/// Whether the events of transaction `xact`, committed, are below every
+/// reader's horizon: no older transaction is still running.
+const READABLE: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint > $1";
+
+/// Asks again whether the events of the committed transaction `xact` are
+/// readable.
+pub(crate) async fn readable(
+    client: &ClientWrapper,
+    xact: i64,
+) -> Result<bool, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(READABLE).await?;
+    client.query_one(&stmt, &[&xact]).await?.try_get(0)
 }
 
 /// The keys [`load`] reads, as bound arrays.
@@ -60,6 +86,9 @@ pub(crate) async fn load(
     let mut bound = Bound::default();
     let read = read_sql(&mut bound, &tenant, &ids, keys);
     let read = client.prepare_cached(&read).await?;
+    let xact = client
+        .prepare_cached("SELECT pg_current_xact_id()::text::bigint")
+        .await?;
     // Runs of equal lock strength, in key order.
     let mut runs: Vec<(Lock, Vec<&str>)> = Vec::new();
     for &(id, lock) in nodes {
@@ -79,12 +108,16 @@ pub(crate) async fn load(
         };
         client.query(stmt, params)
     });
-    let (_, _, rows) = futures::try_join!(
+    let (_, _, rows, xact) = futures::try_join!(
         client.batch_execute("BEGIN"),
         try_join_all(locks),
         client.query(&read, bound.params()),
+        client.query_one(&xact, &[]),
     )?;
-    Ok(Loaded { rows })
+    Ok(Loaded {
+        rows,
+        xact: xact.try_get(0)?,
+    })
 }
 
 /// Rolls back an open transaction.
@@ -99,13 +132,14 @@ type Step<'a> = Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Err
 const INJECTED_FAULT: &str =
     "DO $$ BEGIN RAISE EXCEPTION 'injected commit fault' USING ERRCODE = '58030'; END $$";
 
-/// Writes `changes` in the open transaction and commits, in one exchange;
-/// answers the events' positions, in order.
+/// Writes `changes` in the open transaction `xact` and commits, in one
+/// exchange.
 pub(crate) async fn commit(
     client: &ClientWrapper,
     changes: &Changes,
-) -> Result<Vec<i64>, tokio_postgres::Error> {
-    write_and_end(client, changes, false).await
+    xact: i64,
+) -> Result<Committed, tokio_postgres::Error> {
+    write_and_end(client, changes, Some(xact)).await
 }
 
 /// Writes `changes` and then fails, as a commit whose disk fails part-way
@@ -113,15 +147,17 @@ pub(crate) async fn commit(
 pub(crate) async fn commit_failing(
     client: &ClientWrapper,
     changes: &Changes,
-) -> Result<Vec<i64>, tokio_postgres::Error> {
-    write_and_end(client, changes, true).await
+) -> Result<Committed, tokio_postgres::Error> {
+    write_and_end(client, changes, None).await
 }
 
+/// Writes `changes` and commits transaction `xact`, or fails at the end
+/// when `xact` is `None`.
 async fn write_and_end(
     client: &ClientWrapper,
     changes: &Changes,
-    fault: bool,
-) -> Result<Vec<i64>, tokio_postgres::Error> {
+    xact: Option<i64>,
+) -> Result<Committed, tokio_postgres::Error> {
     let tenant = &changes.tenant;
     let n = &changes.node_inserts;
     let mut bound = Bound::default();
@@ -157,7 +193,7 @@ async fn write_and_end(
         let params = bound.params();
         steps.push(Box::pin(async move { client.query(&stmt, params).await }));
     }
-    if fault {
+    if xact.is_none() {
         steps.push(Box::pin(async move {
             client
                 .batch_execute(INJECTED_FAULT)
@@ -168,7 +204,20 @@ async fn write_and_end(
     steps.push(Box::pin(async move {
         client.batch_execute("COMMIT").await.map(|()| Vec::new())
     }));
+    let mut readable_at = None;
+    if let Some(xact) = xact.filter(|_| !changes.events.kinds.is_empty()) {
+        let stmt = client.prepare_cached(READABLE).await?;
+        readable_at = Some(steps.len());
+        steps.push(Box::pin(async move { client.query(&stmt, &[&xact]).await }));
+    }
     let results = try_join_all(steps).await?;
+    let readable = match readable_at {
+        Some(at) => match results[at].first() {
+            Some(row) => row.try_get(0)?,
+            None => false,
+        },
+        None => true,
+    };
     let mut positions: Vec<i64> = match events_at {
         Some(at) => results[at]
             .iter()
@@ -177,5 +226,8 @@ async fn write_and_end(
         None => Vec::new(),
     };
     positions.sort_unstable();
-    Ok(positions)
+    Ok(Committed {
+        positions,
+        readable,
+    })
 }

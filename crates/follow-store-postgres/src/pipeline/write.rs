@@ -2,6 +2,7 @@
 
 use super::Changes;
 use crate::bound::Bound;
+use crate::positions::position_sql;
 
 pub(super) const INSERT_NODES: &str = "
 INSERT INTO follow_nodes
@@ -20,12 +21,9 @@ DELETE FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])";
 /// a lock on an end of it (see [`crate::write`]). Counter rows are locked
 /// in key order by a locking subquery the update joins, so the update
 /// itself only writes rows already held (its own row order follows its
-/// plan). The clock row is taken last, after every counter row: its update
-/// waits on a subquery over the counter update, which PostgreSQL runs to
-/// completion before it evaluates that condition for the clock row, and
-/// the clock's row lock, held until COMMIT follows at once, makes commits
-/// with events happen in position order. The rows answered are the events'
-/// positions.
+/// plan). Events take their positions from the transaction's id
+/// ([`crate::positions`]), so no row is shared by writers that share no
+/// node. The rows answered are the events' positions.
 pub(super) fn write_sql<'a>(
     bound: &mut Bound<'a>,
     tenant: &'a String,
@@ -98,8 +96,7 @@ pub(super) fn write_sql<'a>(
             bound.bind(&l.options),
         ));
     }
-    let counters = !u.ids.is_empty();
-    if counters {
+    if !u.ids.is_empty() {
         let ids = bound.bind(&u.ids);
         // One row takes no lock it could take out of order.
         let held = if u.ids.len() > 1 {
@@ -123,8 +120,7 @@ pub(super) fn write_sql<'a>(
                              {}::bigint[], {}::boolean[], {}::bigint[])
                       AS d(id, following, followers, mutual, links, locked, last_active)
                  {held}
-                 WHERE n.tenant = {t} AND n.id = d.id
-                 RETURNING 1)",
+                 WHERE n.tenant = {t} AND n.id = d.id)",
             bound.bind(&u.following),
             bound.bind(&u.followers),
             bound.bind(&u.mutual),
@@ -136,24 +132,14 @@ pub(super) fn write_sql<'a>(
     let main = if e.kinds.is_empty() {
         "SELECT NULL::bigint WHERE false".to_owned()
     } else {
-        let kinds = bound.bind(&e.kinds);
-        let after_counters = if counters {
-            " AND (SELECT count(*) FROM counters) >= 0"
-        } else {
-            ""
-        };
-        ctes.push(format!(
-            "clock AS (
-                 UPDATE follow_event_clock SET last = last + cardinality({kinds}::text[])
-                 WHERE id = 1{after_counters}
-                 RETURNING last - cardinality({kinds}::text[]) AS base)"
-        ));
+        let position = position_sql(&bound.bind(&changes.event_base), "k.ord");
         format!(
             "INSERT INTO follow_events (tenant, position, kind, follower, target, at)
-             SELECT {t}, clock.base + k.ord, k.kind, k.follower, k.target, k.at
-             FROM clock, unnest({kinds}::text[], {}::text[], {}::text[], {}::bigint[])
+             SELECT {t}, {position}, k.kind, k.follower, k.target, k.at
+             FROM unnest({}::text[], {}::text[], {}::text[], {}::bigint[])
                   WITH ORDINALITY AS k(kind, follower, target, at, ord)
              RETURNING position",
+            bound.bind(&e.kinds),
             bound.bind(&e.followers),
             bound.bind(&e.targets),
             bound.bind(&e.at),
