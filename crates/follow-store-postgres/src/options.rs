@@ -41,6 +41,8 @@ pub struct PostgresOptions {
     /// time, whoever learns of a write from its answer reads its events;
     /// past it (a long transaction elsewhere on the server) the write
     /// answers anyway, and its events appear when that transaction ends.
+    /// Zero: a write never waits, and its events may appear a moment
+    /// after its answer.
     pub event_visibility_wait: Duration,
 }
 

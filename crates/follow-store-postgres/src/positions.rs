@@ -18,6 +18,12 @@
 //! beyond 2^43 (8.8 trillion transactions) fails the statement as out of
 //! range instead of wrapping.
 
+/// Every writing transaction holds, until it ends, the advisory lock keyed
+/// by its id with these bits flipped; a write that finds older ones still
+/// running waits on their keys instead of asking again and again. The
+/// flipped bits keep the keys out of the small numbers applications pick.
+pub(crate) const WRITER_LOCK_BITS: i64 = 0x464F_4C57 << 32;
+
 /// How many events one transaction may write: the ordinals' share of a
 /// position.
 pub(crate) const MAX_EVENTS_PER_TRANSACTION: usize = 1 << 20;

@@ -503,3 +503,30 @@ fn stop_abandoned_clusters() {
         let _ = std::fs::remove_dir_all(entry.path());
     }
 }
+
+/// Opens a transaction on `client` that stands as a writer of a store
+/// would, from its load to its end: it holds a transaction id and the
+/// advisory lock keyed by it that later writes wait on for their events to
+/// become readable. With `as_writer` false it only holds the id, as a
+/// transaction of some other program on the server would. End it with
+/// `COMMIT` or `ROLLBACK`.
+///
+/// # Errors
+/// The server refused.
+pub async fn begin_older_transaction(
+    client: &tokio_postgres::Client,
+    as_writer: bool,
+) -> Result<(), String> {
+    let take = if as_writer {
+        format!(
+            "SELECT pg_advisory_xact_lock(pg_current_xact_id()::text::bigint # {})",
+            crate::positions::WRITER_LOCK_BITS
+        )
+    } else {
+        "SELECT pg_current_xact_id()".to_owned()
+    };
+    client
+        .batch_execute(&format!("BEGIN; {take};"))
+        .await
+        .map_err(|e| e.to_string())
+}

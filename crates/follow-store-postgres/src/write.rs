@@ -69,12 +69,20 @@ enum Visibility {
 }
 
 /// Waits, at most `limit`, until the events of committed transaction
-/// `xact` are readable, asking again after short growing pauses (older
-/// writers are usually a commit flush away). False when the connection
-/// failed.
+/// `xact` are readable: on the older writers' locks first, then, while an
+/// older transaction that is not one of them still runs, asking again
+/// after growing pauses. False when the connection failed.
 async fn wait_until_readable(client: &ClientWrapper, xact: i64, limit: Duration) -> bool {
+    if limit.is_zero() {
+        return true;
+    }
     let deadline = tokio::time::Instant::now() + limit;
-    let mut pause = Duration::from_micros(250);
+    match pipeline::wait_for_older_writers(client, xact, limit).await {
+        Ok(true) => return true,
+        Ok(false) => {}
+        Err(_) => return false,
+    }
+    let mut pause = Duration::from_millis(1);
     loop {
         let now = tokio::time::Instant::now();
         if now >= deadline {

@@ -9,11 +9,12 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use follow_core::{
     AccountId, Command, ErrorKind, EventPosition, FollowStore, NodeId, Timestamp, WriteBatch,
 };
-use follow_store_postgres::testing::create_at_version;
+use follow_store_postgres::testing::{begin_older_transaction, create_at_version};
 use follow_store_postgres::{Layout, OpenError, PostgresOptions, PostgresStore, SCHEMA_VERSION};
 
 use common::{
@@ -39,6 +40,9 @@ async fn a_batch_of_20_follows_takes_two_round_trips() {
         PostgresOptions {
             schema: Some(schema()),
             max_connections: 1,
+            // Counts the write path's own exchanges: a write that waits for
+            // an older transaction (another test's) takes one more.
+            event_visibility_wait: Duration::ZERO,
             ..PostgresOptions::default()
         },
     )
@@ -203,6 +207,93 @@ async fn a_tailing_reader_never_misses_an_event() {
         missed.len(),
         stored.len()
     );
+}
+
+/// A write that commits while an older writer of the store still runs
+/// waits for it, on its lock, in an exchange of its own; once it answers,
+/// its events are readable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_for_an_older_writer_then_its_events_are_readable() {
+    let proxy = Proxy::start().await;
+    let store = PostgresStore::connect_config(
+        proxy.config(""),
+        PostgresOptions {
+            schema: Some(schema()),
+            max_connections: 1,
+            event_visibility_wait: Duration::from_secs(20),
+            ..PostgresOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let store = Arc::new(store);
+    let targets: Vec<String> = (0..20).map(|i| format!("t{i:02}")).collect();
+    let mut everyone = targets.clone();
+    everyone.extend(["a1".to_owned(), "a2".to_owned()]);
+    register(&*store, &everyone).await;
+    let older = raw_client(&store).await;
+    // a1 prepares the statements of the wait; a2's exchanges are counted.
+    for actor in ["a1", "a2"] {
+        begin_older_transaction(&older, true).await.unwrap();
+        proxy.take_round_trips();
+        let write = tokio::spawn({
+            let (store, targets) = (store.clone(), targets.clone());
+            async move { store.write(follow_batch(actor, &targets)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !write.is_finished(),
+            "{actor}: the write answered while an older writer ran"
+        );
+        older.batch_execute("COMMIT").await.unwrap();
+        let results = write.await.unwrap().unwrap();
+        let round_trips = proxy.take_round_trips();
+        let answered: Vec<EventPosition> = results
+            .iter()
+            .map(|r| r.as_ref().unwrap().event.as_ref().unwrap().position)
+            .collect();
+        let readable: Vec<EventPosition> = all_events(&store)
+            .await
+            .iter()
+            .filter(|e| e.follower.as_str() == actor)
+            .map(|e| e.position)
+            .collect();
+        assert_eq!(readable, answered, "{actor}: its events, readable at once");
+        eprintln!("{actor}: round trips of a write that waited: {round_trips}");
+        assert!(
+            round_trips >= 3,
+            "{actor}: {round_trips} round trips; the wait takes one of its own"
+        );
+    }
+}
+
+/// An older transaction that is not one of the store's writers (another
+/// program's) holds the new events back from readers; the write waits for
+/// it no longer than `event_visibility_wait`, and the events appear, in
+/// place, once it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_transaction_of_another_program_holds_events_back_not_the_write() {
+    let store = store(PostgresOptions {
+        event_visibility_wait: Duration::from_millis(200),
+        ..PostgresOptions::default()
+    })
+    .await;
+    register(&store, &["a".to_owned(), "b".to_owned()]).await;
+    let before = all_events(&store).await;
+    let other = raw_client(&store).await;
+    begin_older_transaction(&other, false).await.unwrap();
+    let results = store
+        .write(follow_batch("a", &["b".to_owned()]))
+        .await
+        .unwrap();
+    let event = results[0].as_ref().unwrap().event.clone().unwrap();
+    assert_eq!(all_events(&store).await, before, "held back");
+    let feed = store.feed_state(&tenant()).await.unwrap();
+    assert!(feed.last_position < event.position);
+    other.batch_execute("COMMIT").await.unwrap();
+    let after = all_events(&store).await;
+    assert_eq!(after[..before.len()], before[..]);
+    assert_eq!(after[before.len()..], [event]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

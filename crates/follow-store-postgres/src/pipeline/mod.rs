@@ -22,9 +22,11 @@ use std::pin::Pin;
 use deadpool_postgres::ClientWrapper;
 use futures::future::try_join_all;
 use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use crate::bound::Bound;
+use crate::positions::WRITER_LOCK_BITS;
 
 pub(crate) use changes::{Changes, LinkKeys};
 pub(crate) use read::{Lock, Part, at, prefixed};
@@ -62,6 +64,43 @@ pub(crate) async fn readable(
     client.query_one(&stmt, &[&xact]).await?.try_get(0)
 }
 
+/// Waits, at most `limit`, for every writer of this store older than the
+/// committed transaction `xact` to end (on their advisory locks), then
+/// answers whether its events are readable: false when an older
+/// transaction that is not one of this store's writers still runs, or the
+/// wait timed out.
+pub(crate) async fn wait_for_older_writers(
+    client: &ClientWrapper,
+    xact: i64,
+    limit: std::time::Duration,
+) -> Result<bool, tokio_postgres::Error> {
+    let wait = client
+        .prepare_cached(&format!(
+            "SELECT pg_advisory_xact_lock_shared(x::text::bigint # {WRITER_LOCK_BITS})
+             FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+             WHERE x::text::bigint < $1"
+        ))
+        .await?;
+    let readable_stmt = client.prepare_cached(READABLE).await?;
+    let lock_timeout = format!("SET LOCAL lock_timeout = {}", limit.as_millis().max(1));
+    let params: [&(dyn ToSql + Sync); 1] = [&xact];
+    let waited = futures::try_join!(
+        client.batch_execute("BEGIN"),
+        client.batch_execute(&lock_timeout),
+        client.query(&wait, &params),
+        client.batch_execute("COMMIT"),
+        client.query_one(&readable_stmt, &params),
+    );
+    match waited {
+        Ok((.., row)) => row.try_get(0),
+        Err(error) if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+            // The COMMIT sent after the failed wait ended the transaction.
+            readable(client, xact).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// The keys [`load`] reads, as bound arrays.
 pub(crate) struct LoadKeys<'k> {
     /// Node ids, sorted, each with its lock.
@@ -86,8 +125,13 @@ pub(crate) async fn load(
     let mut bound = Bound::default();
     let read = read_sql(&mut bound, &tenant, &ids, keys);
     let read = client.prepare_cached(&read).await?;
+    // The transaction takes its id first, with the advisory lock that
+    // older-writer waits queue on ([`wait_for_older_writers`]).
     let xact = client
-        .prepare_cached("SELECT pg_current_xact_id()::text::bigint")
+        .prepare_cached(&format!(
+            "SELECT x, pg_advisory_xact_lock(x # {WRITER_LOCK_BITS})
+             FROM (SELECT pg_current_xact_id()::text::bigint AS x) AS t"
+        ))
         .await?;
     // Runs of equal lock strength, in key order.
     let mut runs: Vec<(Lock, Vec<&str>)> = Vec::new();
@@ -108,11 +152,11 @@ pub(crate) async fn load(
         };
         client.query(stmt, params)
     });
-    let (_, _, rows, xact) = futures::try_join!(
+    let (_, xact, _, rows) = futures::try_join!(
         client.batch_execute("BEGIN"),
+        client.query_one(&xact, &[]),
         try_join_all(locks),
         client.query(&read, bound.params()),
-        client.query_one(&xact, &[]),
     )?;
     Ok(Loaded {
         rows,
