@@ -72,6 +72,8 @@ async fn open_postgres(url: &str, access: Access) -> Result<Backend, Failure> {
     let options = PostgresOptions {
         create_schema: access == Access::Create,
         max_connections: 4,
+        // One command per process: the next one reads what this one wrote.
+        event_visibility_wait: std::time::Duration::from_secs(5),
         ..PostgresOptions::default()
     };
     match PostgresStore::connect_with(url, options).await {

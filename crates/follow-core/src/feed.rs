@@ -101,7 +101,9 @@ pub struct PrunedRange {
 /// The bounds of a tenant's feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FeedState {
-    /// The last position the store handed out (to any tenant); 0 when none.
+    /// At or above every position of this tenant a reader can read (removed
+    /// ones included) and below every event still to commit; 0 when none.
+    /// The last position the store handed out to any tenant qualifies.
     pub last_position: EventPosition,
     /// What retention removed of this tenant's events, if anything.
     pub pruned: Option<PrunedRange>,

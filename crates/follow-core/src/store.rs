@@ -280,10 +280,11 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   (`write::a_failing_decision_commits_nothing`,
     ///   `write::a_failed_commit_leaves_nothing_visible`,
     ///   `write::a_failed_commit_with_links_leaves_nothing_visible`).
-    /// - Event positions are at least 1, unique in the store, and increase
-    ///   in commit order across the whole store (not per tenant), with gaps
-    ///   allowed: a reader that has seen position `p` never later sees a new
-    ///   event at or below `p` (the `events_after::` cases).
+    /// - Event positions are at least 1, unique in the store (not per
+    ///   tenant), with gaps allowed, and readers see them in order: a reader
+    ///   that has seen position `p` never later sees a new event at or
+    ///   below `p`, and a batch that starts after another's answer gets
+    ///   higher positions (the `events_after::` cases).
     /// - Concurrent batches are serialisable: each sees the others' effects
     ///   entirely or not at all (`write::concurrent_follows_keep_counts_equal_to_edges`,
     ///   `write::concurrent_follows_of_each_other_keep_mutual_marks`,
@@ -441,7 +442,7 @@ pub trait FollowStore: Send + Sync + fmt::Debug + fmt::Display {
     ///   position its write answered
     ///   (`events_after::events_read_back_in_order_equal_the_changes`). A
     ///   store may hold an event back until the writes that were in flight
-    ///   when it committed have ended, never longer.
+    ///   when it committed have ended.
     /// - Positions are at least 1 and global to the store: a tenant sees
     ///   gaps (`events_after::positions_are_positive_and_global_to_the_store`).
     /// - A reader tailing while writers commit never skips a position that

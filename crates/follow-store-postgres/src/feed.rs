@@ -169,19 +169,25 @@ pub(crate) async fn acknowledge(
 }
 
 /// Removes the tenant's oldest events, at most `step.limit`, none above
-/// `step.through` nor at or after `step.before`; answers how many.
-pub(crate) async fn prune_events(client: &ClientWrapper, step: &PruneStep) -> Result<u64, Error> {
+/// `step.through` nor at or after `step.before`, and none a reader cannot
+/// see yet (a gap below them may still fill); answers how many.
+pub(crate) async fn prune_events(
+    client: &ClientWrapper,
+    step: &PruneStep,
+    base: EventBase,
+) -> Result<u64, Error> {
     in_transaction(client, async |client| {
         let tenant = step.tenant.as_str();
         let oldest = client
-            .prepare_cached(
-                "SELECT position, at FROM follow_events WHERE tenant = $1
+            .prepare_cached(&format!(
+                "SELECT position, at FROM follow_events WHERE tenant = $1 AND position < {}
                  ORDER BY position ASC LIMIT $2",
-            )
+                horizon_sql("$3")
+            ))
             .await
             .map_err(map_pg)?;
         let rows = client
-            .query(&oldest, &[&tenant, &codec::limit(step.limit)])
+            .query(&oldest, &[&tenant, &codec::limit(step.limit), &base.0])
             .await
             .map_err(map_pg)?;
         let mut removed = 0u64;

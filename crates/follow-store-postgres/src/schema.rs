@@ -186,8 +186,9 @@ CREATE INDEX follow_links_incoming ON follow_links (tenant, kind, to_id, since D
 /// transaction's id ([`crate::positions`]) instead of a clock row every
 /// writer locked through its commit.
 ///
-/// The base is one above the clock's last position, so every new position
-/// is above every position handed out before; the clock goes, so a process
+/// The base is one above the clock's last position (or any position stored,
+/// should the clock disagree), so every new position is above every
+/// position handed out before; the clock goes, so a process
 /// of an older version fails its writes instead of numbering events the
 /// old way beside the new.
 const VERSION_5: &str = "
@@ -195,7 +196,12 @@ CREATE TABLE follow_event_base (
     id   smallint PRIMARY KEY CHECK (id = 1),
     base bigint NOT NULL CHECK (base >= 1)
 );
-INSERT INTO follow_event_base (id, base) SELECT 1, last + 1 FROM follow_event_clock;
+INSERT INTO follow_event_base (id, base)
+SELECT 1, greatest((SELECT max(last) FROM follow_event_clock),
+                   (SELECT max(position) FROM follow_events),
+                   (SELECT max(position) FROM follow_consumers),
+                   (SELECT max(through) FROM follow_pruned),
+                   0) + 1;
 DROP TABLE follow_event_clock;
 ";
 
@@ -334,8 +340,58 @@ pub(crate) async fn migrate(
         .await
         .map_err(pg)?;
     }
+    if version >= 5 {
+        keep_positions_rising(&tx).await.map_err(pg)?;
+    }
     tx.commit().await.map_err(pg)?;
     Ok(version)
+}
+
+/// Raises the event base when a position stored (an event's, a consumer's,
+/// a pruned range's) is not below every position a new transaction could
+/// take: the data was copied to another server (a dump and restore, a
+/// logical replica), whose transaction ids started again from small
+/// numbers. Without this, new events would land below positions consumers
+/// have read. On the server that wrote them it never fires: every stored
+/// position is below `base + (next transaction id) · 2^20`.
+///
+/// The stored highest position is found per tenant (a skip scan over the
+/// events' key), so an open costs one index probe per tenant.
+async fn keep_positions_rising(
+    tx: &tokio_postgres::Transaction<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    let row = tx
+        .query_one(
+            &format!(
+                "WITH RECURSIVE tenants AS (
+                     (SELECT tenant FROM follow_events ORDER BY tenant LIMIT 1)
+                     UNION ALL
+                     SELECT (SELECT e.tenant FROM follow_events e WHERE e.tenant > t.tenant
+                             ORDER BY e.tenant LIMIT 1)
+                     FROM tenants t WHERE t.tenant IS NOT NULL)
+                 SELECT greatest(
+                            (SELECT max((SELECT max(e.position) FROM follow_events e
+                                         WHERE e.tenant = t.tenant))
+                             FROM tenants t WHERE t.tenant IS NOT NULL),
+                            (SELECT max(position) FROM follow_consumers),
+                            (SELECT max(through) FROM follow_pruned),
+                            0),
+                        {}
+                 FROM follow_event_base WHERE id = 1",
+                crate::positions::position_sql("base", "1")
+            ),
+            &[],
+        )
+        .await?;
+    let (highest, floor): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    if highest >= floor {
+        tx.execute(
+            "UPDATE follow_event_base SET base = base + $1 WHERE id = 1",
+            &[&(highest - floor + 1)],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Whether `name` is a plain lowercase identifier, safe to splice into SQL.

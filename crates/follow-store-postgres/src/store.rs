@@ -293,6 +293,7 @@ async fn on_connection<'a, T>(
 #[async_trait]
 impl FollowStore for PostgresStore {
     async fn write(&self, batch: WriteBatch) -> Result<Vec<CommandResult>, Error> {
+        let deadline = tokio::time::Instant::now() + self.options.operation_timeout;
         self.call(write::write(
             &self.pool,
             &batch,
@@ -300,6 +301,7 @@ impl FollowStore for PostgresStore {
             self.options.fail_commits_after,
             self.event_base,
             self.options.event_visibility_wait,
+            deadline,
         ))
         .await
     }
@@ -424,7 +426,7 @@ impl FollowStore for PostgresStore {
 
     async fn prune_events(&self, step: PruneStep) -> Result<u64, Error> {
         self.call(on_connection(&self.pool, async |client| {
-            feed::prune_events(client, &step).await
+            feed::prune_events(client, &step, self.event_base).await
         }))
         .await
     }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::{Layout, OpenError, PostgresOptions, PostgresStore};
 
@@ -263,8 +263,16 @@ static CLEAN: Mutex<Vec<(Layout, String)>> = Mutex::new(Vec::new());
 /// The layout of every schema [`isolated_store`] made.
 static LAYOUTS: Mutex<BTreeMap<String, Layout>> = Mutex::new(BTreeMap::new());
 
+/// How long a test's write waits for its events to become readable when
+/// its options leave [`PostgresOptions::event_visibility_wait`] at zero:
+/// the tests read what they wrote at once, while other tests on the same
+/// server hold older transactions (a schema's migration takes 100–220 ms).
+pub const TEST_VISIBILITY_WAIT: Duration = Duration::from_secs(20);
+
 /// Opens a fresh, empty store on the shared server, in a schema no other
-/// open store uses (a new one, or one [`recycle_isolated`] emptied).
+/// open store uses (a new one, or one [`recycle_isolated`] emptied), its
+/// writes waiting up to [`TEST_VISIBILITY_WAIT`] for their events unless
+/// the options set a wait.
 ///
 /// # Errors
 /// No server (see [`TestServer::shared`]), or opening failed.
@@ -282,10 +290,16 @@ pub async fn isolated_store(options: PostgresOptions) -> Result<PostgresStore, S
         .lock()
         .map_err(|e| e.to_string())?
         .insert(schema.clone(), options.layout);
+    let event_visibility_wait = if options.event_visibility_wait.is_zero() {
+        TEST_VISIBILITY_WAIT
+    } else {
+        options.event_visibility_wait
+    };
     PostgresStore::connect_with(
         server.url(),
         PostgresOptions {
             schema: Some(schema),
+            event_visibility_wait,
             ..options
         },
     )

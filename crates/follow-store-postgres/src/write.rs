@@ -15,7 +15,10 @@ use crate::pipeline::{self, Changes, LinkKeys, LoadKeys, Lock, Part, at};
 use crate::positions::{EventBase, MAX_EVENTS_PER_TRANSACTION};
 
 /// Applies `batch` in one transaction, running it again (at most
-/// `attempts` times in all) when a concurrent transaction got in the way.
+/// `attempts` times in all) when a concurrent transaction got in the way;
+/// then waits at most `visibility_wait`, and never past three quarters of
+/// the time left before `deadline` (the call's), for its events to become
+/// readable.
 pub(crate) async fn write(
     pool: &Pool,
     batch: &WriteBatch,
@@ -23,6 +26,7 @@ pub(crate) async fn write(
     fail_after: Option<usize>,
     base: EventBase,
     visibility_wait: Duration,
+    deadline: tokio::time::Instant,
 ) -> Result<Vec<CommandResult>, Error> {
     let plan = WritePlan::new(batch);
     let load = load_keys(batch, plan.keys());
@@ -37,7 +41,9 @@ pub(crate) async fn write(
             Ok(Ok((results, Visibility::AfterOlder(xact)))) => {
                 // Committed: whatever the wait meets, the write succeeded.
                 // A connection whose wait failed is dropped, not released.
-                if wait_until_readable(conn.client(), xact, visibility_wait).await {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let limit = visibility_wait.min(left * 3 / 4);
+                if wait_until_readable(conn.client(), xact, limit).await {
                     conn.release();
                 }
                 return Ok(results);
@@ -82,6 +88,7 @@ async fn wait_until_readable(client: &ClientWrapper, xact: i64, limit: Duration)
         Ok(false) => {}
         Err(_) => return false,
     }
+    // Another program's transaction is older: it ends when it ends.
     let mut pause = Duration::from_millis(1);
     loop {
         let now = tokio::time::Instant::now();

@@ -121,6 +121,7 @@ async fn every_statement_of_writes_and_reads_touches_one_partition() {
         PostgresOptions {
             schema: Some(schema()),
             max_connections: 1,
+            event_visibility_wait: follow_store_postgres::testing::TEST_VISIBILITY_WAIT,
             ..partitioned()
         },
     )

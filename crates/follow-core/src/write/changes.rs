@@ -65,8 +65,8 @@ pub struct ChangeSet {
     /// before and after.
     pub node_updates: Vec<NodeUpdate>,
     /// The events, in the order the commands caused them. The store places
-    /// them in its order (positions start at 1, increase in commit order
-    /// across the whole store, are never reused) and hands the positions to
+    /// them in its order (positions are at least 1, never reused, and seen
+    /// by readers in increasing order across the whole store) and hands the positions to
     /// [`super::Decision::into_results`].
     pub events: Vec<NewEvent>,
 }

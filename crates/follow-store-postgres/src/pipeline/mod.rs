@@ -64,11 +64,11 @@ pub(crate) async fn readable(
     client.query_one(&stmt, &[&xact]).await?.try_get(0)
 }
 
-/// Waits, at most `limit`, for every writer of this store older than the
-/// committed transaction `xact` to end (on their advisory locks), then
-/// answers whether its events are readable: false when an older
-/// transaction that is not one of this store's writers still runs, or the
-/// wait timed out.
+/// Waits, at most `limit` in all, for every writer of this store older
+/// than the committed transaction `xact` to end (on their advisory locks,
+/// each taken and let go at once, so the wait holds no lock), then answers
+/// whether its events are readable: false when an older transaction that
+/// is not one of this store's writers still runs, or the time ran out.
 pub(crate) async fn wait_for_older_writers(
     client: &ClientWrapper,
     xact: i64,
@@ -76,25 +76,33 @@ pub(crate) async fn wait_for_older_writers(
 ) -> Result<bool, tokio_postgres::Error> {
     let wait = client
         .prepare_cached(&format!(
-            "SELECT pg_advisory_xact_lock_shared(x::text::bigint # {WRITER_LOCK_BITS})
-             FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-             WHERE x::text::bigint < $1"
+            "SELECT pg_advisory_lock_shared(k), pg_advisory_unlock_shared(k)
+             FROM (SELECT x::text::bigint # {WRITER_LOCK_BITS} AS k
+                   FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+                   WHERE x::text::bigint < $1) AS older"
         ))
         .await?;
     let readable_stmt = client.prepare_cached(READABLE).await?;
-    let lock_timeout = format!("SET LOCAL lock_timeout = {}", limit.as_millis().max(1));
+    let timeout = format!(
+        "SET LOCAL statement_timeout = {}",
+        limit.as_millis().clamp(1, i32::MAX as u128)
+    );
     let params: [&(dyn ToSql + Sync); 1] = [&xact];
     let waited = futures::try_join!(
         client.batch_execute("BEGIN"),
-        client.batch_execute(&lock_timeout),
+        client.batch_execute(&timeout),
         client.query(&wait, &params),
         client.batch_execute("COMMIT"),
         client.query_one(&readable_stmt, &params),
     );
     match waited {
         Ok((.., row)) => row.try_get(0),
-        Err(error) if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
-            // The COMMIT sent after the failed wait ended the transaction.
+        Err(error) if error.code() == Some(&SqlState::QUERY_CANCELED) => {
+            // Out of time. The COMMIT sent after the wait ended its
+            // transaction; a lock taken just before the cancel is let go.
+            client
+                .batch_execute("SELECT pg_advisory_unlock_all()")
+                .await?;
             readable(client, xact).await
         }
         Err(error) => Err(error),
@@ -248,20 +256,25 @@ async fn write_and_end(
     steps.push(Box::pin(async move {
         client.batch_execute("COMMIT").await.map(|()| Vec::new())
     }));
-    let mut readable_at = None;
+    // Asked after the COMMIT but apart from it: once COMMIT succeeded, a
+    // failure of this question only means "not known to be readable".
+    let mut readable_step: Option<Step<'_>> = None;
     if let Some(xact) = xact.filter(|_| !changes.events.kinds.is_empty()) {
         let stmt = client.prepare_cached(READABLE).await?;
-        readable_at = Some(steps.len());
-        steps.push(Box::pin(async move { client.query(&stmt, &[&xact]).await }));
+        readable_step = Some(Box::pin(async move { client.query(&stmt, &[&xact]).await }));
     }
-    let results = try_join_all(steps).await?;
-    let readable = match readable_at {
-        Some(at) => match results[at].first() {
-            Some(row) => row.try_get(0)?,
-            None => false,
-        },
-        None => true,
-    };
+    let (results, readable) = futures::join!(try_join_all(steps), async move {
+        match readable_step {
+            Some(step) => matches!(
+                step.await
+                    .as_deref()
+                    .map(|rows| rows.first().map(|row| row.try_get(0))),
+                Ok(Some(Ok(true)))
+            ),
+            None => true,
+        }
+    });
+    let results = results?;
     let mut positions: Vec<i64> = match events_at {
         Some(at) => results[at]
             .iter()

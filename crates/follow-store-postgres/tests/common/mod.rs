@@ -28,12 +28,16 @@ pub async fn store(options: PostgresOptions) -> PostgresStore {
 }
 
 /// A second store (another pool, as another process would have) on the
-/// schema of `store`.
+/// schema of `store`, its writes waiting for their events as
+/// `isolated_store`'s do.
 pub async fn same_schema(store: &PostgresStore, options: PostgresOptions) -> PostgresStore {
     PostgresStore::connect_with(
         server().url(),
         PostgresOptions {
             schema: store.options().schema.clone(),
+            event_visibility_wait: options
+                .event_visibility_wait
+                .max(follow_store_postgres::testing::TEST_VISIBILITY_WAIT),
             ..options
         },
     )
