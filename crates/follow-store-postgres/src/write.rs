@@ -33,7 +33,8 @@ pub(crate) async fn write(
     let conn = Conn::take(pool).await?;
     let mut attempt = 1;
     loop {
-        match attempt_once(conn.client(), batch, &plan, &load, fail_after, base).await {
+        let waits = !visibility_wait.is_zero();
+        match attempt_once(conn.client(), batch, &plan, &load, fail_after, base, waits).await {
             Ok(Ok((results, Visibility::Readable))) => {
                 conn.release();
                 return Ok(results);
@@ -118,6 +119,7 @@ async fn attempt_once(
     keys: &LoadKeys<'_>,
     fail_after: Option<usize>,
     base: EventBase,
+    ask_readable: bool,
 ) -> Result<Result<(Vec<CommandResult>, Visibility), Error>, tokio_postgres::Error> {
     let loaded = pipeline::load(client, batch.tenant.as_str(), keys).await?;
     let facts = match facts(&loaded) {
@@ -136,7 +138,7 @@ async fn attempt_once(
         Some(rows) if changes.len() > rows => {
             pipeline::commit_failing(client, &changes.truncated(rows)).await?
         }
-        _ => pipeline::commit(client, &changes, loaded.xact).await?,
+        _ => pipeline::commit(client, &changes, ask_readable.then_some(loaded.xact)).await?,
     };
     let positions: Vec<EventPosition> = committed
         .positions

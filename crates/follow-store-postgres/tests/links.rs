@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use follow_core::{ErrorKind, FollowStore, NodeId, Outcome};
-use follow_store_postgres::{PostgresOptions, PostgresStore};
+use follow_store_postgres::PostgresOptions;
 
-use common::{Proxy, follow_batch, graph, raw_client, schema, store, tenant};
+use common::{Proxy, follow_batch, graph, raw_client, store, tenant};
 
 /// A batch whose follows meet links (mutes of half the targets, locked
 /// targets that turn follows into requests) loads them in the same
@@ -20,19 +20,9 @@ use common::{Proxy, follow_batch, graph, raw_client, schema, store, tenant};
 #[tokio::test]
 async fn a_batch_of_20_follows_among_linked_accounts_takes_two_round_trips() {
     let proxy = Proxy::start().await;
-    let store = PostgresStore::connect_config(
-        proxy.config(""),
-        PostgresOptions {
-            schema: Some(schema()),
-            max_connections: 1,
-            // Counts the write path's own exchanges: a write that waits for
-            // an older transaction (another test's) takes one more.
-            event_visibility_wait: Duration::ZERO,
-            ..PostgresOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    // Counts the write path's own exchanges: a write that waits for an
+    // older transaction (another test's) takes one more.
+    let store = proxy.store(Duration::ZERO).await;
     let store = Arc::new(store);
     let (graph, admin) = graph(store.clone());
     let targets: Vec<String> = (0..20).map(|i| format!("t{i:02}")).collect();

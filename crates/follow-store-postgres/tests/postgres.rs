@@ -35,19 +35,9 @@ async fn register(store: &dyn FollowStore, ids: &[String]) {
 #[tokio::test]
 async fn a_batch_of_20_follows_takes_two_round_trips() {
     let proxy = Proxy::start().await;
-    let store = PostgresStore::connect_config(
-        proxy.config(""),
-        PostgresOptions {
-            schema: Some(schema()),
-            max_connections: 1,
-            // Counts the write path's own exchanges: a write that waits for
-            // an older transaction (another test's) takes one more.
-            event_visibility_wait: Duration::ZERO,
-            ..PostgresOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    // Counts the write path's own exchanges: a write that waits for an
+    // older transaction (another test's) takes one more.
+    let store = proxy.store(Duration::ZERO).await;
     let targets: Vec<String> = (0..20).map(|i| format!("t{i:02}")).collect();
     let mut everyone = targets.clone();
     everyone.extend(["a1".to_owned(), "a2".to_owned()]);
@@ -215,18 +205,7 @@ async fn a_tailing_reader_never_misses_an_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_waits_for_an_older_writer_then_its_events_are_readable() {
     let proxy = Proxy::start().await;
-    let store = PostgresStore::connect_config(
-        proxy.config(""),
-        PostgresOptions {
-            schema: Some(schema()),
-            max_connections: 1,
-            event_visibility_wait: Duration::from_secs(20),
-            ..PostgresOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    let store = Arc::new(store);
+    let store = Arc::new(proxy.store(Duration::from_secs(20)).await);
     let targets: Vec<String> = (0..20).map(|i| format!("t{i:02}")).collect();
     let mut everyone = targets.clone();
     everyone.extend(["a1".to_owned(), "a2".to_owned()]);
@@ -265,6 +244,37 @@ async fn a_write_waits_for_an_older_writer_then_its_events_are_readable() {
             "{actor}: {round_trips} round trips; the wait takes one of its own"
         );
     }
+}
+
+/// An older writer that runs past the wait does not hold the write: it
+/// answers, committed, once its wait is over (the lock wait is cancelled),
+/// and its events appear when the older one ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_answers_when_its_wait_runs_out_behind_an_older_writer() {
+    let store = Arc::new(
+        store(PostgresOptions {
+            event_visibility_wait: Duration::from_millis(300),
+            ..PostgresOptions::default()
+        })
+        .await,
+    );
+    register(&*store, &["a".to_owned(), "b".to_owned()]).await;
+    let older = raw_client(&store).await;
+    begin_older_transaction(&older, true).await.unwrap();
+    let write = store.write(follow_batch("a", &["b".to_owned()]));
+    let results = tokio::time::timeout(Duration::from_secs(10), write)
+        .await
+        .expect("the write waited past its visibility wait")
+        .unwrap();
+    assert!(results[0].as_ref().unwrap().is_changed());
+    assert!(all_events(&store).await.is_empty(), "held back");
+    older.batch_execute("COMMIT").await.unwrap();
+    let node = store
+        .node(&tenant(), &NodeId::new("b").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(node.counts.followers, 1, "the write committed");
 }
 
 /// An older transaction that is not one of the store's writers (another

@@ -46,7 +46,7 @@ pub(crate) struct Committed {
     /// The events' positions, in order.
     pub(crate) positions: Vec<i64>,
     /// Whether a reader can see them already: no transaction older than
-    /// this one is still running. Always true without events.
+    /// this one is still running. True without events, or when not asked.
     pub(crate) readable: bool,
 }
 
@@ -184,14 +184,15 @@ type Step<'a> = Pin<Box<dyn Future<Output = Result<Vec<Row>, tokio_postgres::Err
 const INJECTED_FAULT: &str =
     "DO $$ BEGIN RAISE EXCEPTION 'injected commit fault' USING ERRCODE = '58030'; END $$";
 
-/// Writes `changes` in the open transaction `xact` and commits, in one
-/// exchange.
+/// Writes `changes` in the open transaction and commits, in one exchange;
+/// with `ask_readable` (the transaction's id), also asks whether the
+/// events are readable yet.
 pub(crate) async fn commit(
     client: &ClientWrapper,
     changes: &Changes,
-    xact: i64,
+    ask_readable: Option<i64>,
 ) -> Result<Committed, tokio_postgres::Error> {
-    write_and_end(client, changes, Some(xact)).await
+    write_and_end(client, changes, false, ask_readable).await
 }
 
 /// Writes `changes` and then fails, as a commit whose disk fails part-way
@@ -200,15 +201,14 @@ pub(crate) async fn commit_failing(
     client: &ClientWrapper,
     changes: &Changes,
 ) -> Result<Committed, tokio_postgres::Error> {
-    write_and_end(client, changes, None).await
+    write_and_end(client, changes, true, None).await
 }
 
-/// Writes `changes` and commits transaction `xact`, or fails at the end
-/// when `xact` is `None`.
 async fn write_and_end(
     client: &ClientWrapper,
     changes: &Changes,
-    xact: Option<i64>,
+    fault: bool,
+    ask_readable: Option<i64>,
 ) -> Result<Committed, tokio_postgres::Error> {
     let tenant = &changes.tenant;
     let n = &changes.node_inserts;
@@ -245,7 +245,7 @@ async fn write_and_end(
         let params = bound.params();
         steps.push(Box::pin(async move { client.query(&stmt, params).await }));
     }
-    if xact.is_none() {
+    if fault {
         steps.push(Box::pin(async move {
             client
                 .batch_execute(INJECTED_FAULT)
@@ -259,7 +259,7 @@ async fn write_and_end(
     // Asked after the COMMIT but apart from it: once COMMIT succeeded, a
     // failure of this question only means "not known to be readable".
     let mut readable_step: Option<Step<'_>> = None;
-    if let Some(xact) = xact.filter(|_| !changes.events.kinds.is_empty()) {
+    if let Some(xact) = ask_readable.filter(|_| !changes.events.kinds.is_empty()) {
         let stmt = client.prepare_cached(READABLE).await?;
         readable_step = Some(Box::pin(async move { client.query(&stmt, &[&xact]).await }));
     }

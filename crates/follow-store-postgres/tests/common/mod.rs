@@ -145,6 +145,22 @@ impl Proxy {
         config
     }
 
+    /// A store on a fresh schema through this proxy, on one connection, so
+    /// that its exchanges are the ones counted.
+    pub async fn store(&self, event_visibility_wait: std::time::Duration) -> PostgresStore {
+        PostgresStore::connect_config(
+            self.config(""),
+            PostgresOptions {
+                schema: Some(schema()),
+                max_connections: 1,
+                event_visibility_wait,
+                ..PostgresOptions::default()
+            },
+        )
+        .await
+        .unwrap()
+    }
+
     /// Round trips since the last call.
     pub fn take_round_trips(&self) -> u64 {
         self.seen.turns.swap(0, Ordering::SeqCst)
