@@ -708,13 +708,15 @@ async fn a_version_3_database_migrates_in_place_keeping_every_row() {
         let before = dump(&raw).await;
         assert_eq!(before.len(), 15, "{before:#?}");
 
-        // Opened with the default options: the new table takes the layout
-        // the database already has.
+        // Opened with the default layout: the new table takes the layout
+        // the database already has. Its writes wait for their events, which
+        // the test reads back while other tests run.
         let store = Arc::new(
             PostgresStore::connect_with(
                 server().url(),
                 PostgresOptions {
                     schema: Some(schema.clone()),
+                    event_visibility_wait: follow_store_postgres::testing::TEST_VISIBILITY_WAIT,
                     ..PostgresOptions::default()
                 },
             )
