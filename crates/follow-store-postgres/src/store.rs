@@ -297,10 +297,8 @@ impl FollowStore for PostgresStore {
         self.call(write::write(
             &self.pool,
             &batch,
-            self.options.write_attempts,
-            self.options.fail_commits_after,
+            &self.options,
             self.event_base,
-            self.options.event_visibility_wait,
             deadline,
         ))
         .await

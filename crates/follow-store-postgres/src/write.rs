@@ -11,29 +11,29 @@ use follow_core::{Command, CommandResult, Error, EventPosition, LinkKey, NodeId,
 use crate::codec;
 use crate::conn::Conn;
 use crate::error::{Class, classify, map_pg};
+use crate::options::PostgresOptions;
 use crate::pipeline::{self, Changes, LinkKeys, LoadKeys, Lock, Part, at};
 use crate::positions::{EventBase, MAX_EVENTS_PER_TRANSACTION};
 
 /// Applies `batch` in one transaction, running it again (at most
-/// `attempts` times in all) when a concurrent transaction got in the way;
-/// then waits at most `visibility_wait`, and never past three quarters of
-/// the time left before `deadline` (the call's), for its events to become
-/// readable.
+/// `options.write_attempts` times in all) when a concurrent transaction got
+/// in the way; then waits at most `options.event_visibility_wait`, and
+/// never past three quarters of the time left before `deadline` (the
+/// call's), for its events to become readable.
 pub(crate) async fn write(
     pool: &Pool,
     batch: &WriteBatch,
-    attempts: u32,
-    fail_after: Option<usize>,
+    options: &PostgresOptions,
     base: EventBase,
-    visibility_wait: Duration,
     deadline: tokio::time::Instant,
 ) -> Result<Vec<CommandResult>, Error> {
     let plan = WritePlan::new(batch);
     let load = load_keys(batch, plan.keys());
+    let (fail_after, visibility_wait) = (options.fail_commits_after, options.event_visibility_wait);
+    let waits = !visibility_wait.is_zero();
     let conn = Conn::take(pool).await?;
     let mut attempt = 1;
     loop {
-        let waits = !visibility_wait.is_zero();
         match attempt_once(conn.client(), batch, &plan, &load, fail_after, base, waits).await {
             Ok(Ok((results, Visibility::Readable))) => {
                 conn.release();
@@ -54,7 +54,9 @@ pub(crate) async fn write(
                 conn.release();
                 return Err(decided);
             }
-            Err(error) if classify(&error) == Class::Conflict && attempt < attempts => {
+            Err(error)
+                if classify(&error) == Class::Conflict && attempt < options.write_attempts =>
+            {
                 // The server answered, so the connection is sound; end the
                 // failed transaction (a no-op if COMMIT already did).
                 pipeline::rollback(conn.client()).await.map_err(map_pg)?;
