@@ -55,6 +55,9 @@ pub(crate) fn node_record(id: NodeId, row: &Row, at: usize) -> Result<NodeRecord
     })
 }
 
-/// The columns of a node after its id, as [`node_record`] reads them.
-pub(crate) const NODE_COLUMNS: &str =
-    "registered_at, last_active, following, followers, mutual, locked, links";
+/// The columns of a node after its id, as [`node_record`] reads them, from
+/// `follow_nodes n` joined to its pending counter deltas `d`
+/// ([`crate::counters::pending_sql`]).
+pub(crate) const NODE_COLUMNS: &str = "n.registered_at, n.last_active, \
+     n.following + d.following, n.followers + d.followers, n.mutual + d.mutual, \
+     n.locked, n.links + d.links";

@@ -44,6 +44,7 @@
 mod bound;
 mod codec;
 mod conn;
+mod counters;
 mod error;
 mod feed;
 mod links;

@@ -9,6 +9,7 @@ use follow_core::{
 };
 
 use crate::codec::{self, NODE_COLUMNS};
+use crate::counters::pending_sql;
 use crate::error::map_pg;
 use crate::positions::{EventBase, horizon_sql};
 
@@ -19,7 +20,9 @@ pub(crate) async fn node(
 ) -> Result<Option<NodeRecord>, Error> {
     let stmt = client
         .prepare_cached(&format!(
-            "SELECT {NODE_COLUMNS} FROM follow_nodes WHERE tenant = $1 AND id = $2"
+            "SELECT {NODE_COLUMNS} FROM follow_nodes n {pending}
+             WHERE n.tenant = $1 AND n.id = $2",
+            pending = pending_sql("$1"),
         ))
         .await
         .map_err(map_pg)?;
@@ -326,8 +329,9 @@ pub(crate) async fn nodes(
         Some(after) => {
             let stmt = client
                 .prepare_cached(&format!(
-                    "SELECT id, {NODE_COLUMNS} FROM follow_nodes
-                     WHERE tenant = $1 AND id > $3 ORDER BY id ASC LIMIT $2"
+                    "SELECT n.id, {NODE_COLUMNS} FROM follow_nodes n {pending}
+                     WHERE n.tenant = $1 AND n.id > $3 ORDER BY n.id ASC LIMIT $2",
+                    pending = pending_sql("$1"),
                 ))
                 .await
                 .map_err(map_pg)?;
@@ -338,8 +342,9 @@ pub(crate) async fn nodes(
         None => {
             let stmt = client
                 .prepare_cached(&format!(
-                    "SELECT id, {NODE_COLUMNS} FROM follow_nodes
-                     WHERE tenant = $1 ORDER BY id ASC LIMIT $2"
+                    "SELECT n.id, {NODE_COLUMNS} FROM follow_nodes n {pending}
+                     WHERE n.tenant = $1 ORDER BY n.id ASC LIMIT $2",
+                    pending = pending_sql("$1"),
                 ))
                 .await
                 .map_err(map_pg)?;

@@ -10,7 +10,7 @@ use crate::error::OpenError;
 use crate::positions::EventBase;
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// Serialises concurrent migrations of one database (an advisory lock key:
 /// "FOLW" as a number).
@@ -205,6 +205,31 @@ SELECT 1, greatest((SELECT max(last) FROM follow_event_clock),
 DROP TABLE follow_event_clock;
 ";
 
+/// The step from version 5 to 6: counter changes of a node a writer does
+/// not hold exclusively are appended as rows, one per transaction and node,
+/// and folded into the node row now and then ([`crate::counters`]), so
+/// that the writers of one popular target do not queue on its row lock
+/// through each other's commit flush.
+fn version_6(layout: Layout) -> String {
+    let part = layout.partition_clause();
+    format!(
+        r#"
+CREATE TABLE follow_node_deltas (
+    tenant    text COLLATE "C" NOT NULL,
+    id        text COLLATE "C" NOT NULL,
+    xact      bigint NOT NULL,
+    following bigint NOT NULL,
+    followers bigint NOT NULL,
+    mutual    bigint NOT NULL,
+    links     bigint NOT NULL,
+    PRIMARY KEY (tenant, id, xact)
+){part};
+{deltas_parts}
+"#,
+        deltas_parts = layout.partitions("follow_node_deltas"),
+    )
+}
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 fn migration(version: i32, layout: Layout) -> Option<String> {
     match version {
@@ -213,6 +238,7 @@ fn migration(version: i32, layout: Layout) -> Option<String> {
         2 => Some(version_3(layout)),
         3 => Some(version_4(layout)),
         4 => Some(VERSION_5.to_owned()),
+        5 => Some(version_6(layout)),
         _ => None,
     }
 }

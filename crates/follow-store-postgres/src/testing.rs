@@ -409,6 +409,7 @@ pub async fn recycle_isolated(store: &(dyn std::fmt::Display + Sync)) -> Result<
              DELETE FROM {schema}.follow_edges;
              DELETE FROM {schema}.follow_links;
              DELETE FROM {schema}.follow_nodes;
+             DELETE FROM {schema}.follow_node_deltas;
              DELETE FROM {schema}.follow_events;
              DELETE FROM {schema}.follow_consumers;
              DELETE FROM {schema}.follow_pruned;

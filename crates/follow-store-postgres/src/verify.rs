@@ -85,7 +85,8 @@ pub struct RepairReport {
 }
 
 /// The counts of every node recomputed from the edges, where they differ
-/// (one pass over the edges, grouped per node).
+/// from the stored ones (its row's plus its counter deltas, one pass over
+/// the edges, grouped per node).
 const MISMATCHES: &str = "
 WITH out_edges AS (
   SELECT e.tenant, e.follower AS id, count(*) AS following,
@@ -95,16 +96,25 @@ WITH out_edges AS (
   FROM follow_edges e WHERE ($1::text IS NULL OR e.tenant = $1) GROUP BY e.tenant, e.follower),
 in_edges AS (
   SELECT tenant, target AS id, count(*) AS followers FROM follow_edges
-  WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, target)
+  WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, target),
+stored AS (
+  SELECT n.tenant, n.id, n.following + coalesce(p.following, 0) AS following,
+         n.followers + coalesce(p.followers, 0) AS followers,
+         n.mutual + coalesce(p.mutual, 0) AS mutual
+  FROM follow_nodes n
+  LEFT JOIN (SELECT tenant, id, sum(following)::bigint AS following,
+                    sum(followers)::bigint AS followers, sum(mutual)::bigint AS mutual
+             FROM follow_node_deltas WHERE ($1::text IS NULL OR tenant = $1)
+             GROUP BY tenant, id) p ON p.tenant = n.tenant AND p.id = n.id
+  WHERE ($1::text IS NULL OR n.tenant = $1))
 SELECT n.tenant, n.id, n.following, n.followers, n.mutual,
        coalesce(o.following, 0), coalesce(i.followers, 0), coalesce(o.mutual, 0)
-FROM follow_nodes n
+FROM stored n
 LEFT JOIN out_edges o ON o.tenant = n.tenant AND o.id = n.id
 LEFT JOIN in_edges i ON i.tenant = n.tenant AND i.id = n.id
-WHERE ($1::text IS NULL OR n.tenant = $1)
-  AND (n.following <> coalesce(o.following, 0)
+WHERE n.following <> coalesce(o.following, 0)
    OR n.followers <> coalesce(i.followers, 0)
-   OR n.mutual <> coalesce(o.mutual, 0))
+   OR n.mutual <> coalesce(o.mutual, 0)
 ORDER BY n.tenant, n.id";
 
 /// The link count of every node recomputed from the links (each counts on
@@ -115,11 +125,18 @@ WITH link_ends AS (
   UNION ALL
   SELECT tenant, to_id AS id FROM follow_links WHERE ($1::text IS NULL OR tenant = $1)),
 link_counts AS (
-  SELECT tenant, id, count(*) AS links FROM link_ends GROUP BY tenant, id)
+  SELECT tenant, id, count(*) AS links FROM link_ends GROUP BY tenant, id),
+stored AS (
+  SELECT n.tenant, n.id, n.links + coalesce(p.links, 0) AS links
+  FROM follow_nodes n
+  LEFT JOIN (SELECT tenant, id, sum(links)::bigint AS links FROM follow_node_deltas
+             WHERE ($1::text IS NULL OR tenant = $1) GROUP BY tenant, id) p
+    ON p.tenant = n.tenant AND p.id = n.id
+  WHERE ($1::text IS NULL OR n.tenant = $1))
 SELECT n.tenant, n.id, n.links, coalesce(l.links, 0)
-FROM follow_nodes n
+FROM stored n
 LEFT JOIN link_counts l ON l.tenant = n.tenant AND l.id = n.id
-WHERE ($1::text IS NULL OR n.tenant = $1) AND n.links <> coalesce(l.links, 0)
+WHERE n.links <> coalesce(l.links, 0)
 ORDER BY n.tenant, n.id";
 
 const DANGLING: &str = "
@@ -291,7 +308,8 @@ pub(crate) async fn repair(
     client
         .batch_execute(
             "BEGIN;
-             LOCK TABLE follow_nodes, follow_edges, follow_links IN SHARE ROW EXCLUSIVE MODE",
+             LOCK TABLE follow_nodes, follow_node_deltas, follow_edges, follow_links
+                 IN SHARE ROW EXCLUSIVE MODE",
         )
         .await
         .map_err(map_pg)?;
@@ -310,7 +328,12 @@ pub(crate) async fn repair(
     for m in &fixed {
         client
             .execute(
-                "UPDATE follow_nodes SET following = $3, followers = $4, mutual = $5
+                // The node's counter deltas go: its link delta is folded
+                // in (a wrong link count, below, is rewritten whole).
+                "WITH gone AS (DELETE FROM follow_node_deltas WHERE tenant = $1 AND id = $2
+                               RETURNING links)
+                 UPDATE follow_nodes SET following = $3, followers = $4, mutual = $5,
+                     links = greatest(0, links + coalesce((SELECT sum(links) FROM gone), 0))
                  WHERE tenant = $1 AND id = $2",
                 &[
                     &m.tenant,
@@ -327,7 +350,13 @@ pub(crate) async fn repair(
     for m in &links_fixed {
         client
             .execute(
-                "UPDATE follow_nodes SET links = $3 WHERE tenant = $1 AND id = $2",
+                "WITH gone AS (DELETE FROM follow_node_deltas WHERE tenant = $1 AND id = $2
+                               RETURNING following, followers, mutual)
+                 UPDATE follow_nodes SET links = $3,
+                     following = following + coalesce((SELECT sum(following) FROM gone), 0),
+                     followers = followers + coalesce((SELECT sum(followers) FROM gone), 0),
+                     mutual = mutual + coalesce((SELECT sum(mutual) FROM gone), 0)
+                 WHERE tenant = $1 AND id = $2",
                 &[&m.tenant, &m.node, &codec::STORED.signed(m.actual)?],
             )
             .await

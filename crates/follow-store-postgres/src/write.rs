@@ -1,15 +1,18 @@
 //! The write path: load → decide → commit, in two round trips, retried
 //! when another transaction got in the way.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use deadpool_postgres::{ClientWrapper, Pool};
 use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys, WritePlan};
-use follow_core::{Command, CommandResult, Error, EventPosition, LinkKey, NodeId, WriteBatch};
+use follow_core::{
+    AccountId, Command, CommandResult, Error, EventPosition, LinkKey, NodeId, WriteBatch,
+};
 
 use crate::codec;
 use crate::conn::Conn;
+use crate::counters::FOLD_AT;
 use crate::error::{Class, classify, map_pg};
 use crate::options::PostgresOptions;
 use crate::pipeline::{self, Changes, LinkKeys, LoadKeys, Lock, Part, at};
@@ -124,15 +127,20 @@ async fn attempt_once(
     ask_readable: bool,
 ) -> Result<Result<(Vec<CommandResult>, Visibility), Error>, tokio_postgres::Error> {
     let loaded = pipeline::load(client, batch.tenant.as_str(), keys).await?;
-    let facts = match facts(&loaded) {
-        Ok(facts) => facts,
+    let (facts, pending) = match facts(&loaded) {
+        Ok(read) => read,
         Err(error) => return Ok(Err(error)),
     };
     let decision = match plan.decide(facts) {
         Ok(decision) => decision,
         Err(error) => return Ok(Err(error)),
     };
-    let changes = match changes(&decision.changes, base) {
+    let counters = Counters {
+        locks: keys.nodes.iter().copied().collect(),
+        pending,
+        xact: loaded.xact,
+    };
+    let changes = match changes(&decision.changes, base, &counters) {
         Ok(changes) => changes,
         Err(error) => return Ok(Err(error)),
     };
@@ -186,10 +194,16 @@ fn load_keys<'k>(batch: &WriteBatch, keys: &'k Keys) -> LoadKeys<'k> {
 /// writers of one pair of accounts (its edges, the mutual mark both carry,
 /// the links either way, and every decision that reads their absence, such
 /// as "no block stands" before a follow) never overlap, while writers that
-/// share only a target (many followers of one account) do. Exclusive: the
-/// batch's actor, nodes it may remove, touch or lock, the follower of any
-/// edge and the `from` of any link neither of whose ends is otherwise
-/// exclusive.
+/// share only a target (many followers of one account) do. Which end is
+/// exclusive does not matter for that (an exclusive lock shuts out the
+/// other transaction's weaker one on the same row), so it is the end that
+/// acts: the batch's actor, nodes it may remove, touch or lock, each
+/// command's actor (a follow's follower, a block's blocker, the account
+/// answering a request) unless the other end is exclusive already, and
+/// then the follower of any other edge and the `from` of any other link
+/// neither of whose ends is. The target of a follow is locked only
+/// against removal, so its followers' writes run side by side (its
+/// counters change as appended deltas, [`crate::counters`]).
 fn lock_plan<'k>(batch: &WriteBatch, keys: &'k Keys) -> Vec<(&'k str, Lock)> {
     let mut exclusive: BTreeSet<&NodeId> = BTreeSet::new();
     let named = |id: &NodeId| keys.nodes.binary_search(id).ok().map(|i| &keys.nodes[i]);
@@ -206,6 +220,14 @@ fn lock_plan<'k>(batch: &WriteBatch, keys: &'k Keys) -> Vec<(&'k str, Lock)> {
                 exclusive.extend(named(&NodeId::from(node.clone())));
             }
             _ => {}
+        }
+    }
+    for command in &batch.commands {
+        if let Some((actor, other)) = acting_pair(command)
+            && !exclusive.contains(&actor)
+            && !exclusive.contains(&other)
+        {
+            exclusive.extend(named(&actor));
         }
     }
     for EdgeKey { follower, target } in &keys.edges {
@@ -234,13 +256,39 @@ fn lock_plan<'k>(batch: &WriteBatch, keys: &'k Keys) -> Vec<(&'k str, Lock)> {
         .collect()
 }
 
-/// The loaded rows as core's facts.
-fn facts(loaded: &pipeline::Loaded) -> Result<Facts, Error> {
+/// The node a pair command is made by, and the other node of its pair.
+fn acting_pair(command: &Command) -> Option<(NodeId, NodeId)> {
+    let account = |id: &AccountId| NodeId::from(id.clone());
+    Some(match command {
+        Command::Follow {
+            follower, target, ..
+        }
+        | Command::Unfollow { follower, target }
+        | Command::SetMute {
+            follower, target, ..
+        } => (account(follower), target.clone()),
+        Command::RemoveFollower { target, follower } => (target.clone(), account(follower)),
+        Command::Block { actor, target }
+        | Command::Unblock { actor, target }
+        | Command::MuteAccount { actor, target, .. }
+        | Command::UnmuteAccount { actor, target } => (account(actor), account(target)),
+        Command::AuthorizeRequest { target, follower }
+        | Command::RejectRequest { target, follower } => (account(target), account(follower)),
+        _ => return None,
+    })
+}
+
+/// The loaded rows as core's facts, and the number of counter deltas of
+/// each node found ([`crate::counters`]).
+fn facts(loaded: &pipeline::Loaded) -> Result<(Facts, HashMap<String, i64>), Error> {
     let mut facts = Facts::with_capacity(loaded.rows.len(), loaded.rows.len());
+    let mut pending = HashMap::new();
     for row in &loaded.rows {
         match Part::of(row).map_err(map_pg)? {
             Part::Node => {
                 let id = codec::STORED.node_id(row.try_get(at::NODE).map_err(map_pg)?)?;
+                let rows: i64 = row.try_get(at::PENDING).map_err(map_pg)?;
+                pending.insert(id.as_str().to_owned(), rows);
                 facts.add_node(codec::node_record(id, row, at::NODE + 1)?);
             }
             Part::Edge => {
@@ -265,11 +313,48 @@ fn facts(loaded: &pipeline::Loaded) -> Result<Facts, Error> {
             }
         }
     }
-    Ok(facts)
+    Ok((facts, pending))
+}
+
+/// What decides how the commit writes each node's counters
+/// ([`crate::counters`]).
+struct Counters<'k> {
+    /// The lock the load took on each node.
+    locks: HashMap<&'k str, Lock>,
+    /// The counter deltas of each node the load found.
+    pending: HashMap<String, i64>,
+    /// The transaction's id.
+    xact: i64,
+}
+
+impl Counters<'_> {
+    /// Whether changes to `id`'s counters are appended rather than made in
+    /// place: a node the load found and holds only against removal.
+    fn appends(&self, id: &str) -> bool {
+        self.pending.contains_key(id) && self.locks.get(id) != Some(&Lock::Exclusive)
+    }
+
+    /// The nodes whose deltas the commit folds first: those held
+    /// exclusively that have any, and those it appends to that have
+    /// [`FOLD_AT`] or more.
+    fn folds(&self, appended: &[String]) -> Vec<String> {
+        let mut folds: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|&(id, &rows)| {
+                rows > 0
+                    && (self.locks.get(id.as_str()) == Some(&Lock::Exclusive)
+                        || (rows >= FOLD_AT && appended.contains(id)))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        folds.sort_unstable();
+        folds
+    }
 }
 
 /// A change set as bound arrays.
-fn changes(set: &ChangeSet, base: EventBase) -> Result<Changes, Error> {
+fn changes(set: &ChangeSet, base: EventBase, counters: &Counters<'_>) -> Result<Changes, Error> {
     if set.events.len() > MAX_EVENTS_PER_TRANSACTION {
         return Err(Error::invalid_argument(
             "commands",
@@ -283,6 +368,7 @@ fn changes(set: &ChangeSet, base: EventBase) -> Result<Changes, Error> {
     let mut out = Changes {
         tenant: set.tenant.as_str().to_owned(),
         event_base: base.0,
+        xact: counters.xact,
         ..Changes::default()
     };
     for key in &set.edge_deletes {
@@ -331,17 +417,31 @@ fn changes(set: &ChangeSet, base: EventBase) -> Result<Changes, Error> {
             .push(link.expires_at.map(|t| t.as_unix_micros()));
         l.options.push(link.options.encode());
     }
-    let u = &mut out.node_updates;
+    let (u, c) = (&mut out.node_updates, &mut out.counter_deltas);
     for update in &set.node_updates {
-        u.ids.push(update.id.as_str().to_owned());
-        u.following.push(update.counts.following);
-        u.followers.push(update.counts.followers);
-        u.mutual.push(update.counts.mutual);
-        u.links.push(update.links);
-        u.locked.push(update.locked);
-        u.last_active
-            .push(update.last_active.map(|t| t.as_unix_micros()));
+        let id = update.id.as_str();
+        let (counts, links) = (&update.counts, update.links);
+        let in_place = !counters.appends(id);
+        if !in_place && (!counts.is_zero() || links != 0) {
+            c.ids.push(id.to_owned());
+            c.following.push(counts.following);
+            c.followers.push(counts.followers);
+            c.mutual.push(counts.mutual);
+            c.links.push(links);
+        }
+        if in_place || update.locked.is_some() || update.last_active.is_some() {
+            let kept = |delta: i64| if in_place { delta } else { 0 };
+            u.ids.push(id.to_owned());
+            u.following.push(kept(counts.following));
+            u.followers.push(kept(counts.followers));
+            u.mutual.push(kept(counts.mutual));
+            u.links.push(kept(links));
+            u.locked.push(update.locked);
+            u.last_active
+                .push(update.last_active.map(|t| t.as_unix_micros()));
+        }
     }
+    out.folds = counters.folds(&out.counter_deltas.ids);
     let e = &mut out.events;
     for event in &set.events {
         e.kinds.push(event.kind.name());
@@ -414,6 +514,38 @@ mod tests {
         assert_eq!(
             locks(Some("erin"), vec![reject]),
             expect(&[("erin", Lock::Exclusive), ("frank", Lock::KeyShare)])
+        );
+    }
+
+    #[test]
+    fn a_follow_locks_its_follower_exclusively_and_its_target_against_removal() {
+        // The follow-back edge (celebrity → zed) is read too, and sorts
+        // first: the follower still takes the exclusive lock.
+        let follow = |follower: &str| Command::Follow {
+            follower: account(follower),
+            target: NodeId::new("celebrity").unwrap(),
+            since: None,
+            options: Default::default(),
+        };
+        assert_eq!(
+            locks(None, vec![follow("zed")]),
+            expect(&[("celebrity", Lock::KeyShare), ("zed", Lock::Exclusive)])
+        );
+        let unfollow = Command::Unfollow {
+            follower: account("amy"),
+            target: NodeId::new("celebrity").unwrap(),
+        };
+        assert_eq!(
+            locks(None, vec![unfollow]),
+            expect(&[("amy", Lock::Exclusive), ("celebrity", Lock::KeyShare)])
+        );
+        let remove = Command::RemoveFollower {
+            target: NodeId::new("zed").unwrap(),
+            follower: account("amy"),
+        };
+        assert_eq!(
+            locks(None, vec![remove]),
+            expect(&[("amy", Lock::KeyShare), ("zed", Lock::Exclusive)])
         );
     }
 

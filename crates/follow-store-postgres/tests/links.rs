@@ -156,7 +156,8 @@ async fn verify_finds_wrong_link_counts_and_broken_links_and_repair_fixes_counts
 
     let raw = raw_client(&store).await;
     raw.batch_execute(
-        "UPDATE follow_nodes SET links = 5 WHERE id = 'alice';
+        "DELETE FROM follow_node_deltas WHERE id = 'alice';
+         UPDATE follow_nodes SET links = 5 WHERE id = 'alice';
          INSERT INTO follow_links VALUES ('acme', 'mute', 'bob', 'zed', 1, true, NULL, NULL);
          INSERT INTO follow_links VALUES ('acme', 'pin', 'bob', 'carol', 1, true, NULL, NULL);",
     )

@@ -66,6 +66,7 @@ fn partitions_in(plan: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for table in [
         "follow_nodes_p",
+        "follow_node_deltas_p",
         "follow_edges_p",
         "follow_links_p",
         "follow_events_p",

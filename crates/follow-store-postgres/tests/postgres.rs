@@ -383,6 +383,51 @@ async fn sixteen_writers_on_one_celebrity_all_succeed() {
         .unwrap()
         .unwrap();
     assert_eq!(celebrity.counts.followers, 16, "every fan ends following");
+    let pending = pending_deltas(&raw_client(&store).await, "celebrity").await;
+    assert!(pending <= 32 + 16, "{pending} deltas left unfolded");
+}
+
+/// The counter deltas of `id` not yet folded into its row.
+async fn pending_deltas(raw: &tokio_postgres::Client, id: &str) -> i64 {
+    raw.query_one(
+        "SELECT count(*) FROM follow_node_deltas WHERE tenant = 'acme' AND id = $1",
+        &[&id],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+#[tokio::test]
+async fn a_targets_counter_changes_are_appended_then_folded() {
+    let store = Arc::new(store(PostgresOptions::default()).await);
+    let fans: Vec<String> = (0..40).map(|i| format!("fan{i:02}")).collect();
+    let mut ids = fans.clone();
+    ids.push("star".to_owned());
+    register(&*store, &ids).await;
+    let (graph, admin) = graph(store.clone());
+    let raw = raw_client(&store).await;
+    let mut seen = Vec::new();
+    for fan in &fans {
+        graph.follow(&admin, fan, "star").await.unwrap();
+        seen.push(pending_deltas(&raw, "star").await);
+    }
+    // One row a follow, folded by the follow that finds 32 (the fold
+    // leaves its own row).
+    let expected: Vec<i64> = (1..=32).chain(1..=8).collect();
+    assert_eq!(seen, expected);
+    let followers = || async { graph.counts(&admin, "star").await.unwrap().followers };
+    assert_eq!(followers().await, 40);
+
+    // The star's own write holds its row and changes its counters in
+    // place, from the whole count: the deltas are folded first.
+    graph.block(&admin, "star", "fan00").await.unwrap();
+    assert_eq!(pending_deltas(&raw, "star").await, 0);
+    assert_eq!(followers().await, 39);
+    let report = store.verify().await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    // Only the follower's own count changed in place.
+    assert_eq!(pending_deltas(&raw, "fan01").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -437,7 +482,8 @@ async fn verify_finds_drift_and_repair_fixes_it() {
 
     let raw = raw_client(&store).await;
     raw.batch_execute(
-        "UPDATE follow_nodes SET followers = 7 WHERE id = 'bob';
+        "DELETE FROM follow_node_deltas WHERE id = 'bob';
+         UPDATE follow_nodes SET followers = 7 WHERE id = 'bob';
          UPDATE follow_edges SET mutual_since = NULL WHERE follower = 'alice' AND target = 'bob';
          UPDATE follow_edges SET mutual_since = since WHERE follower = 'carol';",
     )

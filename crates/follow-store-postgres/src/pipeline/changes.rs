@@ -14,7 +14,14 @@ pub(crate) struct Changes {
     pub(crate) node_inserts: NodeRows,
     pub(crate) edge_puts: EdgeRows,
     pub(crate) link_puts: LinkRows,
+    /// Changes made in place, to rows this transaction holds exclusively.
     pub(crate) node_updates: NodeDeltas,
+    /// Counter changes appended as rows ([`crate::counters`]).
+    pub(crate) counter_deltas: CounterDeltas,
+    /// The nodes whose counter deltas to fold into their rows first.
+    pub(crate) folds: Vec<String>,
+    /// The transaction's id, which keys its counter deltas.
+    pub(crate) xact: i64,
     pub(crate) events: EventRows,
 }
 
@@ -72,6 +79,16 @@ pub(crate) struct NodeDeltas {
     pub(crate) last_active: Vec<Option<i64>>,
 }
 
+/// Counter deltas to append, a row per node.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CounterDeltas {
+    pub(crate) ids: Vec<String>,
+    pub(crate) following: Vec<i64>,
+    pub(crate) followers: Vec<i64>,
+    pub(crate) mutual: Vec<i64>,
+    pub(crate) links: Vec<i64>,
+}
+
 /// Events in order.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EventRows {
@@ -106,6 +123,7 @@ impl Changes {
             + self.edge_puts.followers.len()
             + self.link_puts.keys.kinds.len()
             + self.node_updates.ids.len()
+            + self.counter_deltas.ids.len()
             + self.events.kinds.len()
     }
 
@@ -124,11 +142,13 @@ impl Changes {
         let ep = take(self.edge_puts.followers.len());
         let lp = take(self.link_puts.keys.kinds.len());
         let nu = take(self.node_updates.ids.len());
+        let cd = take(self.counter_deltas.ids.len());
         let ev = take(self.events.kinds.len());
         let n = &self.node_inserts;
         let p = &self.edge_puts;
         let l = &self.link_puts;
         let u = &self.node_updates;
+        let c = &self.counter_deltas;
         let e = &self.events;
         Changes {
             tenant: self.tenant.clone(),
@@ -170,6 +190,15 @@ impl Changes {
                 locked: cut(&u.locked, nu),
                 last_active: cut(&u.last_active, nu),
             },
+            counter_deltas: CounterDeltas {
+                ids: cut(&c.ids, cd),
+                following: cut(&c.following, cd),
+                followers: cut(&c.followers, cd),
+                mutual: cut(&c.mutual, cd),
+                links: cut(&c.links, cd),
+            },
+            folds: self.folds.clone(),
+            xact: self.xact,
             events: EventRows {
                 kinds: cut(&e.kinds, ev),
                 followers: cut(&e.followers, ev),

@@ -26,6 +26,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use crate::bound::Bound;
+use crate::counters::FOLD;
 use crate::positions::WRITER_LOCK_BITS;
 
 pub(crate) use changes::{Changes, LinkKeys};
@@ -236,6 +237,14 @@ async fn write_and_end(
                 &n.links,
             ];
             client.query(&stmt, &params).await
+        }));
+    }
+    if !changes.folds.is_empty() {
+        // Before the changes in place, which start from the whole count.
+        let stmt = client.prepare_cached(FOLD).await?;
+        let ids = &changes.folds;
+        steps.push(Box::pin(async move {
+            client.query(&stmt, &[tenant, ids]).await
         }));
     }
     let mut events_at = None;

@@ -7,6 +7,7 @@ use tokio_postgres::types::ToSql;
 use super::LoadKeys;
 use crate::bound::Bound;
 use crate::codec::{LINK_COLUMNS, NODE_COLUMNS};
+use crate::counters::pending_sql;
 
 /// How strongly a node row is locked for a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +39,14 @@ pub(crate) mod at {
     /// A node's id; its record from `NODE + 1` as
     /// [`crate::codec::node_record`] reads it.
     pub(crate) const NODE: usize = 1;
+    /// The number of a node's counter deltas not yet folded into its row
+    /// ([`crate::counters`]).
+    pub(crate) const PENDING: usize = 9;
     /// An edge: follower, target, since, muted, mutual_since, options.
-    pub(crate) const EDGE: usize = 9;
+    pub(crate) const EDGE: usize = 10;
     /// A link's key as [`crate::codec::link_key`] reads it; the link from
     /// `LINK + 3`.
-    pub(crate) const LINK: usize = 15;
+    pub(crate) const LINK: usize = 16;
 }
 
 /// What a row of [`super::load`]'s read holds.
@@ -76,17 +80,18 @@ impl Part {
 }
 
 const NODE_NULLS: &str = "NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, \
-                          NULL::bigint, NULL::boolean, NULL::bigint";
+                          NULL::bigint, NULL::boolean, NULL::bigint, NULL::bigint";
 const EDGE_NULLS: &str =
     "NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::bigint, NULL::text";
 const LINK_NULLS: &str = "NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::boolean, \
                           NULL::bigint, NULL::text";
 
-/// The read of [`super::load`]: the node rows, the edges and the links in one
-/// statement, so in one snapshot, taken once every node lock is held (a
-/// row read while locking could predate a transaction that committed while
-/// a later lock was awaited, and its counters would disagree with the
-/// edges). Parts without keys are left out.
+/// The read of [`super::load`]: the node rows (with their pending counter
+/// deltas), the edges and the links in one statement, so in one snapshot,
+/// taken once every node lock is held (a row read while locking could
+/// predate a transaction that committed while a later lock was awaited,
+/// and its counters would disagree with the edges). Parts without keys are
+/// left out.
 ///
 /// The links present are locked in key order (kind names sort as
 /// [`follow_core::LinkKind`] does), after every node lock. The locks of the
@@ -103,9 +108,11 @@ pub(super) fn read_sql<'a>(
     let tenant = bound.bind(tenant);
     let ids = bound.bind(ids);
     let mut sql = format!(
-        "SELECT {node}, id, {NODE_COLUMNS}, {EDGE_NULLS}, {LINK_NULLS}
-         FROM follow_nodes WHERE tenant = {tenant} AND id = ANY({ids}::text[])",
+        "SELECT {node}, n.id, {NODE_COLUMNS}, d.rows, {EDGE_NULLS}, {LINK_NULLS}
+         FROM follow_nodes n {pending}
+         WHERE n.tenant = {tenant} AND n.id = ANY({ids}::text[])",
         node = Part::Node.tag(),
+        pending = pending_sql(&tenant),
     );
     let (followers, targets) = &keys.edges;
     if !followers.is_empty() {

@@ -10,12 +10,18 @@ INSERT INTO follow_nodes
 SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
                          $7::bigint[], $8::boolean[], $9::bigint[])";
 
+/// Deletes nodes with their counter deltas (a node is removed only when
+/// its counts are zero, and the removal holds its row exclusively, so no
+/// transaction appending to it is in flight).
 pub(super) const DELETE_NODES: &str = "
+WITH deltas AS (
+    DELETE FROM follow_node_deltas WHERE tenant = $1 AND id = ANY($2::text[]))
 DELETE FROM follow_nodes WHERE tenant = $1 AND id = ANY($2::text[])";
 
-/// The one statement that writes a change set's edges, links, counters and
-/// events (node inserts and removals, rare, run before it on their own),
-/// as data-modifying CTEs of the parts present.
+/// The one statement that writes a change set's edges, links, counters,
+/// counter deltas and events (node inserts and removals, rare, and folds
+/// of counter deltas, run before it on their own), as data-modifying CTEs
+/// of the parts present.
 ///
 /// Edge and link rows need no order: every transaction writing one holds
 /// a lock on an end of it (see [`crate::write`]). Counter rows are locked
@@ -127,6 +133,23 @@ pub(super) fn write_sql<'a>(
             bound.bind(&u.links),
             bound.bind(&u.locked),
             bound.bind(&u.last_active),
+        ));
+    }
+    let c = &changes.counter_deltas;
+    if !c.ids.is_empty() {
+        ctes.push(format!(
+            "counter_deltas AS (
+                 INSERT INTO follow_node_deltas
+                     (tenant, id, xact, following, followers, mutual, links)
+                 SELECT {t}, d.id, {}, d.following, d.followers, d.mutual, d.links
+                 FROM unnest({}::text[], {}::bigint[], {}::bigint[], {}::bigint[], {}::bigint[])
+                      AS d(id, following, followers, mutual, links))",
+            bound.bind(&changes.xact),
+            bound.bind(&c.ids),
+            bound.bind(&c.following),
+            bound.bind(&c.followers),
+            bound.bind(&c.mutual),
+            bound.bind(&c.links),
         ));
     }
     let main = if e.kinds.is_empty() {
