@@ -110,6 +110,17 @@ async fn writers(
         graph.register(&principal, &format!("w{w}")).await?;
         graph.register(&principal, &target(w)).await?;
     }
+    // Statistics, as autovacuum gathers them within a minute on a live
+    // server: without any, the planner reads `tenant = $1 AND id =
+    // ANY($ids)` as a scan of the tenant's whole key range, dead rows and
+    // all, rather than a probe per id.
+    pg_baseline::connect(url)
+        .await?
+        .batch_execute(
+            "ANALYZE lat.follow_nodes, lat.follow_edges, lat.follow_node_deltas;
+             ANALYZE lat_hand.accounts, lat_hand.follows, lat_hand.account_stats",
+        )
+        .await?;
     let graph = Arc::new(graph);
     let start = Instant::now();
     let mut tasks = Vec::new();

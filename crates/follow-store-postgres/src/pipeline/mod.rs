@@ -1,8 +1,8 @@
 //! The two exchanges of a write transaction, each one pipelined round trip:
-//! [`load`] (BEGIN, lock the node rows in key order, then read them, the
-//! edges and the links, and the transaction's id) and [`commit`] (write the
-//! change set, place its events, COMMIT, and ask whether the events are
-//! readable yet: [`crate::positions`]).
+//! [`load`] (BEGIN, take the transaction's id and lock the node rows in
+//! key order, then read them, the edges and the links) and [`commit`]
+//! (write the change set, place its events, COMMIT, and ask whether the
+//! events are readable yet: [`crate::positions`]).
 //!
 //! Statements of one exchange are all sent before any reply is awaited; the
 //! server runs them in order, so a later statement sees the locks of an
@@ -120,51 +120,27 @@ pub(crate) struct LoadKeys<'k> {
     pub(crate) links: (Vec<&'static str>, Vec<&'k str>, Vec<&'k str>),
 }
 
-/// Opens a transaction, locks the present rows of `keys.nodes` in that
-/// order, and reads them, the edges and the links.
+/// Opens a transaction, takes its id, locks the present rows of
+/// `keys.nodes` in that order, and reads them, the edges and the links.
 pub(crate) async fn load(
     client: &ClientWrapper,
     tenant: &str,
     keys: &LoadKeys<'_>,
 ) -> Result<Loaded, tokio_postgres::Error> {
     let nodes = &keys.nodes;
-    let exclusive = client.prepare_cached(&lock_sql(Lock::Exclusive)).await?;
-    let shared = client.prepare_cached(&lock_sql(Lock::KeyShare)).await?;
+    let lock = client.prepare_cached(&lock_sql()).await?;
     let ids: Vec<&str> = nodes.iter().map(|(id, _)| *id).collect();
+    let exclusive: Vec<bool> = nodes
+        .iter()
+        .map(|(_, lock)| *lock == Lock::Exclusive)
+        .collect();
     let mut bound = Bound::default();
     let read = read_sql(&mut bound, &tenant, &ids, keys);
     let read = client.prepare_cached(&read).await?;
-    // The transaction takes its id first, with the advisory lock that
-    // older-writer waits queue on ([`wait_for_older_writers`]).
-    let xact = client
-        .prepare_cached(&format!(
-            "SELECT x, pg_advisory_xact_lock(x # {WRITER_LOCK_BITS})
-             FROM (SELECT pg_current_xact_id()::text::bigint AS x) AS t"
-        ))
-        .await?;
-    // Runs of equal lock strength, in key order.
-    let mut runs: Vec<(Lock, Vec<&str>)> = Vec::new();
-    for &(id, lock) in nodes {
-        match runs.last_mut() {
-            Some((last, ids)) if *last == lock => ids.push(id),
-            _ => runs.push((lock, vec![id])),
-        }
-    }
-    let run_params: Vec<[&(dyn ToSql + Sync); 2]> = runs
-        .iter()
-        .map(|(_, ids)| [&tenant as &(dyn ToSql + Sync), ids as _])
-        .collect();
-    let locks = runs.iter().zip(&run_params).map(|((lock, _), params)| {
-        let stmt = match lock {
-            Lock::Exclusive => &exclusive,
-            Lock::KeyShare => &shared,
-        };
-        client.query(stmt, params)
-    });
-    let (_, xact, _, rows) = futures::try_join!(
+    let lock_params: [&(dyn ToSql + Sync); 3] = [&tenant, &ids, &exclusive];
+    let (_, xact, rows) = futures::try_join!(
         client.batch_execute("BEGIN"),
-        client.query_one(&xact, &[]),
-        try_join_all(locks),
+        client.query_one(&lock, &lock_params),
         client.query(&read, bound.params()),
     )?;
     Ok(Loaded {

@@ -8,6 +8,7 @@ use super::LoadKeys;
 use crate::bound::Bound;
 use crate::codec::{LINK_COLUMNS, NODE_COLUMNS};
 use crate::counters::pending_sql;
+use crate::positions::WRITER_LOCK_BITS;
 
 /// How strongly a node row is locked for a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,15 +22,33 @@ pub(crate) enum Lock {
     KeyShare,
 }
 
-pub(super) fn lock_sql(lock: Lock) -> String {
-    let clause = match lock {
-        Lock::Exclusive => "FOR UPDATE",
-        Lock::KeyShare => "FOR KEY SHARE",
-    };
-    // Rows are locked in the order the sort yields them.
+/// The load's first statement: takes the transaction's id, and the
+/// advisory lock keyed by it that older-writer waits queue on
+/// ([`super::wait_for_older_writers`]), then locks the present rows of the
+/// nodes `$2` of tenant `$1`, each as `$3` says (true: [`Lock::Exclusive`]),
+/// one after another in the arrays' order (the ids come sorted). One row:
+/// the id.
+///
+/// A `SELECT` takes one lock strength, so each node runs two locking
+/// subqueries of which its flag lets one read; both join laterally, so
+/// they run per node in order, after the id and its lock (which they name
+/// for that reason).
+pub(super) fn lock_sql() -> String {
     format!(
-        "SELECT 1 FROM follow_nodes
-         WHERE tenant = $1 AND id = ANY($2::text[]) ORDER BY id {clause}"
+        "SELECT a.x FROM (
+             SELECT x, pg_advisory_xact_lock(x # {WRITER_LOCK_BITS})
+             FROM (SELECT pg_current_xact_id()::text::bigint AS x) AS t OFFSET 0) AS a
+         CROSS JOIN LATERAL (
+             SELECT count(e.*) + count(s.*) AS held
+             FROM unnest($2::text[], $3::boolean[]) AS k(id, exclusive)
+             LEFT JOIN LATERAL (
+                 SELECT 1 FROM follow_nodes n
+                 WHERE n.tenant = $1 AND n.id = k.id AND k.exclusive AND a.x IS NOT NULL
+                 FOR UPDATE) AS e ON true
+             LEFT JOIN LATERAL (
+                 SELECT 1 FROM follow_nodes n
+                 WHERE n.tenant = $1 AND n.id = k.id AND NOT k.exclusive AND a.x IS NOT NULL
+                 FOR KEY SHARE) AS s ON true) AS locked"
     )
 }
 
