@@ -387,6 +387,59 @@ async fn sixteen_writers_on_one_celebrity_all_succeed() {
     assert!(pending <= 32 + 16, "{pending} deltas left unfolded");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_locks_its_follower_exclusively_and_its_target_only_against_removal() {
+    // The other transactions are older than the follows: a write would
+    // wait for them to end before answering, if asked to.
+    let options = PostgresOptions {
+        event_visibility_wait: Duration::from_millis(1),
+        ..PostgresOptions::default()
+    };
+    let store = Arc::new(store(options).await);
+    register(
+        &*store,
+        &["fan".to_owned(), "star".to_owned(), "idol".to_owned()],
+    )
+    .await;
+    let (graph, admin) = graph(store.clone());
+    let raw = raw_client(&store).await;
+
+    // Another transaction holds the target's row against updates of its
+    // key: a follow's `KEY SHARE` does not conflict with it.
+    raw.batch_execute(
+        "BEGIN; SELECT 1 FROM follow_nodes WHERE tenant = 'acme' AND id = 'star'
+         FOR NO KEY UPDATE",
+    )
+    .await
+    .unwrap();
+    let follow = graph.follow(&admin, "fan", "star");
+    tokio::time::timeout(Duration::from_secs(10), follow)
+        .await
+        .expect("the follow waited on its target's row")
+        .unwrap();
+    raw.batch_execute("ROLLBACK").await.unwrap();
+
+    // Another transaction holds the follower's row against removal: the
+    // follow's exclusive lock waits for it.
+    raw.batch_execute(
+        "BEGIN; SELECT 1 FROM follow_nodes WHERE tenant = 'acme' AND id = 'fan' FOR KEY SHARE",
+    )
+    .await
+    .unwrap();
+    let waiting = {
+        let (graph, admin) = common::graph(store.clone());
+        tokio::spawn(async move { graph.follow(&admin, "fan", "idol").await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the follow did not wait on its follower's row"
+    );
+    raw.batch_execute("ROLLBACK").await.unwrap();
+    waiting.await.unwrap().unwrap();
+    assert_eq!(graph.counts(&admin, "fan").await.unwrap().following, 2);
+}
+
 /// The counter deltas of `id` not yet folded into its row.
 async fn pending_deltas(raw: &tokio_postgres::Client, id: &str) -> i64 {
     raw.query_one(
