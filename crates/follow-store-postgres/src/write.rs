@@ -1,7 +1,7 @@
 //! The write path: load → decide → commit, in two round trips, retried
 //! when another transaction got in the way.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use deadpool_postgres::{ClientWrapper, Pool};
@@ -338,13 +338,14 @@ impl Counters<'_> {
     /// exclusively that have any, and those it appends to that have
     /// [`FOLD_AT`] or more.
     fn folds(&self, appended: &[String]) -> Vec<String> {
+        let appended: HashSet<&str> = appended.iter().map(String::as_str).collect();
         let mut folds: Vec<String> = self
             .pending
             .iter()
             .filter(|&(id, &rows)| {
                 rows > 0
                     && (self.locks.get(id.as_str()) == Some(&Lock::Exclusive)
-                        || (rows >= FOLD_AT && appended.contains(id)))
+                        || (rows >= FOLD_AT && appended.contains(id.as_str())))
             })
             .map(|(id, _)| id.clone())
             .collect();
@@ -518,7 +519,7 @@ mod tests {
     }
 
     #[test]
-    fn a_follow_locks_its_follower_exclusively_and_its_target_against_removal() {
+    fn each_command_locks_its_actor_exclusively_and_the_other_end_against_removal() {
         // The follow-back edge (celebrity → zed) is read too, and sorts
         // first: the follower still takes the exclusive lock.
         let follow = |follower: &str| Command::Follow {
@@ -547,6 +548,22 @@ mod tests {
             locks(None, vec![remove]),
             expect(&[("amy", Lock::KeyShare), ("zed", Lock::Exclusive)])
         );
+        // The account answering a request acts, not the one who asked.
+        for answer in [
+            Command::AuthorizeRequest {
+                target: account("zed"),
+                follower: account("amy"),
+            },
+            Command::RejectRequest {
+                target: account("zed"),
+                follower: account("amy"),
+            },
+        ] {
+            assert_eq!(
+                locks(None, vec![answer]),
+                expect(&[("amy", Lock::KeyShare), ("zed", Lock::Exclusive)])
+            );
+        }
     }
 
     #[test]
