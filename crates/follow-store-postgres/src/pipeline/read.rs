@@ -18,7 +18,8 @@ pub(crate) enum Lock {
     /// its ends this way, so they run one after the other.
     Exclusive,
     /// `FOR KEY SHARE`: the node stays registered until commit, while other
-    /// transactions may still update its counters and lock it the same way.
+    /// transactions may lock it the same way and append to its counters
+    /// ([`crate::counters`]).
     KeyShare,
 }
 
