@@ -15,14 +15,15 @@
 //! its row ([`FOLD`]: deletes them and adds their sums, in one statement)
 //! when it holds the row exclusively and deltas exist, since a change in
 //! place must start from the whole count (the row's `CHECK (followers >= 0)`
-//! sees the row alone), and when it finds at least [`FOLD_AT`] of them,
-//! taking the row with `SKIP LOCKED`: a fold never waits, and while one
-//! runs the others append. A node's deltas are only deleted by a
-//! transaction holding its row, so each is folded exactly once.
+//! sees the row alone), and when it finds [`FOLD_AT`] of them or a multiple
+//! (every time past four times as many), taking the row with `SKIP
+//! LOCKED`: a fold never waits, and while one runs the others append. A
+//! node's deltas are only deleted by a transaction holding its row, so each
+//! is folded exactly once.
 
 /// The number of a node's deltas at which a write that appends to it also
-/// folds them: a read of the node sums at most about this many rows plus
-/// one per writer in flight.
+/// folds them: a read of the node sums about this many rows plus one per
+/// writer in flight, and at most four times as many while folds fail.
 pub(crate) const FOLD_AT: i64 = 32;
 
 /// Joins `follow_nodes n` to the sums of its deltas as `d` (`following`,
