@@ -390,8 +390,8 @@ async fn sixteen_writers_on_one_celebrity_all_succeed() {
 
 #[tokio::test]
 async fn a_fold_that_finds_the_row_taken_is_tried_again_at_the_next_multiple() {
-    // The row is taken by a transaction older than the follows, which
-    // would otherwise wait for it to end before answering.
+    // Another transaction, older than the follows, takes the row: with the
+    // tests' visibility wait, each follow would wait for it to end.
     let options = PostgresOptions {
         event_visibility_wait: Duration::from_millis(1),
         ..PostgresOptions::default()
