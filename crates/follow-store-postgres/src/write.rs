@@ -1,13 +1,14 @@
 //! The write path: load → decide → commit, in two round trips, retried
 //! when another transaction got in the way.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use deadpool_postgres::{ClientWrapper, Pool};
 use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys, WritePlan};
 use follow_core::{
-    AccountId, Command, CommandResult, Error, EventPosition, LinkKey, NodeId, WriteBatch,
+    AccountId, Command, CommandResult, CountDelta, Error, EventPosition, LinkKey, NodeId,
+    WriteBatch,
 };
 
 use crate::codec;
@@ -127,18 +128,14 @@ async fn attempt_once(
     ask_readable: bool,
 ) -> Result<Result<(Vec<CommandResult>, Visibility), Error>, tokio_postgres::Error> {
     let loaded = pipeline::load(client, batch.tenant.as_str(), keys).await?;
-    let (facts, pending) = match facts(&loaded) {
-        Ok(read) => read,
+    let mut counters = Counters::new(&keys.nodes, loaded.xact);
+    let facts = match facts(&loaded, &mut counters) {
+        Ok(facts) => facts,
         Err(error) => return Ok(Err(error)),
     };
     let decision = match plan.decide(facts) {
         Ok(decision) => decision,
         Err(error) => return Ok(Err(error)),
-    };
-    let counters = Counters {
-        locks: keys.nodes.iter().copied().collect(),
-        pending,
-        xact: loaded.xact,
     };
     let changes = match changes(&decision.changes, base, &counters) {
         Ok(changes) => changes,
@@ -278,17 +275,15 @@ fn acting_pair(command: &Command) -> Option<(NodeId, NodeId)> {
     })
 }
 
-/// The loaded rows as core's facts, and the number of counter deltas of
-/// each node found ([`crate::counters`]).
-fn facts(loaded: &pipeline::Loaded) -> Result<(Facts, HashMap<String, i64>), Error> {
+/// The loaded rows as core's facts; the number of counter deltas of each
+/// node found goes to `counters`.
+fn facts(loaded: &pipeline::Loaded, counters: &mut Counters<'_>) -> Result<Facts, Error> {
     let mut facts = Facts::with_capacity(loaded.rows.len(), loaded.rows.len());
-    let mut pending = HashMap::new();
     for row in &loaded.rows {
         match Part::of(row).map_err(map_pg)? {
             Part::Node => {
                 let id = codec::STORED.node_id(row.try_get(at::NODE).map_err(map_pg)?)?;
-                let rows: i64 = row.try_get(at::PENDING).map_err(map_pg)?;
-                pending.insert(id.as_str().to_owned(), rows);
+                counters.found(id.as_str(), row.try_get(at::PENDING).map_err(map_pg)?);
                 facts.add_node(codec::node_record(id, row, at::NODE + 1)?);
             }
             Part::Edge => {
@@ -313,48 +308,80 @@ fn facts(loaded: &pipeline::Loaded) -> Result<(Facts, HashMap<String, i64>), Err
             }
         }
     }
-    Ok((facts, pending))
+    Ok(facts)
 }
 
 /// What decides how the commit writes each node's counters
 /// ([`crate::counters`]).
 struct Counters<'k> {
-    /// The lock the load took on each node.
-    locks: HashMap<&'k str, Lock>,
-    /// The counter deltas of each node the load found.
-    pending: HashMap<String, i64>,
+    /// The nodes the load locked, sorted, each with its lock.
+    nodes: &'k [(&'k str, Lock)],
+    /// Beside each node, its number of counter deltas if the load found it.
+    pending: Vec<Option<i64>>,
     /// The transaction's id.
     xact: i64,
 }
 
-impl Counters<'_> {
+impl<'k> Counters<'k> {
+    fn new(nodes: &'k [(&'k str, Lock)], xact: i64) -> Self {
+        Counters {
+            nodes,
+            pending: vec![None; nodes.len()],
+            xact,
+        }
+    }
+
+    /// Where `id` is among the nodes.
+    fn at(&self, id: &str) -> Option<usize> {
+        self.nodes
+            .binary_search_by(|(node, _)| (*node).cmp(id))
+            .ok()
+    }
+
+    /// Records that the load found `id`, with `rows` counter deltas.
+    fn found(&mut self, id: &str, rows: i64) {
+        if let Some(slot) = self.at(id).and_then(|i| self.pending.get_mut(i)) {
+            *slot = Some(rows);
+        }
+    }
+
     /// Whether changes to `id`'s counters are appended rather than made in
     /// place: a node the load found and holds only against removal.
     fn appends(&self, id: &str) -> bool {
-        self.pending.contains_key(id) && self.locks.get(id) != Some(&Lock::Exclusive)
+        self.at(id).is_some_and(|i| {
+            self.pending.get(i).is_some_and(Option::is_some)
+                && self
+                    .nodes
+                    .get(i)
+                    .is_some_and(|(_, lock)| *lock != Lock::Exclusive)
+        })
     }
 
-    /// The nodes whose deltas the commit folds first: those held
-    /// exclusively that have any, and those it appends to whose deltas
-    /// number a multiple of [`FOLD_AT`], or four times it and more. While
-    /// one fold is in flight its row is taken and the others would find
-    /// nothing to fold: of many writers that see more than `FOLD_AT`
+    /// The nodes whose deltas the commit folds first, in key order: those
+    /// held exclusively that have any, and those it appends to whose
+    /// deltas number a multiple of [`FOLD_AT`], or four times it and more.
+    /// While one fold is in flight its row is taken and the others would
+    /// find nothing to fold: of many writers that see more than `FOLD_AT`
     /// deltas at once, about one in `FOLD_AT` tries.
     fn folds(&self, appended: &[String]) -> Vec<String> {
-        let appended: HashSet<&str> = appended.iter().map(String::as_str).collect();
+        let mut appends = vec![false; self.nodes.len()];
+        for at in appended.iter().filter_map(|id| self.at(id)) {
+            if let Some(slot) = appends.get_mut(at) {
+                *slot = true;
+            }
+        }
         let due = |rows: i64| rows >= FOLD_AT && (rows % FOLD_AT == 0 || rows >= 4 * FOLD_AT);
-        let mut folds: Vec<String> = self
-            .pending
+        self.nodes
             .iter()
-            .filter(|&(id, &rows)| {
-                rows > 0
-                    && (self.locks.get(id.as_str()) == Some(&Lock::Exclusive)
-                        || (due(rows) && appended.contains(id.as_str())))
+            .zip(&self.pending)
+            .zip(&appends)
+            .filter(|&((&(_, lock), &pending), &appended)| {
+                pending.is_some_and(|rows| {
+                    rows > 0 && (lock == Lock::Exclusive || (due(rows) && appended))
+                })
             })
-            .map(|(id, _)| id.clone())
-            .collect();
-        folds.sort_unstable();
-        folds
+            .map(|(((id, _), _), _)| (*id).to_owned())
+            .collect()
     }
 }
 
@@ -428,19 +455,16 @@ fn changes(set: &ChangeSet, base: EventBase, counters: &Counters<'_>) -> Result<
         let (counts, links) = (&update.counts, update.links);
         let in_place = !counters.appends(id);
         if !in_place && (!counts.is_zero() || links != 0) {
-            c.ids.push(id.to_owned());
-            c.following.push(counts.following);
-            c.followers.push(counts.followers);
-            c.mutual.push(counts.mutual);
-            c.links.push(links);
+            c.push(id, counts, links);
         }
         if in_place || update.locked.is_some() || update.last_active.is_some() {
-            let kept = |delta: i64| if in_place { delta } else { 0 };
-            u.ids.push(id.to_owned());
-            u.following.push(kept(counts.following));
-            u.followers.push(kept(counts.followers));
-            u.mutual.push(kept(counts.mutual));
-            u.links.push(kept(links));
+            // Counts appended above are not changed in place as well.
+            let (counts, links) = if in_place {
+                (*counts, links)
+            } else {
+                (CountDelta::default(), 0)
+            };
+            u.counts.push(id, &counts, links);
             u.locked.push(update.locked);
             u.last_active
                 .push(update.last_active.map(|t| t.as_unix_micros()));

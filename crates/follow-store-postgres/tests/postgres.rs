@@ -390,13 +390,8 @@ async fn sixteen_writers_on_one_celebrity_all_succeed() {
 
 #[tokio::test]
 async fn a_fold_that_finds_the_row_taken_is_tried_again_at_the_next_multiple() {
-    // Another transaction, older than the follows, takes the row: with the
-    // tests' visibility wait, each follow would wait for it to end.
-    let options = PostgresOptions {
-        event_visibility_wait: Duration::from_millis(1),
-        ..PostgresOptions::default()
-    };
-    let store = Arc::new(store(options).await);
+    // Another transaction, older than the follows, takes the row.
+    let store = store_answering_beside_older_transactions().await;
     let fans: Vec<String> = (0..66).map(|i| format!("fan{i:02}")).collect();
     let mut ids = fans.clone();
     ids.push("star".to_owned());
@@ -432,13 +427,7 @@ async fn a_fold_that_finds_the_row_taken_is_tried_again_at_the_next_multiple() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follow_locks_its_follower_exclusively_and_its_target_only_against_removal() {
-    // The other transactions are older than the follows: a write would
-    // wait for them to end before answering, if asked to.
-    let options = PostgresOptions {
-        event_visibility_wait: Duration::from_millis(1),
-        ..PostgresOptions::default()
-    };
-    let store = Arc::new(store(options).await);
+    let store = store_answering_beside_older_transactions().await;
     register(
         &*store,
         &["fan".to_owned(), "star".to_owned(), "idol".to_owned()],
@@ -481,6 +470,16 @@ async fn a_follow_locks_its_follower_exclusively_and_its_target_only_against_rem
     raw.batch_execute("ROLLBACK").await.unwrap();
     waiting.await.unwrap().unwrap();
     assert_eq!(graph.counts(&admin, "fan").await.unwrap().following, 2);
+}
+
+/// A store whose writes answer while a transaction older than them runs:
+/// with the tests' visibility wait, each would wait for it to end.
+async fn store_answering_beside_older_transactions() -> Arc<PostgresStore> {
+    let options = PostgresOptions {
+        event_visibility_wait: Duration::from_millis(1),
+        ..PostgresOptions::default()
+    };
+    Arc::new(store(options).await)
 }
 
 /// The counter deltas of `id` not yet folded into its row.

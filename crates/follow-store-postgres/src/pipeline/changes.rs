@@ -2,6 +2,8 @@
 //! in key order but the puts (inserts, then updates), whose order the
 //! statement does not need.
 
+use follow_core::CountDelta;
+
 /// Everything a batch persists, as bound arrays.
 #[derive(Debug, Default)]
 pub(crate) struct Changes {
@@ -67,19 +69,16 @@ pub(crate) struct LinkRows {
     pub(crate) options: Vec<Option<String>>,
 }
 
-/// Counter and link-count deltas, locked flags and new last activities.
+/// Counter and link-count deltas with, beside each node, its locked flag
+/// and new last activity.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct NodeDeltas {
-    pub(crate) ids: Vec<String>,
-    pub(crate) following: Vec<i64>,
-    pub(crate) followers: Vec<i64>,
-    pub(crate) mutual: Vec<i64>,
-    pub(crate) links: Vec<i64>,
+    pub(crate) counts: CounterDeltas,
     pub(crate) locked: Vec<Option<bool>>,
     pub(crate) last_active: Vec<Option<i64>>,
 }
 
-/// Counter deltas to append, a row per node.
+/// Counter and link-count deltas, a row per node.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct CounterDeltas {
     pub(crate) ids: Vec<String>,
@@ -87,6 +86,27 @@ pub(crate) struct CounterDeltas {
     pub(crate) followers: Vec<i64>,
     pub(crate) mutual: Vec<i64>,
     pub(crate) links: Vec<i64>,
+}
+
+impl CounterDeltas {
+    /// Adds `id`'s row.
+    pub(crate) fn push(&mut self, id: &str, counts: &CountDelta, links: i64) {
+        self.ids.push(id.to_owned());
+        self.following.push(counts.following);
+        self.followers.push(counts.followers);
+        self.mutual.push(counts.mutual);
+        self.links.push(links);
+    }
+
+    fn truncated(&self, n: usize) -> CounterDeltas {
+        CounterDeltas {
+            ids: cut(&self.ids, n),
+            following: cut(&self.following, n),
+            followers: cut(&self.followers, n),
+            mutual: cut(&self.mutual, n),
+            links: cut(&self.links, n),
+        }
+    }
 }
 
 /// Events in order.
@@ -122,7 +142,7 @@ impl Changes {
             + self.node_inserts.ids.len()
             + self.edge_puts.followers.len()
             + self.link_puts.keys.kinds.len()
-            + self.node_updates.ids.len()
+            + self.node_updates.counts.ids.len()
             + self.counter_deltas.ids.len()
             + self.events.kinds.len()
     }
@@ -141,14 +161,13 @@ impl Changes {
         let ni = take(self.node_inserts.ids.len());
         let ep = take(self.edge_puts.followers.len());
         let lp = take(self.link_puts.keys.kinds.len());
-        let nu = take(self.node_updates.ids.len());
+        let nu = take(self.node_updates.counts.ids.len());
         let cd = take(self.counter_deltas.ids.len());
         let ev = take(self.events.kinds.len());
         let n = &self.node_inserts;
         let p = &self.edge_puts;
         let l = &self.link_puts;
         let u = &self.node_updates;
-        let c = &self.counter_deltas;
         let e = &self.events;
         Changes {
             tenant: self.tenant.clone(),
@@ -182,21 +201,11 @@ impl Changes {
                 options: cut(&l.options, lp),
             },
             node_updates: NodeDeltas {
-                ids: cut(&u.ids, nu),
-                following: cut(&u.following, nu),
-                followers: cut(&u.followers, nu),
-                mutual: cut(&u.mutual, nu),
-                links: cut(&u.links, nu),
+                counts: u.counts.truncated(nu),
                 locked: cut(&u.locked, nu),
                 last_active: cut(&u.last_active, nu),
             },
-            counter_deltas: CounterDeltas {
-                ids: cut(&c.ids, cd),
-                following: cut(&c.following, cd),
-                followers: cut(&c.followers, cd),
-                mutual: cut(&c.mutual, cd),
-                links: cut(&c.links, cd),
-            },
+            counter_deltas: self.counter_deltas.truncated(cd),
             folds: self.folds.clone(),
             xact: self.xact,
             events: EventRows {

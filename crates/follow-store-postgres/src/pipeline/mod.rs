@@ -30,8 +30,8 @@ use crate::counters::FOLD;
 use crate::positions::WRITER_LOCK_BITS;
 
 pub(crate) use changes::{Changes, LinkKeys};
+use read::{LOCK_SQL, read_sql};
 pub(crate) use read::{Lock, Part, at, prefixed};
-use read::{lock_sql, read_sql};
 use write::{DELETE_NODES, INSERT_NODES, write_sql};
 
 /// What [`load`] read: node, edge and link rows, each row's part in
@@ -128,7 +128,7 @@ pub(crate) async fn load(
     keys: &LoadKeys<'_>,
 ) -> Result<Loaded, tokio_postgres::Error> {
     let nodes = &keys.nodes;
-    let lock = client.prepare_cached(&lock_sql()).await?;
+    let lock = client.prepare_cached(&LOCK_SQL).await?;
     let ids: Vec<&str> = nodes.iter().map(|(id, _)| *id).collect();
     let exclusive: Vec<bool> = nodes
         .iter()

@@ -1,6 +1,8 @@
 //! The text of the load's statements: the node locks, and the one read of
 //! nodes, edges and links.
 
+use std::sync::LazyLock;
+
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
@@ -34,7 +36,7 @@ pub(crate) enum Lock {
 /// subqueries of which its flag lets one read; both join laterally, so
 /// they run per node in order, after the id and its lock (which they name
 /// for that reason).
-pub(super) fn lock_sql() -> String {
+pub(super) static LOCK_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT a.x FROM (
              SELECT x, pg_advisory_xact_lock(x # {WRITER_LOCK_BITS})
@@ -51,7 +53,7 @@ pub(super) fn lock_sql() -> String {
                  WHERE n.tenant = $1 AND n.id = k.id AND NOT k.exclusive AND a.x IS NOT NULL
                  FOR KEY SHARE) AS s ON true) AS locked"
     )
-}
+});
 
 /// Where each part of [`super::load`]'s read puts its columns in a row: column 0
 /// names the part ([`Part`]), the others are NULL outside their part.

@@ -102,10 +102,10 @@ pub(super) fn write_sql<'a>(
             bound.bind(&l.options),
         ));
     }
-    if !u.ids.is_empty() {
-        let ids = bound.bind(&u.ids);
+    if !u.counts.ids.is_empty() {
+        let ids = bound.bind(&u.counts.ids);
         // One row takes no lock it could take out of order.
-        let held = if u.ids.len() > 1 {
+        let held = if u.counts.ids.len() > 1 {
             format!(
                 "JOIN (SELECT id FROM follow_nodes WHERE tenant = {t} AND id = ANY({ids}::text[])
                        ORDER BY id FOR NO KEY UPDATE) AS held ON held.id = d.id"
@@ -127,10 +127,10 @@ pub(super) fn write_sql<'a>(
                       AS d(id, following, followers, mutual, links, locked, last_active)
                  {held}
                  WHERE n.tenant = {t} AND n.id = d.id)",
-            bound.bind(&u.following),
-            bound.bind(&u.followers),
-            bound.bind(&u.mutual),
-            bound.bind(&u.links),
+            bound.bind(&u.counts.following),
+            bound.bind(&u.counts.followers),
+            bound.bind(&u.counts.mutual),
+            bound.bind(&u.counts.links),
             bound.bind(&u.locked),
             bound.bind(&u.last_active),
         ));
