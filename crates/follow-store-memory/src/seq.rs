@@ -202,6 +202,11 @@ impl<T: Copy> Pool<T> {
 #[derive(Debug)]
 pub(crate) struct Chunks<T> {
     chunks: Vec<Vec<T>>,
+    /// A copy of each chunk's last entry, side by side: a seek's binary
+    /// search over the chunks reads this one array instead of a cache line
+    /// of every chunk it probes, which for a list of millions (a
+    /// celebrity's followers, the id order) is a miss per probe.
+    lasts: Vec<T>,
     len: usize,
     index: Option<HashMap<u32, T>>,
 }
@@ -210,6 +215,7 @@ impl<T> Default for Chunks<T> {
     fn default() -> Self {
         Chunks {
             chunks: Vec::new(),
+            lasts: Vec::new(),
             len: 0,
             index: None,
         }
@@ -332,7 +338,7 @@ impl<T: Entry> Seq<T> {
                 }
             }
             Shape::Big(big) => {
-                let chunk = big.chunks.partition_point(|c| c.last().is_none_or(&past));
+                let chunk = big.lasts.partition_point(past);
                 let Some(items) = big.chunks.get(chunk) else {
                     return Ok(SeqIter {
                         current: [].iter(),
@@ -356,12 +362,25 @@ impl<T: Entry> Seq<T> {
         item: T,
         probe: impl Fn(&T) -> Ordering,
     ) -> Result<(), Error> {
+        self.insert_from(pool, item, probe, &mut 0)
+    }
+
+    /// [`Seq::insert`] for items that tend to arrive in order: `finger` is
+    /// where the previous insert went, and the seek gallops on from there
+    /// when the item is not before it (a full search when it is).
+    pub(crate) fn insert_from(
+        &mut self,
+        pool: &mut Pool<T>,
+        item: T,
+        probe: impl Fn(&T) -> Ordering,
+        finger: &mut usize,
+    ) -> Result<(), Error> {
         let before = |e: &T| probe(e) == Ordering::Less;
         if self.len == BIG {
             pool.big
                 .get_mut(self.block as usize)
                 .ok_or_else(|| broken(format_args!("long list {} is missing", self.block)))?
-                .insert(item, before);
+                .insert(item, before, finger);
             return Ok(());
         }
         let items = pool.block(self.len, self.block)?;
@@ -385,6 +404,7 @@ impl<T: Entry> Seq<T> {
         });
         let big = Chunks {
             len: next.len(),
+            lasts: next.last().copied().into_iter().collect(),
             chunks: vec![next],
             index,
         };
@@ -457,13 +477,42 @@ fn grow<T>(chunk: &mut Vec<T>) {
 }
 
 impl<T: Entry> Chunks<T> {
-    fn insert(&mut self, item: T, before: impl Fn(&T) -> bool) {
+    /// The first chunk whose last entry is not before the key. `from` is a
+    /// guess of a chunk at or before it: taken when the chunk before the
+    /// guess ends before the key, and galloped on from (1, 2, 4... chunks
+    /// ahead), so a run of keys in order costs a few probes each.
+    fn seek_chunk(&self, before: &impl Fn(&T) -> bool, from: usize) -> usize {
+        let lasts = &self.lasts;
+        let ahead = from
+            .checked_sub(1)
+            .and_then(|previous| lasts.get(previous))
+            .is_some_and(before);
+        if !ahead {
+            return lasts.partition_point(before);
+        }
+        let (mut low, mut step) = (from, 1);
+        loop {
+            let probe = low + step - 1;
+            match lasts.get(probe) {
+                Some(last) if before(last) => {
+                    low = probe + 1;
+                    step *= 2;
+                }
+                _ => {
+                    let end = probe.min(lasts.len());
+                    let rest = lasts.get(low..end).unwrap_or_default();
+                    return low + rest.partition_point(before);
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, item: T, before: impl Fn(&T) -> bool, finger: &mut usize) {
         // The first chunk whose last entry is not before the item, or the
         // last chunk when the item goes at the very end.
-        let found = self
-            .chunks
-            .partition_point(|c| c.last().is_none_or(&before));
+        let found = self.seek_chunk(&before, *finger);
         let chunk_at = found.min(self.chunks.len().saturating_sub(1));
+        *finger = chunk_at;
         match self.chunks.get_mut(chunk_at) {
             Some(chunk) => {
                 let at = chunk.partition_point(&before);
@@ -472,10 +521,18 @@ impl<T: Entry> Chunks<T> {
                 if chunk.len() >= CHUNK {
                     let tail = chunk.split_off(CHUNK / 2);
                     chunk.shrink_to_fit();
+                    let tail_last = tail.last().copied();
                     self.chunks.insert(chunk_at + 1, tail);
+                    if let Some(last) = tail_last {
+                        self.lasts.insert(chunk_at + 1, last);
+                    }
                 }
+                self.keep_last(chunk_at);
             }
-            None => self.chunks.push(vec![item]),
+            None => {
+                self.chunks.push(vec![item]);
+                self.lasts.push(item);
+            }
         }
         self.len += 1;
         if let Some(index) = self.index.as_mut().filter(|_| item.indexed()) {
@@ -483,19 +540,29 @@ impl<T: Entry> Chunks<T> {
         }
     }
 
+    /// Copies chunk `at`'s last entry into [`Chunks::lasts`].
+    fn keep_last(&mut self, at: usize) {
+        let last = self.chunks.get(at).and_then(|chunk| chunk.last());
+        if let (Some(last), Some(kept)) = (last, self.lasts.get_mut(at)) {
+            *kept = *last;
+        }
+    }
+
     fn remove(&mut self, before: impl Fn(&T) -> bool, equal: impl Fn(&T) -> bool) -> Option<T> {
-        let chunk_at = self
-            .chunks
-            .partition_point(|c| c.last().is_none_or(&before));
+        let chunk_at = self.lasts.partition_point(&before);
         let chunk = self.chunks.get_mut(chunk_at)?;
         let at = chunk.partition_point(&before);
         chunk.get(at).filter(|e| equal(e))?;
         let found = chunk.remove(at);
         if chunk.is_empty() {
             self.chunks.remove(chunk_at);
-        } else if chunk.capacity() > 2 * chunk.len() + 8 {
-            // Removals give the room back, as growth takes it: a quarter.
-            chunk.shrink_to(chunk.len() + chunk.len() / 4);
+            self.lasts.remove(chunk_at);
+        } else {
+            if chunk.capacity() > 2 * chunk.len() + 8 {
+                // Removals give the room back, as growth takes it: a quarter.
+                chunk.shrink_to(chunk.len() + chunk.len() / 4);
+            }
+            self.keep_last(chunk_at);
         }
         self.len -= 1;
         if let Some(index) = self.index.as_mut().filter(|_| found.indexed()) {
@@ -682,6 +749,42 @@ mod tests {
         (0..n).map(move |k| (k * 7_919 + 13) % n)
     }
 
+    /// A seek from any guess, right or wrong, lands where a search of every
+    /// chunk does; inserts from a finger, in runs that ascend and jump back,
+    /// keep the sequence sorted.
+    #[test]
+    fn a_seek_from_a_finger_lands_where_a_full_search_does() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut seq = Seq::<Keyed>::default();
+        let mut finger = 0;
+        let mut keys = Vec::new();
+        // Ten ascending runs of even keys over the same range, interleaved:
+        // each run starts back at the bottom, so the finger is right within
+        // a run and too far on at the start of the next.
+        for run in 0..10u32 {
+            for step in 0..800u32 {
+                let key = 2 * (10 * step + run);
+                seq.insert_from(&mut pool, Keyed(key), |e| e.0.cmp(&key), &mut finger)?;
+                keys.push(key);
+            }
+        }
+        keys.sort_unstable();
+        let stored: Vec<u32> = seq.iter(&pool)?.map(|e| e.0).collect();
+        assert_eq!(stored, keys);
+        let big = chunks(&seq, &pool);
+        assert!(big.chunks.len() > 10, "{} chunks", big.chunks.len());
+        assert_eq!(big.lasts, last_entries(big));
+        let top = keys.last().copied().unwrap_or_default() + 3;
+        for key in (0..top).step_by(7) {
+            let before = |e: &Keyed| e.0 < key;
+            let full = big.lasts.partition_point(before);
+            for from in 0..=big.lasts.len() + 1 {
+                assert_eq!(big.seek_chunk(&before, from), full, "{key} from {from}");
+            }
+        }
+        Ok(())
+    }
+
     /// The long shape as documented: chunks split in halves at [`CHUNK`],
     /// none empty; a full chunk grows by a quarter (at least 4), so its
     /// spare room stays within a quarter of its entries; a removal gives
@@ -699,6 +802,7 @@ mod tests {
             }
             let big = chunks(&seq, &pool);
             assert_eq!(big.len, big.chunks.iter().map(Vec::len).sum::<usize>());
+            assert_eq!(big.lasts, last_entries(big));
             for chunk in &big.chunks {
                 let len = chunk.len();
                 assert!((1..CHUNK).contains(&len), "a chunk of {len}");
@@ -731,6 +835,7 @@ mod tests {
                 break;
             }
             let big = chunks(&seq, &pool);
+            assert_eq!(big.lasts, last_entries(big));
             let Some(chunk) = big.chunks.get(at).filter(|_| big.chunks.len() == count) else {
                 assert_eq!(
                     (before.0, big.chunks.len()),
@@ -788,6 +893,13 @@ mod tests {
         }
         assert!(grown >= 8, "{grown} growths");
         Ok(())
+    }
+
+    fn last_entries(big: &Chunks<Keyed>) -> Vec<Keyed> {
+        big.chunks
+            .iter()
+            .filter_map(|c| c.last().copied())
+            .collect()
     }
 
     fn chunks_or_none<'a>(seq: &Seq<Keyed>, pool: &'a Pool<Keyed>) -> Option<&'a Chunks<Keyed>> {

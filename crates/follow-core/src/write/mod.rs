@@ -36,6 +36,7 @@
 //! # Ok::<(), follow_core::Error>(())
 //! ```
 
+mod addresses;
 mod changes;
 mod facts;
 mod keys;
@@ -77,8 +78,10 @@ impl<'b> WritePlan<'b> {
     /// Where `id` sits in [`Keys::nodes`], if the batch names it. Every id
     /// of the batch's change set is there, so a store that resolves each
     /// node once at load (to a row number, say) can keep what it found
-    /// beside the keys and find it again for the change set's ids, by a
-    /// search that compares short ids as integers.
+    /// beside the keys and find it again for the change set's ids: those
+    /// share their bytes with the keys and are found by the bytes' address,
+    /// without reading them; other ids by a search that compares short ids
+    /// as integers.
     pub fn node_index(&self, id: &str) -> Option<usize> {
         self.hints.node_index.find(&self.keys.nodes, id)
     }

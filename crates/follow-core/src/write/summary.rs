@@ -9,6 +9,9 @@
 //! compared in full.
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
+
+use super::addresses::AddressTable;
 
 use super::keys::EdgeKey;
 use crate::{LinkKey, LinkKind, NodeId};
@@ -95,12 +98,15 @@ fn held_whole(summary: u128) -> bool {
     summary & 0xFF <= HELD as u128
 }
 
-/// Finds ids among a batch's sorted node keys by their summaries: a binary
-/// search through integers beside each other in memory instead of through
-/// ids behind pointers.
+/// Finds ids among a batch's sorted node keys: by the address of their
+/// bytes ([`AddressTable`], built at the first search) for the batch's own
+/// ids and their clones, else by their summaries, a binary search through
+/// integers beside each other in memory instead of through ids behind
+/// pointers.
 #[derive(Debug, Default)]
 pub(super) struct NodeIndex {
     summaries: Vec<u128>,
+    by_address: OnceLock<AddressTable>,
 }
 
 impl NodeIndex {
@@ -111,6 +117,12 @@ impl NodeIndex {
 
     /// Where `id` sits in `nodes` (the nodes this index was built from).
     pub(super) fn find(&self, nodes: &[NodeId], id: &str) -> Option<usize> {
+        let by_address = self
+            .by_address
+            .get_or_init(|| AddressTable::new(nodes.iter().map(NodeId::as_str)));
+        if let Some(at) = by_address.find(id) {
+            return Some(at);
+        }
         let summary = id_summary(id);
         let first = self.summaries.partition_point(|s| *s < summary);
         if held_whole(summary) {

@@ -44,6 +44,9 @@ pub(crate) struct Tenant {
     out_pool: Pool<Out>,
     back_pool: Pool<Back>,
     order_pool: Pool<u32>,
+    /// The id order's chunk of the latest registration: a batch registers
+    /// its new nodes in id order, so the next one is at or after it.
+    order_finger: usize,
     pub(crate) events: EventLog,
     /// Links, edge options, link counts and locked flags.
     pub(crate) relations: Relations,
@@ -179,9 +182,19 @@ impl Tenant {
         // comparisons can read every id; they go back whatever happens.
         let mut order = std::mem::take(&mut self.node_order);
         let mut pool = std::mem::take(&mut self.order_pool);
-        let changed = self.change_order(&mut order, &mut pool, node, before.is_some(), info);
+        let mut finger = self.order_finger;
+        let was_registered = before.is_some();
+        let changed = self.change_order(
+            &mut order,
+            &mut pool,
+            &mut finger,
+            node,
+            was_registered,
+            info,
+        );
         self.node_order = order;
         self.order_pool = pool;
+        self.order_finger = finger;
         changed.map(|()| before)
     }
 
@@ -191,6 +204,7 @@ impl Tenant {
         &self,
         order: &mut Seq<u32>,
         pool: &mut Pool<u32>,
+        finger: &mut usize,
         node: u32,
         was_registered: bool,
         info: NodeInfo,
@@ -199,7 +213,7 @@ impl Tenant {
         let name = self.name(node)?;
         let by_name = |e: &u32| names.name(*e).cmp(name);
         match (was_registered, info.is_registered()) {
-            (false, true) => order.insert(pool, node, by_name)?,
+            (false, true) => order.insert_from(pool, node, by_name, finger)?,
             (true, false) => {
                 order.remove(pool, by_name)?.ok_or_else(|| {
                     broken(format_args!(
