@@ -237,26 +237,36 @@ impl FollowGraph {
             }
         }
         let mut batch = WriteBatch::new(principal.tenant().clone(), now);
+        // Each id once, registered by the call's first mention of it; every
+        // command names that one clone, so the change set's ids share their
+        // bytes with the plan's keys (see `WritePlan::node_index`).
         let mut registered: HashSet<NodeId> = HashSet::new();
+        let mut register = |node: NodeId, commands: &mut Vec<Command>| {
+            if let Some(known) = registered.get(&node) {
+                return known.clone();
+            }
+            registered.insert(node.clone());
+            commands.push(Command::Register { node: node.clone() });
+            node
+        };
         // Per edge: the index of its follow, and of its mute if any.
         let mut slots_of = Vec::with_capacity(edges.len());
         for edge in edges {
-            for node in [NodeId::from(edge.follower.clone()), edge.target.clone()] {
-                if registered.insert(node.clone()) {
-                    batch.commands.push(Command::Register { node });
-                }
-            }
+            let follower = register(NodeId::from(edge.follower.clone()), &mut batch.commands)
+                .as_account()
+                .unwrap_or_else(|| edge.follower.clone());
+            let target = register(edge.target.clone(), &mut batch.commands);
             let follow = batch.commands.len();
             batch.commands.push(Command::Follow {
-                follower: edge.follower.clone(),
-                target: edge.target.clone(),
+                follower: follower.clone(),
+                target: target.clone(),
                 since: edge.since,
                 options: edge.options,
             });
             let mute = edge.muted.map(|muted| {
                 batch.commands.push(Command::SetMute {
-                    follower: edge.follower.clone(),
-                    target: edge.target.clone(),
+                    follower,
+                    target,
                     muted,
                 });
                 batch.commands.len() - 1

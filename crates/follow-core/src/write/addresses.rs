@@ -14,8 +14,9 @@
 /// id: two live allocations never share an address.
 #[derive(Debug, Default)]
 pub(super) struct AddressTable {
-    /// `(address, length, index + 1)`; index 0 is an empty slot.
-    slots: Vec<(usize, usize, usize)>,
+    /// `(address, length, index + 1)`; index 0 is an empty slot. Sixteen
+    /// bytes, so that the table of a large batch stays small in the cache.
+    slots: Vec<(usize, u32, u32)>,
     /// Bits of the hash that pick a slot: the table has `1 << bits` slots.
     bits: u32,
 }
@@ -30,11 +31,14 @@ impl AddressTable {
             bits,
         };
         for (index, id) in ids.enumerate() {
-            let key = (id.as_ptr() as usize, id.len());
+            // A key past what the slots hold is left to the search by value.
+            let (Some(key), Ok(number)) = (key(id), u32::try_from(index + 1)) else {
+                continue;
+            };
             let mut at = table.home(key.0);
             while let Some(slot) = table.slots.get_mut(at) {
                 if slot.2 == 0 {
-                    *slot = (key.0, key.1, index + 1);
+                    *slot = (key.0, key.1, number);
                     break;
                 }
                 at = (at + 1) & table.mask();
@@ -45,15 +49,15 @@ impl AddressTable {
 
     /// The index of the key whose id is `id`'s very bytes, if any.
     pub(super) fn find(&self, id: &str) -> Option<usize> {
-        let key = (id.as_ptr() as usize, id.len());
+        let key = key(id)?;
         let mut at = self.home(key.0);
         loop {
-            let &(address, len, index) = self.slots.get(at)?;
-            if index == 0 {
+            let &(address, len, number) = self.slots.get(at)?;
+            if number == 0 {
                 return None;
             }
             if (address, len) == key {
-                return Some(index - 1);
+                return Some(number as usize - 1);
             }
             at = (at + 1) & self.mask();
         }
@@ -70,6 +74,11 @@ impl AddressTable {
         let hash = (address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (hash >> (64 - self.bits)) as usize
     }
+}
+
+/// The address and length of `id`'s bytes, if the length fits a slot.
+fn key(id: &str) -> Option<(usize, u32)> {
+    Some((id.as_ptr() as usize, u32::try_from(id.len()).ok()?))
 }
 
 #[cfg(test)]
