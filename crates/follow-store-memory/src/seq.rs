@@ -785,6 +785,52 @@ mod tests {
         Ok(())
     }
 
+    /// The point of a finger: a seek from the right chunk reads two of the
+    /// chunks' last entries, from `d` chunks behind it about 2·log2(d),
+    /// where a search of every chunk reads log2 of their number.
+    #[test]
+    fn a_seek_from_a_finger_reads_few_chunks() -> Result<(), Error> {
+        let mut pool = Pool::default();
+        let mut seq = Seq::<Keyed>::default();
+        let mut finger = 0;
+        for key in 0..150_000u32 {
+            seq.insert_from(&mut pool, Keyed(key), |e| e.0.cmp(&key), &mut finger)?;
+            // Appending splits the last chunk at its new last entry.
+            if key < 3_000 && seq.is_big() {
+                let big = chunks(&seq, &pool);
+                assert_eq!(big.lasts, last_entries(big), "after {key}");
+            }
+        }
+        let big = chunks(&seq, &pool);
+        let count = big.lasts.len();
+        assert!(count > 500, "{count} chunks");
+        let probes = |key: u32, from: usize| {
+            let read = std::cell::Cell::new(0);
+            let before = |e: &Keyed| {
+                read.set(read.get() + 1);
+                e.0 < key
+            };
+            let at = big.seek_chunk(&before, from);
+            (at, read.get())
+        };
+        let full = |key: u32| probes(key, 0);
+        for key in (1_000..149_000).step_by(997) {
+            let (at, searched) = full(key);
+            assert!(searched <= count.ilog2() + 2, "{searched} probes");
+            assert_eq!(probes(key, at), (at, 2), "from the right chunk");
+            for behind in [1, 5, 40, 200] {
+                let Some(from) = at.checked_sub(behind) else {
+                    continue;
+                };
+                let (found, read) = probes(key, from);
+                assert_eq!(found, at);
+                let bound = 2 * (behind as u32 + 1).ilog2() + 4;
+                assert!(read <= bound, "{read} probes from {behind} behind");
+            }
+        }
+        Ok(())
+    }
+
     /// The long shape as documented: chunks split in halves at [`CHUNK`],
     /// none empty; a full chunk grows by a quarter (at least 4), so its
     /// spare room stays within a quarter of its entries; a removal gives
