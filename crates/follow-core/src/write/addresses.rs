@@ -103,4 +103,19 @@ mod tests {
         let empty = AddressTable::new(std::iter::empty());
         assert_eq!(empty.find("u1"), None);
     }
+
+    /// Ids allocated one after another start their probes all over the
+    /// table, so a lookup reads a slot or two, not a run.
+    #[test]
+    fn homes_spread_over_the_table() {
+        let ids: Vec<Arc<str>> = (0..1_000).map(|n| Arc::from(format!("u{n}"))).collect();
+        let table = AddressTable::new(ids.iter().map(|id| &**id));
+        assert_eq!(table.slots.len(), 2_048);
+        let homes: std::collections::HashSet<usize> = ids
+            .iter()
+            .map(|id| table.home(id.as_ptr() as usize))
+            .collect();
+        // Uniform hashing fills about 790 of 2,048 slots with 1,000 keys.
+        assert!(homes.len() > 650, "{} distinct homes", homes.len());
+    }
 }
