@@ -267,7 +267,7 @@ impl MemoryTxn<'_> {
             let node = tenant.registered(id.as_str())?;
             numbers.push(node.unwrap_or(NOTHING));
             if let Some(node) = node {
-                nodes.push(tenant.record_of(node, tenant.registered_info(node)?)?);
+                nodes.push(tenant.record_as(id.clone(), node, tenant.registered_info(node)?));
             }
         }
         for key in keys.links_to_load(&nodes) {

@@ -150,14 +150,21 @@ impl Tenant {
 
     /// The record of `node`, whose own record is `info`.
     pub(crate) fn record_of(&self, node: u32, info: NodeInfo) -> Result<NodeRecord, Error> {
-        Ok(NodeRecord {
-            id: self.node_id(node)?,
+        Ok(self.record_as(self.node_id(node)?, node, info))
+    }
+
+    /// The record of `node`, whose id is `id` and own record `info`: for a
+    /// caller that holds the id already, which then costs no copy.
+    pub(crate) fn record_as(&self, id: NodeId, node: u32, info: NodeInfo) -> NodeRecord {
+        let extras = self.relations.extras(node);
+        NodeRecord {
+            id,
             registered_at: info.registered_at(),
             last_active: info.last_active(),
             counts: info.counts(),
-            locked: self.relations.extras(node).locked,
-            links: self.relations.extras(node).links,
-        })
+            locked: extras.locked,
+            links: extras.links,
+        }
     }
 
     pub(crate) fn node_id(&self, node: u32) -> Result<NodeId, Error> {
