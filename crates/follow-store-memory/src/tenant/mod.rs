@@ -39,11 +39,11 @@ pub(crate) struct Tenant {
     /// Indexed by node number.
     slots: Paged<Slot>,
     /// The registered nodes in byte order of their ids, for the nodes walk.
-    node_order: Seq<Ordered>,
+    node_order: Seq<IdOrderEntry>,
     /// The blocks of the lists (see [`crate::seq`]).
     out_pool: Pool<Out>,
     back_pool: Pool<Back>,
-    order_pool: Pool<Ordered>,
+    order_pool: Pool<IdOrderEntry>,
     /// The id order's chunk of the latest registration: a batch registers
     /// its new nodes in id order, so the next one is at or after it.
     order_finger: usize,
@@ -209,8 +209,8 @@ impl Tenant {
     /// changed.
     fn change_order(
         &self,
-        order: &mut Seq<Ordered>,
-        pool: &mut Pool<Ordered>,
+        order: &mut Seq<IdOrderEntry>,
+        pool: &mut Pool<IdOrderEntry>,
         finger: &mut usize,
         node: u32,
         was_registered: bool,
@@ -218,8 +218,8 @@ impl Tenant {
     ) -> Result<(), Error> {
         let names = Collation::new(self);
         let name = self.name(node)?;
-        let entry = Ordered::new(name, node);
-        let by_name = |e: &Ordered| e.cmp_to(&names, entry.prefix, name);
+        let entry = IdOrderEntry::new(name, node);
+        let by_name = |e: &IdOrderEntry| e.cmp_to(&names, entry.prefix, name);
         match (was_registered, info.is_registered()) {
             (false, true) => order.insert_from(pool, entry, by_name, finger)?,
             (true, false) => {
@@ -241,7 +241,7 @@ impl Tenant {
     ) -> Result<impl Iterator<Item = u32> + 'a, Error> {
         let names = Collation::new(self);
         let after = after.map(|after| (prefix(after), after));
-        let seek = |e: &Ordered| match after {
+        let seek = |e: &IdOrderEntry| match after {
             Some((prefix, after)) => e.cmp_to(&names, prefix, after),
             None => Ordering::Greater,
         };
@@ -257,16 +257,16 @@ impl Tenant {
 /// decide most comparisons without reading the id from the arena (for a
 /// registration into millions of nodes, two cache misses a comparison).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Ordered {
+struct IdOrderEntry {
     /// The id's first bytes, zero-padded: ids in byte order have their
     /// prefixes in the same order or equal.
     prefix: [u8; 8],
     node: u32,
 }
 
-impl Ordered {
+impl IdOrderEntry {
     fn new(id: &str, node: u32) -> Self {
-        Ordered {
+        IdOrderEntry {
             prefix: prefix(id),
             node,
         }
@@ -281,7 +281,7 @@ impl Ordered {
     }
 }
 
-impl crate::seq::Entry for Ordered {
+impl crate::seq::Entry for IdOrderEntry {
     const INDEXED: bool = false;
     fn node(&self) -> u32 {
         self.node
@@ -463,7 +463,7 @@ mod tests {
         // A number naming no id, whose prefix ties with the seek's.
         let mut pool = std::mem::take(&mut tenant.order_pool);
         let mut order = std::mem::take(&mut tenant.node_order);
-        let unnamed = Ordered::new("d", 99);
+        let unnamed = IdOrderEntry::new("d", 99);
         order.insert(&mut pool, unnamed, |e| e.prefix.cmp(&unnamed.prefix))?;
         (tenant.order_pool, tenant.node_order) = (pool, order);
         // The seek meets it; reading the order without a seek does not.
