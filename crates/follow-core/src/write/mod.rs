@@ -321,6 +321,41 @@ mod tests {
         assert_eq!(plan.node_index("zed"), None);
     }
 
+    /// In a batch large enough to find ids by address, the batch's own ids,
+    /// the change set's and copies made elsewhere all land at their place.
+    #[test]
+    fn a_large_batch_finds_its_ids_by_address_and_copies_by_value() {
+        let fans: Vec<String> = (0..100).map(|n| format!("fan{n:03}")).collect();
+        let registers = fans
+            .iter()
+            .map(String::as_str)
+            .chain(["star"])
+            .map(|id| Command::Register { node: node(id) });
+        let follows = fans.iter().map(|fan| follow(fan, "star"));
+        let batch = batch(registers.chain(follows).collect());
+        let plan = WritePlan::new(&batch);
+        let nodes = &plan.keys().nodes;
+        assert!(nodes.len() >= super::summary::BY_ADDRESS_FROM);
+        let changes = plan.decide(Facts::new()).unwrap().changes;
+        let copies: Vec<String> = nodes.iter().map(|id| id.as_str().to_owned()).collect();
+        let ids = changes
+            .edge_inserts
+            .iter()
+            .flat_map(|(key, _)| [key.follower.as_str(), key.target.as_str()])
+            .chain(copies.iter().map(String::as_str));
+        let mut found = 0;
+        for id in ids {
+            let at = plan.node_index(id);
+            assert_eq!(
+                at.and_then(|at| nodes.get(at)).map(NodeId::as_str),
+                Some(id)
+            );
+            found += 1;
+        }
+        assert!(found > 250, "{found} ids");
+        assert_eq!(plan.node_index("fan100"), None);
+    }
+
     #[test]
     fn a_follow_inserts_the_edge_moves_both_counters_and_places_its_event() {
         let batch = batch(vec![follow("alice", "bob")]);

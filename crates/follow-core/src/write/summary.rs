@@ -98,11 +98,15 @@ fn held_whole(summary: u128) -> bool {
     summary & 0xFF <= HELD as u128
 }
 
-/// Finds ids among a batch's sorted node keys: by the address of their
-/// bytes ([`AddressTable`], built at the first search) for the batch's own
-/// ids and their clones, else by their summaries, a binary search through
-/// integers beside each other in memory instead of through ids behind
-/// pointers.
+/// The fewest node keys a batch has for [`NodeIndex`] to find them by
+/// address.
+pub(super) const BY_ADDRESS_FROM: usize = 64;
+
+/// Finds ids among a batch's sorted node keys: in a large batch by the
+/// address of their bytes ([`AddressTable`], built at the first search) for
+/// the batch's own ids and their clones, else by their summaries, a binary
+/// search through integers beside each other in memory instead of through
+/// ids behind pointers.
 #[derive(Debug, Default)]
 pub(super) struct NodeIndex {
     summaries: Vec<u128>,
@@ -117,11 +121,15 @@ impl NodeIndex {
 
     /// Where `id` sits in `nodes` (the nodes this index was built from).
     pub(super) fn find(&self, nodes: &[NodeId], id: &str) -> Option<usize> {
-        let by_address = self
-            .by_address
-            .get_or_init(|| AddressTable::new(nodes.iter().map(NodeId::as_str)));
-        if let Some(at) = by_address.find(id) {
-            return Some(at);
+        // A batch of live traffic names a few nodes, whose ids are hot: a
+        // search of their summaries costs less than building the table.
+        if nodes.len() >= BY_ADDRESS_FROM {
+            let by_address = self
+                .by_address
+                .get_or_init(|| AddressTable::new(nodes.iter().map(NodeId::as_str)));
+            if let Some(at) = by_address.find(id) {
+                return Some(at);
+            }
         }
         let summary = id_summary(id);
         let first = self.summaries.partition_point(|s| *s < summary);
