@@ -8,6 +8,12 @@
 //! the statement cache holds a bounded number of texts. Each text is built
 //! once per process.
 //!
+//! Deletes and updates are the exception: they run a one-row statement
+//! per row ([`Kind::row_by_row`]). Their multi-row shapes name the rows in
+//! an `IN (…)` list or an `UPDATE … FROM (VALUES …)`, which SQLite copies
+//! into an ephemeral table (a B-tree of its own, opened, filled and freed)
+//! on every run, and that costs more than the runs it saves.
+//!
 //! The writing statements say `OR FAIL`: a statement that fails part-way
 //! keeps the rows it wrote, which costs nothing here because the whole
 //! batch is rolled back (its savepoint, or its transaction) on any error.
@@ -95,60 +101,34 @@ impl Kind {
         }
     }
 
-    /// The statement for one row, where it differs from the general
-    /// shape: a `(VALUES …)` list in an `IN` or in an `UPDATE … FROM` is
-    /// copied into an ephemeral table (a B-tree of its own, opened, filled
-    /// and freed per run); one row needs none. The parameters are numbered
-    /// as in the general shape.
-    fn single_row_text(self) -> Option<String> {
-        match self {
-            Kind::DeleteEdges => Some(
-                "DELETE FROM edges WHERE tenant = ?1 AND follower = ?2 AND target = ?3".to_owned(),
-            ),
-            Kind::DeleteLinks => Some(
-                "DELETE FROM links
-                 WHERE tenant = ?1 AND kind = ?2 AND from_account = ?3 AND to_account = ?4"
-                    .to_owned(),
-            ),
-            Kind::UpdateEdges => Some(
-                "UPDATE OR FAIL edges SET since = ?4, muted = ?5, mutual_since = ?6, options = ?7
-                 WHERE tenant = ?1 AND follower = ?2 AND target = ?3"
-                    .to_owned(),
-            ),
-            Kind::UpdateLinks => Some(
-                "UPDATE OR FAIL links SET since = ?5, notifications = ?6, expires_at = ?7,
-                   options = ?8
-                 WHERE tenant = ?1 AND kind = ?2 AND from_account = ?3 AND to_account = ?4"
-                    .to_owned(),
-            ),
-            Kind::UpdateNodes => Some(
-                "UPDATE OR FAIL nodes SET following = following + ?3,
-                   followers = followers + ?4, mutual = mutual + ?5, links = links + ?6,
-                   locked = coalesce(?7, locked), last_active = coalesce(?8, last_active)
-                 WHERE tenant = ?1 AND id = ?2"
-                    .to_owned(),
-            ),
-            // The loads join their VALUES list, which SQLite reads in
-            // place; `id IN (?2)` is planned as `id = ?2`; a single VALUES
-            // row after INSERT is written directly.
-            Kind::LoadNodes
-            | Kind::LoadEdges
-            | Kind::LoadLinks
-            | Kind::DeleteNodes
-            | Kind::InsertNodes
-            | Kind::InsertEdges
-            | Kind::InsertLinks
-            | Kind::InsertEvents => None,
+    /// Whether this kind runs one statement per row: the deletes and
+    /// updates, whose statements name their rows by key equalities. In
+    /// the `write_path_instructions` workload, one-row statements cost
+    /// fewer instructions than one multi-row statement of the same rows at
+    /// every size tried: 16, 20, 64 and 256 rows, and an import.
+    pub(crate) const fn row_by_row(self) -> bool {
+        matches!(
+            self,
+            Kind::DeleteEdges
+                | Kind::DeleteLinks
+                | Kind::DeleteNodes
+                | Kind::UpdateEdges
+                | Kind::UpdateLinks
+                | Kind::UpdateNodes
+        )
+    }
+
+    /// The rows per statement of this kind, largest first, ending in 1.
+    pub(crate) const fn chunk_sizes(self) -> &'static [usize] {
+        if self.row_by_row() {
+            &[1]
+        } else {
+            &CHUNK_SIZES
         }
     }
 
-    /// The statement for `rows` rows.
+    /// The statement for `rows` rows, one of [`Self::chunk_sizes`].
     fn text(self, rows: usize) -> String {
-        if rows == 1
-            && let Some(text) = self.single_row_text()
-        {
-            return text;
-        }
         let width = self.width();
         // "(?2, ?3), (?4, ?5)", optionally with the tenant first in each row.
         let tuples = |tenant_first: bool| {
@@ -163,12 +143,6 @@ impl Kind {
                     };
                     format!("({})", params.join(", "))
                 })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let list = || {
-            (2..2 + rows)
-                .map(|p| format!("?{p}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -194,22 +168,13 @@ impl Kind {
                    AND to_account = k.column3",
                 tuples(false)
             ),
-            // A row value IN a subquery that names every key column seeks
-            // the primary key once per pair (`(follower, target) IN
-            // (VALUES …)` without the tenant scans).
-            Kind::DeleteLinks => format!(
-                "DELETE FROM links WHERE (tenant, kind, from_account, to_account) IN
-                   (SELECT ?1, column1, column2, column3 FROM (VALUES {}))",
-                tuples(false)
-            ),
-            Kind::DeleteEdges => format!(
-                "DELETE FROM edges WHERE (tenant, follower, target) IN
-                   (SELECT ?1, column1, column2 FROM (VALUES {}))",
-                tuples(false)
-            ),
-            Kind::DeleteNodes => {
-                format!("DELETE FROM nodes WHERE tenant = ?1 AND id IN ({})", list())
+            Kind::DeleteLinks => "DELETE FROM links
+                 WHERE tenant = ?1 AND kind = ?2 AND from_account = ?3 AND to_account = ?4"
+                .to_owned(),
+            Kind::DeleteEdges => {
+                "DELETE FROM edges WHERE tenant = ?1 AND follower = ?2 AND target = ?3".to_owned()
             }
+            Kind::DeleteNodes => "DELETE FROM nodes WHERE tenant = ?1 AND id = ?2".to_owned(),
             Kind::InsertNodes => format!(
                 "INSERT OR FAIL INTO nodes
                    (tenant, id, registered_at, last_active, following, followers, mutual,
@@ -223,35 +188,24 @@ impl Kind {
                  VALUES {}",
                 tuples(true)
             ),
-            Kind::UpdateEdges => format!(
-                "UPDATE OR FAIL edges SET since = d.column3, muted = d.column4,
-                   mutual_since = d.column5, options = d.column6
-                 FROM (VALUES {}) AS d
-                 WHERE edges.tenant = ?1 AND edges.follower = d.column1
-                   AND edges.target = d.column2",
-                tuples(false)
-            ),
+            Kind::UpdateEdges => "UPDATE OR FAIL edges
+                 SET since = ?4, muted = ?5, mutual_since = ?6, options = ?7
+                 WHERE tenant = ?1 AND follower = ?2 AND target = ?3"
+                .to_owned(),
             Kind::InsertLinks => format!(
                 "INSERT OR FAIL INTO links (tenant, {LINK_COLUMNS}) VALUES {}",
                 tuples(true)
             ),
-            Kind::UpdateLinks => format!(
-                "UPDATE OR FAIL links SET since = d.column4, notifications = d.column5,
-                   expires_at = d.column6, options = d.column7
-                 FROM (VALUES {}) AS d
-                 WHERE links.tenant = ?1 AND links.kind = d.column1
-                   AND links.from_account = d.column2 AND links.to_account = d.column3",
-                tuples(false)
-            ),
-            Kind::UpdateNodes => format!(
-                "UPDATE OR FAIL nodes SET following = following + d.column2,
-                   followers = followers + d.column3, mutual = mutual + d.column4,
-                   links = links + d.column5, locked = coalesce(d.column6, locked),
-                   last_active = coalesce(d.column7, last_active)
-                 FROM (VALUES {}) AS d
-                 WHERE nodes.tenant = ?1 AND nodes.id = d.column1",
-                tuples(false)
-            ),
+            Kind::UpdateLinks => "UPDATE OR FAIL links
+                 SET since = ?5, notifications = ?6, expires_at = ?7, options = ?8
+                 WHERE tenant = ?1 AND kind = ?2 AND from_account = ?3 AND to_account = ?4"
+                .to_owned(),
+            Kind::UpdateNodes => "UPDATE OR FAIL nodes
+                 SET following = following + ?3, followers = followers + ?4,
+                   mutual = mutual + ?5, links = links + ?6,
+                   locked = coalesce(?7, locked), last_active = coalesce(?8, last_active)
+                 WHERE tenant = ?1 AND id = ?2"
+                .to_owned(),
             Kind::InsertEvents => format!(
                 "INSERT OR FAIL INTO events (tenant, kind, follower, target, at) VALUES {}",
                 tuples(true)
@@ -260,34 +214,36 @@ impl Kind {
     }
 }
 
-/// The statement of `kind` for `rows` rows, which must be one of
-/// [`CHUNK_SIZES`] (as [`chunks`] yields them).
+/// The statement of `kind` for `rows` rows, which must be one of its
+/// [`Kind::chunk_sizes`] (as [`chunks`] yields them).
 pub(crate) fn sql(kind: Kind, rows: usize) -> &'static str {
     static TEXTS: OnceLock<Vec<Vec<String>>> = OnceLock::new();
     let texts = TEXTS.get_or_init(|| {
         KINDS
             .iter()
-            .map(|kind| CHUNK_SIZES.iter().map(|&n| kind.text(n)).collect())
+            .map(|kind| kind.chunk_sizes().iter().map(|&n| kind.text(n)).collect())
             .collect()
     });
     let kind_index = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
-    let size_index = CHUNK_SIZES
+    let sizes = kind.chunk_sizes();
+    let size_index = sizes
         .iter()
         .position(|&n| n == rows)
-        .unwrap_or(CHUNK_SIZES.len() - 1);
+        .unwrap_or(sizes.len() - 1);
     texts
         .get(kind_index)
         .and_then(|sizes| sizes.get(size_index))
         .map_or("", String::as_str)
 }
 
-/// `0..n` cut into consecutive ranges whose lengths are in [`CHUNK_SIZES`],
-/// largest first.
-pub(crate) fn chunks(n: usize) -> impl Iterator<Item = Range<usize>> {
+/// `0..n` cut into consecutive ranges whose lengths are among `kind`'s
+/// chunk sizes ([`Kind::chunk_sizes`]), largest first.
+pub(crate) fn chunks(kind: Kind, n: usize) -> impl Iterator<Item = Range<usize>> {
+    let sizes = kind.chunk_sizes();
     let mut start = 0;
     std::iter::from_fn(move || {
         let left = n - start;
-        let size = CHUNK_SIZES.iter().copied().find(|&size| size <= left)?;
+        let size = sizes.iter().copied().find(|&size| size <= left)?;
         let range = start..start + size;
         start += size;
         Some(range)
@@ -295,7 +251,15 @@ pub(crate) fn chunks(n: usize) -> impl Iterator<Item = Range<usize>> {
 }
 
 /// Statements the write path may keep prepared: one per kind and size.
-pub(crate) const STATEMENTS: usize = KINDS.len() * CHUNK_SIZES.len();
+pub(crate) const STATEMENTS: usize = {
+    let mut statements = 0;
+    let mut kind = 0;
+    while kind < KINDS.len() {
+        statements += KINDS[kind].chunk_sizes().len();
+        kind += 1;
+    }
+    statements
+};
 
 #[cfg(test)]
 mod tests {
@@ -305,24 +269,40 @@ mod tests {
 
     #[test]
     fn chunks_cover_every_row_once_with_the_fewest_statements() {
-        for n in [0, 1, 3, 4, 20, 21, 255, 256, 257, 1000, 100_000] {
-            let ranges: Vec<_> = chunks(n).collect();
-            let mut next = 0;
-            for range in &ranges {
-                assert_eq!(range.start, next);
-                assert!(CHUNK_SIZES.contains(&range.len()));
-                next = range.end;
+        for kind in KINDS {
+            let sizes = kind.chunk_sizes();
+            assert_eq!(sizes.last(), Some(&1), "{kind:?}");
+            assert!(sizes.windows(2).all(|w| w[0] > w[1]), "{kind:?}");
+            assert!(sizes.iter().all(|n| CHUNK_SIZES.contains(n)), "{kind:?}");
+            for n in [0, 1, 3, 4, 20, 21, 255, 256, 257, 1000, 100_000] {
+                let mut next = 0;
+                for range in chunks(kind, n) {
+                    assert_eq!(range.start, next);
+                    assert!(sizes.contains(&range.len()));
+                    next = range.end;
+                }
+                assert_eq!(next, n);
             }
-            assert_eq!(next, n);
         }
-        assert_eq!(chunks(20).map(|r| r.len()).collect::<Vec<_>>(), [16, 4]);
+        let lengths = |kind, n| chunks(kind, n).map(|r| r.len()).collect::<Vec<_>>();
+        assert_eq!(lengths(Kind::LoadEdges, 20), [16, 4]);
+        assert_eq!(lengths(Kind::InsertEvents, 321), [256, 64, 1]);
+        assert_eq!(lengths(Kind::DeleteEdges, 3), [1; 3]);
+        assert_eq!(lengths(Kind::UpdateNodes, 321), [1; 321]);
+        assert_eq!(
+            STATEMENTS,
+            KINDS
+                .iter()
+                .map(|kind| kind.chunk_sizes().len())
+                .sum::<usize>()
+        );
     }
 
     #[test]
     fn every_statement_prepares_and_seeks_by_key() {
         let conn = crate::testing::migrated();
         for kind in KINDS {
-            for rows in CHUNK_SIZES {
+            for &rows in kind.chunk_sizes() {
                 let details = crate::testing::query_plan(&conn, sql(kind, rows));
                 // Every read of an existing row is a seek by its whole key,
                 // never a scan of a table or of a tenant's rows.
@@ -359,7 +339,7 @@ mod tests {
             if matches!(kind, Kind::LoadNodes | Kind::LoadEdges | Kind::LoadLinks) {
                 continue;
             }
-            for rows in CHUNK_SIZES {
+            for &rows in kind.chunk_sizes() {
                 let aborts = crate::testing::program(&conn, sql(kind, rows))
                     .into_iter()
                     .any(|(op, p1, p2)| op.starts_with("Halt") && p1 != 0 && p2 == 2);
@@ -368,30 +348,27 @@ mod tests {
         }
     }
 
-    /// A one-row statement (every single-command write runs several) and
-    /// a load of any size build no ephemeral table; the multi-row shape of
-    /// a kind whose one-row text differs does.
+    /// No statement the write path runs builds an ephemeral table, at any
+    /// size: the loads and inserts read their `VALUES` list in place, and
+    /// the deletes and updates run one row at a time. The multi-row shape
+    /// those avoid would build one.
     #[test]
-    fn one_row_statements_and_loads_open_no_ephemeral_table() {
+    fn no_statement_opens_an_ephemeral_table() {
         let conn = crate::testing::migrated();
-        let opcodes = |text: &str| crate::testing::opcodes(&conn, text);
-        for kind in [Kind::LoadNodes, Kind::LoadEdges, Kind::LoadLinks] {
-            for rows in CHUNK_SIZES {
-                let ops = opcodes(sql(kind, rows));
-                let ephemeral = ops.iter().any(|op| op == "OpenEphemeral");
-                assert!(!ephemeral, "{kind:?} of {rows}");
-            }
-        }
+        let ephemeral = |text: &str| {
+            crate::testing::opcodes(&conn, text)
+                .iter()
+                .any(|op| op == "OpenEphemeral")
+        };
         for kind in KINDS {
-            let one = opcodes(sql(kind, 1));
-            assert!(
-                !one.iter().any(|op| op == "OpenEphemeral"),
-                "{kind:?}: {one:?}"
-            );
-            if kind.single_row_text().is_some() {
-                let four = opcodes(sql(kind, 4));
-                assert!(four.iter().any(|op| op == "OpenEphemeral"), "{kind:?} of 4");
+            for &rows in kind.chunk_sizes() {
+                assert!(!ephemeral(sql(kind, rows)), "{kind:?} of {rows}");
             }
+            assert_eq!(kind.row_by_row(), kind.chunk_sizes() == [1], "{kind:?}");
         }
+        assert!(ephemeral(
+            "DELETE FROM edges WHERE (tenant, follower, target) IN
+               (SELECT ?1, column1, column2 FROM (VALUES (?2, ?3), (?4, ?5)))"
+        ));
     }
 }

@@ -152,9 +152,10 @@ pub(crate) fn configure(
     conn.set_prepared_statement_cache_capacity(64);
     // Every statement keeps the plan it was prepared with. Otherwise SQLite
     // plans a statement again whenever a value bound to it changes, if it
-    // judges that the plan may depend on that value: the counter update
-    // (`UPDATE … FROM (VALUES …)`) is such a statement, and planning it on
-    // every write costs a fifth of a 20-edge `unfollow_many`. No statement
+    // judges that the plan may depend on that value: the write path's loads
+    // (`FROM (VALUES …) CROSS JOIN nodes`) are such statements, as was a
+    // multi-row counter update, whose planning on every write cost a fifth
+    // of a 20-edge `unfollow_many`. No statement
     // here has a plan that a value should change: none uses LIKE, and no
     // statistics are gathered.
     conn.set_db_config(

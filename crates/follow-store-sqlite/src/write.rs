@@ -52,7 +52,7 @@ fn load_links(
     links: &[&LinkKey],
     facts: &mut Facts,
 ) -> Result<(), Error> {
-    for range in chunks(links.len()) {
+    for range in chunks(Kind::LoadLinks, links.len()) {
         let part = &links[range];
         let mut stmt = conn
             .prepare_cached(sql(Kind::LoadLinks, part.len()))
@@ -83,7 +83,7 @@ fn load_edges(
     keys: &Keys,
     facts: &mut Facts,
 ) -> Result<(), Error> {
-    for range in chunks(keys.edges.len()) {
+    for range in chunks(Kind::LoadEdges, keys.edges.len()) {
         let part = &keys.edges[range];
         let mut stmt = conn
             .prepare_cached(sql(Kind::LoadEdges, part.len()))
@@ -120,7 +120,7 @@ fn load_edges(
 /// The node rows of `keys`, in key order.
 fn load_nodes(conn: &Connection, tenant: &TenantId, keys: &Keys) -> Result<Vec<NodeRecord>, Error> {
     let mut nodes = Vec::with_capacity(keys.nodes.len());
-    for range in chunks(keys.nodes.len()) {
+    for range in chunks(Kind::LoadNodes, keys.nodes.len()) {
         let part = &keys.nodes[range];
         let mut stmt = conn
             .prepare_cached(sql(Kind::LoadNodes, part.len()))
@@ -176,11 +176,12 @@ fn injected() -> Error {
 /// before it are written.
 fn write_rows(
     fault: &mut Fault,
+    kind: Kind,
     rows: usize,
     mut write: impl FnMut(std::ops::Range<usize>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let allowed = fault.allow(rows);
-    for range in chunks(allowed) {
+    for range in chunks(kind, allowed) {
         write(range)?;
     }
     if allowed < rows {
@@ -212,7 +213,7 @@ fn put_rows<K, V>(
     bind: fn(&mut Statement<'_>, usize, &K, &V) -> rusqlite::Result<()>,
 ) -> Result<(), Error> {
     let width = kind.width();
-    write_rows(fault, rows.len(), |range| {
+    write_rows(fault, kind, rows.len(), |range| {
         let part = &rows[range];
         let changed = execute(conn, kind, part.len(), tenant, |stmt| {
             for (i, (key, value)) in part.iter().enumerate() {
@@ -269,68 +270,91 @@ pub(crate) fn commit(
     fault: &mut Fault,
 ) -> Result<Vec<EventPosition>, Error> {
     let t = changes.tenant.as_str();
-    write_rows(fault, changes.edge_deletes.len(), |range| {
-        let part = &changes.edge_deletes[range];
-        execute(conn, Kind::DeleteEdges, part.len(), t, |stmt| {
-            for (i, key) in part.iter().enumerate() {
-                stmt.raw_bind_parameter(2 * i + 2, key.follower.as_str())?;
-                stmt.raw_bind_parameter(2 * i + 3, key.target.as_str())?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    })?;
-    write_rows(fault, changes.link_deletes.len(), |range| {
-        let part = &changes.link_deletes[range];
-        execute(conn, Kind::DeleteLinks, part.len(), t, |stmt| {
-            for (i, key) in part.iter().enumerate() {
-                stmt.raw_bind_parameter(3 * i + 2, key.kind.name())?;
-                stmt.raw_bind_parameter(3 * i + 3, key.from.as_str())?;
-                stmt.raw_bind_parameter(3 * i + 4, key.to.as_str())?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    })?;
-    write_rows(fault, changes.node_deletes.len(), |range| {
-        let part = &changes.node_deletes[range];
-        execute(conn, Kind::DeleteNodes, part.len(), t, |stmt| {
-            for (i, id) in part.iter().enumerate() {
-                stmt.raw_bind_parameter(i + 2, id.as_str())?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    })?;
-    write_rows(fault, changes.node_inserts.len(), |range| {
-        let part = &changes.node_inserts[range];
-        let counts = part
-            .iter()
-            .map(|node| {
-                Ok([
-                    codec::STORED.signed(node.counts.following)?,
-                    codec::STORED.signed(node.counts.followers)?,
-                    codec::STORED.signed(node.counts.mutual)?,
-                    codec::STORED.signed(node.links)?,
-                ])
+    write_rows(
+        fault,
+        Kind::DeleteEdges,
+        changes.edge_deletes.len(),
+        |range| {
+            let part = &changes.edge_deletes[range];
+            execute(conn, Kind::DeleteEdges, part.len(), t, |stmt| {
+                for (i, key) in part.iter().enumerate() {
+                    stmt.raw_bind_parameter(2 * i + 2, key.follower.as_str())?;
+                    stmt.raw_bind_parameter(2 * i + 3, key.target.as_str())?;
+                }
+                Ok(())
             })
-            .collect::<Result<Vec<_>, Error>>()?;
-        execute(conn, Kind::InsertNodes, part.len(), t, |stmt| {
-            for (i, (node, counts)) in part.iter().zip(&counts).enumerate() {
-                let at = 8 * i + 2;
-                stmt.raw_bind_parameter(at, node.id.as_str())?;
-                stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
-                stmt.raw_bind_parameter(at + 2, node.last_active.map(Timestamp::as_unix_micros))?;
-                stmt.raw_bind_parameter(at + 3, counts[0])?;
-                stmt.raw_bind_parameter(at + 4, counts[1])?;
-                stmt.raw_bind_parameter(at + 5, counts[2])?;
-                stmt.raw_bind_parameter(at + 6, node.locked)?;
-                stmt.raw_bind_parameter(at + 7, counts[3])?;
-            }
-            Ok(())
-        })
-        .map(drop)
-    })?;
+            .map(drop)
+        },
+    )?;
+    write_rows(
+        fault,
+        Kind::DeleteLinks,
+        changes.link_deletes.len(),
+        |range| {
+            let part = &changes.link_deletes[range];
+            execute(conn, Kind::DeleteLinks, part.len(), t, |stmt| {
+                for (i, key) in part.iter().enumerate() {
+                    stmt.raw_bind_parameter(3 * i + 2, key.kind.name())?;
+                    stmt.raw_bind_parameter(3 * i + 3, key.from.as_str())?;
+                    stmt.raw_bind_parameter(3 * i + 4, key.to.as_str())?;
+                }
+                Ok(())
+            })
+            .map(drop)
+        },
+    )?;
+    write_rows(
+        fault,
+        Kind::DeleteNodes,
+        changes.node_deletes.len(),
+        |range| {
+            let part = &changes.node_deletes[range];
+            execute(conn, Kind::DeleteNodes, part.len(), t, |stmt| {
+                for (i, id) in part.iter().enumerate() {
+                    stmt.raw_bind_parameter(i + 2, id.as_str())?;
+                }
+                Ok(())
+            })
+            .map(drop)
+        },
+    )?;
+    write_rows(
+        fault,
+        Kind::InsertNodes,
+        changes.node_inserts.len(),
+        |range| {
+            let part = &changes.node_inserts[range];
+            let counts = part
+                .iter()
+                .map(|node| {
+                    Ok([
+                        codec::STORED.signed(node.counts.following)?,
+                        codec::STORED.signed(node.counts.followers)?,
+                        codec::STORED.signed(node.counts.mutual)?,
+                        codec::STORED.signed(node.links)?,
+                    ])
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            execute(conn, Kind::InsertNodes, part.len(), t, |stmt| {
+                for (i, (node, counts)) in part.iter().zip(&counts).enumerate() {
+                    let at = 8 * i + 2;
+                    stmt.raw_bind_parameter(at, node.id.as_str())?;
+                    stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
+                    stmt.raw_bind_parameter(
+                        at + 2,
+                        node.last_active.map(Timestamp::as_unix_micros),
+                    )?;
+                    stmt.raw_bind_parameter(at + 3, counts[0])?;
+                    stmt.raw_bind_parameter(at + 4, counts[1])?;
+                    stmt.raw_bind_parameter(at + 5, counts[2])?;
+                    stmt.raw_bind_parameter(at + 6, node.locked)?;
+                    stmt.raw_bind_parameter(at + 7, counts[3])?;
+                }
+                Ok(())
+            })
+            .map(drop)
+        },
+    )?;
     put_rows(
         conn,
         t,
@@ -363,26 +387,34 @@ pub(crate) fn commit(
         &changes.link_updates,
         bind_link,
     )?;
-    write_rows(fault, changes.node_updates.len(), |range| {
-        let part = &changes.node_updates[range];
-        // The CHECK (>= 0) constraints refuse a count driven below zero.
-        let changed = execute(conn, Kind::UpdateNodes, part.len(), t, |stmt| {
-            for (i, update) in part.iter().enumerate() {
-                let at = 7 * i + 2;
-                stmt.raw_bind_parameter(at, update.id.as_str())?;
-                stmt.raw_bind_parameter(at + 1, update.counts.following)?;
-                stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
-                stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
-                stmt.raw_bind_parameter(at + 4, update.links)?;
-                stmt.raw_bind_parameter(at + 5, update.locked)?;
-                stmt.raw_bind_parameter(at + 6, update.last_active.map(Timestamp::as_unix_micros))?;
-            }
-            Ok(())
-        })?;
-        updated_all(changed, part.len(), "nodes")
-    })?;
+    write_rows(
+        fault,
+        Kind::UpdateNodes,
+        changes.node_updates.len(),
+        |range| {
+            let part = &changes.node_updates[range];
+            // The CHECK (>= 0) constraints refuse a count driven below zero.
+            let changed = execute(conn, Kind::UpdateNodes, part.len(), t, |stmt| {
+                for (i, update) in part.iter().enumerate() {
+                    let at = 7 * i + 2;
+                    stmt.raw_bind_parameter(at, update.id.as_str())?;
+                    stmt.raw_bind_parameter(at + 1, update.counts.following)?;
+                    stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
+                    stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
+                    stmt.raw_bind_parameter(at + 4, update.links)?;
+                    stmt.raw_bind_parameter(at + 5, update.locked)?;
+                    stmt.raw_bind_parameter(
+                        at + 6,
+                        update.last_active.map(Timestamp::as_unix_micros),
+                    )?;
+                }
+                Ok(())
+            })?;
+            updated_all(changed, part.len(), "nodes")
+        },
+    )?;
     let mut positions = Vec::with_capacity(changes.events.len());
-    write_rows(fault, changes.events.len(), |range| {
+    write_rows(fault, Kind::InsertEvents, changes.events.len(), |range| {
         let part = &changes.events[range];
         let inserted = execute(conn, Kind::InsertEvents, part.len(), t, |stmt| {
             for (i, event) in part.iter().enumerate() {
@@ -427,27 +459,21 @@ mod tests {
     use super::*;
     use crate::SqliteOptions;
 
-    /// Runs the 4-row counter update with deltas `delta` and answers how
-    /// many times SQLite has prepared it again since it was first prepared.
-    fn update_counters(conn: &Connection, delta: i64) -> i32 {
-        execute(conn, Kind::UpdateNodes, 4, "t", |stmt| {
-            for row in 0..4 {
-                let first = 2 + row * 7;
-                stmt.raw_bind_parameter(first, format!("n{row}"))?;
-                for column in 1..5 {
-                    stmt.raw_bind_parameter(first + column, delta + row as i64)?;
-                }
-                stmt.raw_bind_parameter(first + 5, Option::<bool>::None)?;
-                stmt.raw_bind_parameter(first + 6, Option::<i64>::None)?;
-            }
-            Ok(())
-        })
-        .unwrap();
-        conn.prepare_cached(sql(Kind::UpdateNodes, 4))
-            .unwrap()
-            .get_status(StatementStatus::RePrepare)
+    /// Runs the 4-row node load for ids new to it each `round` and
+    /// answers how many times SQLite has prepared it again since it was
+    /// first prepared.
+    fn load_nodes(conn: &Connection, round: i64) -> i32 {
+        let mut stmt = conn.prepare_cached(sql(Kind::LoadNodes, 4)).unwrap();
+        stmt.raw_bind_parameter(1, "t").unwrap();
+        for row in 0..4 {
+            stmt.raw_bind_parameter(2 + row, format!("n{round}-{row}"))
+                .unwrap();
+        }
+        let mut rows = stmt.raw_query();
+        while rows.next().unwrap().is_some() {}
+        drop(rows);
+        stmt.get_status(StatementStatus::RePrepare)
     }
-
     fn migrated(configured: bool) -> Connection {
         let conn = crate::testing::migrated();
         if configured {
@@ -463,11 +489,11 @@ mod tests {
     #[test]
     fn new_values_do_not_plan_a_write_statement_again() {
         let bare = migrated(false);
-        let reprepared: Vec<i32> = (1..4).map(|delta| update_counters(&bare, delta)).collect();
+        let reprepared: Vec<i32> = (1..4).map(|round| load_nodes(&bare, round)).collect();
         assert!(reprepared[2] > 0, "{reprepared:?}");
 
         let store = migrated(true);
-        let reprepared: Vec<i32> = (1..4).map(|delta| update_counters(&store, delta)).collect();
+        let reprepared: Vec<i32> = (1..4).map(|round| load_nodes(&store, round)).collect();
         assert_eq!(reprepared, [0, 0, 0]);
     }
 }
