@@ -8,27 +8,14 @@
 
 use follow_core::write::{ChangeSet, EdgeKey, Facts, Keys};
 use follow_core::{Edge, Error, EventPosition, Link, LinkKey, NodeRecord, TenantId, Timestamp};
-use rusqlite::{Connection, Statement};
+use std::ops::Range;
+
+use rusqlite::{CachedStatement, Connection, Statement};
 
 use crate::codec;
 use crate::error::map_sql;
 use crate::multirow::{Kind, chunks, sql};
 use crate::rows::{NodeRow, read_link};
-
-/// Prepares the statement of `kind` for `rows` rows, binds the tenant as
-/// `?1` and the rest with `bind`, and runs it; answers the rows changed.
-fn execute(
-    conn: &Connection,
-    kind: Kind,
-    rows: usize,
-    tenant: &str,
-    bind: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<()>,
-) -> Result<usize, Error> {
-    let mut stmt = conn.prepare_cached(sql(kind, rows)).map_err(map_sql)?;
-    stmt.raw_bind_parameter(1, tenant).map_err(map_sql)?;
-    bind(&mut stmt).map_err(map_sql)?;
-    stmt.raw_execute().map_err(map_sql)
-}
 
 /// The stored rows of `keys`, read in key order so each index is walked
 /// front to back once. Links are looked up only between accounts whose
@@ -171,18 +158,38 @@ fn injected() -> Error {
     Error::unavailable("sqlite: injected failure part-way through a commit")
 }
 
-/// Writes `rows` rows of one kind in multi-row statements, `write` taking
-/// each chunk's range; a failure injected among them comes after the rows
-/// before it are written.
+/// Writes `rows` rows of `kind` in the chunks [`chunks`] cuts them into.
+/// For each chunk, the statement of its size gets the tenant as `?1` and
+/// `bind` binds the chunk's rows from `?2`; it runs, and `done` is given the
+/// chunk and the rows it changed. A statement stays prepared across the
+/// chunks of its size: a kind written row by row looks its statement up
+/// once, not once per row. A failure injected among the rows comes after
+/// the rows before it are written.
 fn write_rows(
+    conn: &Connection,
+    tenant: &str,
     fault: &mut Fault,
     kind: Kind,
     rows: usize,
-    mut write: impl FnMut(std::ops::Range<usize>) -> Result<(), Error>,
+    mut bind: impl FnMut(&mut Statement<'_>, Range<usize>) -> rusqlite::Result<()>,
+    mut done: impl FnMut(Range<usize>, usize) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let allowed = fault.allow(rows);
+    let mut prepared: Option<(usize, CachedStatement<'_>)> = None;
     for range in chunks(kind, allowed) {
-        write(range)?;
+        let stmt = match prepared {
+            Some((size, ref mut stmt)) if size == range.len() => stmt,
+            _ => {
+                let stmt = conn
+                    .prepare_cached(sql(kind, range.len()))
+                    .map_err(map_sql)?;
+                &mut prepared.insert((range.len(), stmt)).1
+            }
+        };
+        stmt.raw_bind_parameter(1, tenant).map_err(map_sql)?;
+        bind(stmt, range.clone()).map_err(map_sql)?;
+        let changed = stmt.raw_execute().map_err(map_sql)?;
+        done(range, changed)?;
     }
     if allowed < rows {
         return Err(injected());
@@ -213,20 +220,24 @@ fn put_rows<K, V>(
     bind: fn(&mut Statement<'_>, usize, &K, &V) -> rusqlite::Result<()>,
 ) -> Result<(), Error> {
     let width = kind.width();
-    write_rows(fault, kind, rows.len(), |range| {
-        let part = &rows[range];
-        let changed = execute(conn, kind, part.len(), tenant, |stmt| {
-            for (i, (key, value)) in part.iter().enumerate() {
+    write_rows(
+        conn,
+        tenant,
+        fault,
+        kind,
+        rows.len(),
+        |stmt, range| {
+            for (i, (key, value)) in rows[range].iter().enumerate() {
                 bind(stmt, width * i + 2, key, value)?;
             }
             Ok(())
-        })?;
-        match kind {
-            Kind::UpdateEdges => updated_all(changed, part.len(), "edges"),
-            Kind::UpdateLinks => updated_all(changed, part.len(), "links"),
+        },
+        |range, changed| match kind {
+            Kind::UpdateEdges => updated_all(changed, range.len(), "edges"),
+            Kind::UpdateLinks => updated_all(changed, range.len(), "links"),
             _ => Ok(()),
-        }
-    })
+        },
+    )
 }
 
 /// Binds an edge row's six values from `at`: follower, target, since,
@@ -262,6 +273,11 @@ fn bind_link(
     stmt.raw_bind_parameter(at + 6, link.options.encode())
 }
 
+/// Any number of rows written.
+fn written(_: Range<usize>, _: usize) -> Result<(), Error> {
+    Ok(())
+}
+
 /// Writes a change set in its documented order and answers the positions
 /// of its events. On an error the caller rolls back.
 pub(crate) fn commit(
@@ -270,90 +286,91 @@ pub(crate) fn commit(
     fault: &mut Fault,
 ) -> Result<Vec<EventPosition>, Error> {
     let t = changes.tenant.as_str();
+    let deletes = &changes.edge_deletes;
     write_rows(
+        conn,
+        t,
         fault,
         Kind::DeleteEdges,
-        changes.edge_deletes.len(),
-        |range| {
-            let part = &changes.edge_deletes[range];
-            execute(conn, Kind::DeleteEdges, part.len(), t, |stmt| {
-                for (i, key) in part.iter().enumerate() {
-                    stmt.raw_bind_parameter(2 * i + 2, key.follower.as_str())?;
-                    stmt.raw_bind_parameter(2 * i + 3, key.target.as_str())?;
-                }
-                Ok(())
-            })
-            .map(drop)
+        deletes.len(),
+        |stmt, range| {
+            for (i, key) in deletes[range].iter().enumerate() {
+                stmt.raw_bind_parameter(2 * i + 2, key.follower.as_str())?;
+                stmt.raw_bind_parameter(2 * i + 3, key.target.as_str())?;
+            }
+            Ok(())
         },
+        written,
     )?;
+    let deletes = &changes.link_deletes;
     write_rows(
+        conn,
+        t,
         fault,
         Kind::DeleteLinks,
-        changes.link_deletes.len(),
-        |range| {
-            let part = &changes.link_deletes[range];
-            execute(conn, Kind::DeleteLinks, part.len(), t, |stmt| {
-                for (i, key) in part.iter().enumerate() {
-                    stmt.raw_bind_parameter(3 * i + 2, key.kind.name())?;
-                    stmt.raw_bind_parameter(3 * i + 3, key.from.as_str())?;
-                    stmt.raw_bind_parameter(3 * i + 4, key.to.as_str())?;
-                }
-                Ok(())
-            })
-            .map(drop)
+        deletes.len(),
+        |stmt, range| {
+            for (i, key) in deletes[range].iter().enumerate() {
+                stmt.raw_bind_parameter(3 * i + 2, key.kind.name())?;
+                stmt.raw_bind_parameter(3 * i + 3, key.from.as_str())?;
+                stmt.raw_bind_parameter(3 * i + 4, key.to.as_str())?;
+            }
+            Ok(())
         },
+        written,
     )?;
+    let deletes = &changes.node_deletes;
     write_rows(
+        conn,
+        t,
         fault,
         Kind::DeleteNodes,
-        changes.node_deletes.len(),
-        |range| {
-            let part = &changes.node_deletes[range];
-            execute(conn, Kind::DeleteNodes, part.len(), t, |stmt| {
-                for (i, id) in part.iter().enumerate() {
-                    stmt.raw_bind_parameter(i + 2, id.as_str())?;
-                }
-                Ok(())
-            })
-            .map(drop)
+        deletes.len(),
+        |stmt, range| {
+            for (i, id) in deletes[range].iter().enumerate() {
+                stmt.raw_bind_parameter(i + 2, id.as_str())?;
+            }
+            Ok(())
         },
+        written,
     )?;
+    let inserts = &changes.node_inserts;
+    let counts = inserts
+        .iter()
+        .map(|node| {
+            Ok([
+                codec::STORED.signed(node.counts.following)?,
+                codec::STORED.signed(node.counts.followers)?,
+                codec::STORED.signed(node.counts.mutual)?,
+                codec::STORED.signed(node.links)?,
+            ])
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     write_rows(
+        conn,
+        t,
         fault,
         Kind::InsertNodes,
-        changes.node_inserts.len(),
-        |range| {
-            let part = &changes.node_inserts[range];
-            let counts = part
+        inserts.len(),
+        |stmt, range| {
+            for (i, (node, counts)) in inserts[range.clone()]
                 .iter()
-                .map(|node| {
-                    Ok([
-                        codec::STORED.signed(node.counts.following)?,
-                        codec::STORED.signed(node.counts.followers)?,
-                        codec::STORED.signed(node.counts.mutual)?,
-                        codec::STORED.signed(node.links)?,
-                    ])
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
-            execute(conn, Kind::InsertNodes, part.len(), t, |stmt| {
-                for (i, (node, counts)) in part.iter().zip(&counts).enumerate() {
-                    let at = 8 * i + 2;
-                    stmt.raw_bind_parameter(at, node.id.as_str())?;
-                    stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
-                    stmt.raw_bind_parameter(
-                        at + 2,
-                        node.last_active.map(Timestamp::as_unix_micros),
-                    )?;
-                    stmt.raw_bind_parameter(at + 3, counts[0])?;
-                    stmt.raw_bind_parameter(at + 4, counts[1])?;
-                    stmt.raw_bind_parameter(at + 5, counts[2])?;
-                    stmt.raw_bind_parameter(at + 6, node.locked)?;
-                    stmt.raw_bind_parameter(at + 7, counts[3])?;
-                }
-                Ok(())
-            })
-            .map(drop)
+                .zip(&counts[range])
+                .enumerate()
+            {
+                let at = 8 * i + 2;
+                stmt.raw_bind_parameter(at, node.id.as_str())?;
+                stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
+                stmt.raw_bind_parameter(at + 2, node.last_active.map(Timestamp::as_unix_micros))?;
+                stmt.raw_bind_parameter(at + 3, counts[0])?;
+                stmt.raw_bind_parameter(at + 4, counts[1])?;
+                stmt.raw_bind_parameter(at + 5, counts[2])?;
+                stmt.raw_bind_parameter(at + 6, node.locked)?;
+                stmt.raw_bind_parameter(at + 7, counts[3])?;
+            }
+            Ok(())
         },
+        written,
     )?;
     put_rows(
         conn,
@@ -387,37 +404,39 @@ pub(crate) fn commit(
         &changes.link_updates,
         bind_link,
     )?;
+    let updates = &changes.node_updates;
     write_rows(
+        conn,
+        t,
         fault,
         Kind::UpdateNodes,
-        changes.node_updates.len(),
-        |range| {
-            let part = &changes.node_updates[range];
-            // The CHECK (>= 0) constraints refuse a count driven below zero.
-            let changed = execute(conn, Kind::UpdateNodes, part.len(), t, |stmt| {
-                for (i, update) in part.iter().enumerate() {
-                    let at = 7 * i + 2;
-                    stmt.raw_bind_parameter(at, update.id.as_str())?;
-                    stmt.raw_bind_parameter(at + 1, update.counts.following)?;
-                    stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
-                    stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
-                    stmt.raw_bind_parameter(at + 4, update.links)?;
-                    stmt.raw_bind_parameter(at + 5, update.locked)?;
-                    stmt.raw_bind_parameter(
-                        at + 6,
-                        update.last_active.map(Timestamp::as_unix_micros),
-                    )?;
-                }
-                Ok(())
-            })?;
-            updated_all(changed, part.len(), "nodes")
+        updates.len(),
+        |stmt, range| {
+            for (i, update) in updates[range].iter().enumerate() {
+                let at = 7 * i + 2;
+                stmt.raw_bind_parameter(at, update.id.as_str())?;
+                stmt.raw_bind_parameter(at + 1, update.counts.following)?;
+                stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
+                stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
+                stmt.raw_bind_parameter(at + 4, update.links)?;
+                stmt.raw_bind_parameter(at + 5, update.locked)?;
+                stmt.raw_bind_parameter(at + 6, update.last_active.map(Timestamp::as_unix_micros))?;
+            }
+            Ok(())
         },
+        // The CHECK (>= 0) constraints refuse a count driven below zero.
+        |range, changed| updated_all(changed, range.len(), "nodes"),
     )?;
-    let mut positions = Vec::with_capacity(changes.events.len());
-    write_rows(fault, Kind::InsertEvents, changes.events.len(), |range| {
-        let part = &changes.events[range];
-        let inserted = execute(conn, Kind::InsertEvents, part.len(), t, |stmt| {
-            for (i, event) in part.iter().enumerate() {
+    let events = &changes.events;
+    let mut positions = Vec::with_capacity(events.len());
+    write_rows(
+        conn,
+        t,
+        fault,
+        Kind::InsertEvents,
+        events.len(),
+        |stmt, range| {
+            for (i, event) in events[range].iter().enumerate() {
                 let at = 4 * i + 2;
                 stmt.raw_bind_parameter(at, event.kind.name())?;
                 stmt.raw_bind_parameter(at + 1, event.follower.as_str())?;
@@ -425,26 +444,28 @@ pub(crate) fn commit(
                 stmt.raw_bind_parameter(at + 3, event.at.as_unix_micros())?;
             }
             Ok(())
-        })?;
-        // One statement's rows take consecutive positions in VALUES order
-        // (AUTOINCREMENT gives each the largest so far plus one), and this
-        // connection is the only writer.
-        let last = conn.last_insert_rowid();
-        let count = i64::try_from(inserted).unwrap_or(i64::MAX);
-        if inserted != part.len() || last < count {
-            return Err(Error::internal(format!(
-                "sqlite: {inserted} of {} events placed, the last at {last}",
-                part.len()
-            )));
-        }
-        for rowid in last - count + 1..=last {
-            let position = u64::try_from(rowid).map_err(|_| {
-                Error::internal(format!("sqlite: event position {rowid} is negative"))
-            })?;
-            positions.push(EventPosition(position));
-        }
-        Ok(())
-    })?;
+        },
+        |range, inserted| {
+            // One statement's rows take consecutive positions in VALUES
+            // order (AUTOINCREMENT gives each the largest so far plus one),
+            // and this connection is the only writer.
+            let last = conn.last_insert_rowid();
+            let count = i64::try_from(inserted).unwrap_or(i64::MAX);
+            if inserted != range.len() || last < count {
+                return Err(Error::internal(format!(
+                    "sqlite: {inserted} of {} events placed, the last at {last}",
+                    range.len()
+                )));
+            }
+            for rowid in last - count + 1..=last {
+                let position = u64::try_from(rowid).map_err(|_| {
+                    Error::internal(format!("sqlite: event position {rowid} is negative"))
+                })?;
+                positions.push(EventPosition(position));
+            }
+            Ok(())
+        },
+    )?;
     Ok(positions)
 }
 
