@@ -711,9 +711,9 @@ pub async fn import_registers_nodes_keeps_since_and_mute(store: Store) {
 }
 
 /// An import writes the events the same follows would: `followed` for each
-/// new edge, `muted` for one imported muted, `follow_requested` for a locked
-/// target; none for the nodes it registers, none for edges already as
-/// imported.
+/// new edge, `muted` for one imported muted, `unmuted` for a muted edge
+/// imported unmuted, `follow_requested` for a locked target; none for the
+/// nodes it registers, none for edges already as imported.
 pub async fn import_writes_the_events_of_the_same_follows(store: Store) {
     use follow_core::{AccountId, ImportEdge};
     let f = Fixture::new(store);
@@ -743,6 +743,15 @@ pub async fn import_writes_the_events_of_the_same_follows(store: Store) {
     );
     f.graph.import(&f.admin, &edges).await.unwrap();
     assert_eq!(f.events().await.len(), events.len());
+
+    let unmute = [ImportEdge::new(acct("bob"), node("alice")).muted(false)];
+    f.graph.import(&f.admin, &unmute).await.unwrap();
+    let after = f.events().await;
+    let written: Vec<(EventKind, &str, &str)> = after[events.len()..]
+        .iter()
+        .map(|e| (e.kind, e.follower.as_str(), e.target.as_str()))
+        .collect();
+    assert_eq!(written, [(EventKind::Unmuted, "bob", "alice")]);
 }
 
 /// Concurrent follows and unfollows from many tasks leave counts equal to
