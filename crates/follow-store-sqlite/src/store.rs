@@ -153,9 +153,8 @@ pub(crate) fn configure(
     // Every statement keeps the plan it was prepared with. Otherwise SQLite
     // plans a statement again whenever a value bound to it changes, if it
     // judges that the plan may depend on that value: the write path's loads
-    // (`FROM (VALUES …) CROSS JOIN nodes`) are such statements, as was a
-    // multi-row counter update, whose planning on every write cost a fifth
-    // of a 20-edge `unfollow_many`. No statement
+    // (`FROM (VALUES …) CROSS JOIN nodes`) are such statements, and a kept
+    // plan saves planning them again on every write. No statement
     // here has a plan that a value should change: none uses LIKE, and no
     // statistics are gathered.
     conn.set_db_config(

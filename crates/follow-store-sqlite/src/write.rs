@@ -160,7 +160,8 @@ fn injected() -> Error {
 
 /// Writes `rows` rows of `kind` in the chunks [`chunks`] cuts them into.
 /// For each chunk, the statement of its size gets the tenant as `?1` and
-/// `bind` binds the chunk's rows from `?2`; it runs, and `done` is given the
+/// `bind` is given each row's index and its first parameter (from `?2`,
+/// [`Kind::width`] apart); the statement runs, and `done` is given the
 /// chunk and the rows it changed. A statement stays prepared across the
 /// chunks of its size: a kind written row by row looks its statement up
 /// once, not once per row. A failure injected among the rows comes after
@@ -171,10 +172,11 @@ fn write_rows(
     fault: &mut Fault,
     kind: Kind,
     rows: usize,
-    mut bind: impl FnMut(&mut Statement<'_>, Range<usize>) -> rusqlite::Result<()>,
+    mut bind: impl FnMut(&mut Statement<'_>, usize, usize) -> rusqlite::Result<()>,
     mut done: impl FnMut(Range<usize>, usize) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let allowed = fault.allow(rows);
+    let width = kind.width();
     let mut prepared: Option<(usize, CachedStatement<'_>)> = None;
     for range in chunks(kind, allowed) {
         let stmt = match prepared {
@@ -187,7 +189,9 @@ fn write_rows(
             }
         };
         stmt.raw_bind_parameter(1, tenant).map_err(map_sql)?;
-        bind(stmt, range.clone()).map_err(map_sql)?;
+        for (i, row) in range.clone().enumerate() {
+            bind(stmt, width * i + 2, row).map_err(map_sql)?;
+        }
         let changed = stmt.raw_execute().map_err(map_sql)?;
         done(range, changed)?;
     }
@@ -219,18 +223,15 @@ fn put_rows<K, V>(
     rows: &[(K, V)],
     bind: fn(&mut Statement<'_>, usize, &K, &V) -> rusqlite::Result<()>,
 ) -> Result<(), Error> {
-    let width = kind.width();
     write_rows(
         conn,
         tenant,
         fault,
         kind,
         rows.len(),
-        |stmt, range| {
-            for (i, (key, value)) in rows[range].iter().enumerate() {
-                bind(stmt, width * i + 2, key, value)?;
-            }
-            Ok(())
+        |stmt, at, row| {
+            let (key, value) = &rows[row];
+            bind(stmt, at, key, value)
         },
         |range, changed| match kind {
             Kind::UpdateEdges => updated_all(changed, range.len(), "edges"),
@@ -293,12 +294,10 @@ pub(crate) fn commit(
         fault,
         Kind::DeleteEdges,
         deletes.len(),
-        |stmt, range| {
-            for (i, key) in deletes[range].iter().enumerate() {
-                stmt.raw_bind_parameter(2 * i + 2, key.follower.as_str())?;
-                stmt.raw_bind_parameter(2 * i + 3, key.target.as_str())?;
-            }
-            Ok(())
+        |stmt, at, row| {
+            let key = &deletes[row];
+            stmt.raw_bind_parameter(at, key.follower.as_str())?;
+            stmt.raw_bind_parameter(at + 1, key.target.as_str())
         },
         written,
     )?;
@@ -309,13 +308,11 @@ pub(crate) fn commit(
         fault,
         Kind::DeleteLinks,
         deletes.len(),
-        |stmt, range| {
-            for (i, key) in deletes[range].iter().enumerate() {
-                stmt.raw_bind_parameter(3 * i + 2, key.kind.name())?;
-                stmt.raw_bind_parameter(3 * i + 3, key.from.as_str())?;
-                stmt.raw_bind_parameter(3 * i + 4, key.to.as_str())?;
-            }
-            Ok(())
+        |stmt, at, row| {
+            let key = &deletes[row];
+            stmt.raw_bind_parameter(at, key.kind.name())?;
+            stmt.raw_bind_parameter(at + 1, key.from.as_str())?;
+            stmt.raw_bind_parameter(at + 2, key.to.as_str())
         },
         written,
     )?;
@@ -326,12 +323,7 @@ pub(crate) fn commit(
         fault,
         Kind::DeleteNodes,
         deletes.len(),
-        |stmt, range| {
-            for (i, id) in deletes[range].iter().enumerate() {
-                stmt.raw_bind_parameter(i + 2, id.as_str())?;
-            }
-            Ok(())
-        },
+        |stmt, at, row| stmt.raw_bind_parameter(at, deletes[row].as_str()),
         written,
     )?;
     let inserts = &changes.node_inserts;
@@ -352,23 +344,16 @@ pub(crate) fn commit(
         fault,
         Kind::InsertNodes,
         inserts.len(),
-        |stmt, range| {
-            for (i, (node, counts)) in inserts[range.clone()]
-                .iter()
-                .zip(&counts[range])
-                .enumerate()
-            {
-                let at = 8 * i + 2;
-                stmt.raw_bind_parameter(at, node.id.as_str())?;
-                stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
-                stmt.raw_bind_parameter(at + 2, node.last_active.map(Timestamp::as_unix_micros))?;
-                stmt.raw_bind_parameter(at + 3, counts[0])?;
-                stmt.raw_bind_parameter(at + 4, counts[1])?;
-                stmt.raw_bind_parameter(at + 5, counts[2])?;
-                stmt.raw_bind_parameter(at + 6, node.locked)?;
-                stmt.raw_bind_parameter(at + 7, counts[3])?;
-            }
-            Ok(())
+        |stmt, at, row| {
+            let (node, counts) = (&inserts[row], &counts[row]);
+            stmt.raw_bind_parameter(at, node.id.as_str())?;
+            stmt.raw_bind_parameter(at + 1, node.registered_at.as_unix_micros())?;
+            stmt.raw_bind_parameter(at + 2, node.last_active.map(Timestamp::as_unix_micros))?;
+            stmt.raw_bind_parameter(at + 3, counts[0])?;
+            stmt.raw_bind_parameter(at + 4, counts[1])?;
+            stmt.raw_bind_parameter(at + 5, counts[2])?;
+            stmt.raw_bind_parameter(at + 6, node.locked)?;
+            stmt.raw_bind_parameter(at + 7, counts[3])
         },
         written,
     )?;
@@ -411,18 +396,15 @@ pub(crate) fn commit(
         fault,
         Kind::UpdateNodes,
         updates.len(),
-        |stmt, range| {
-            for (i, update) in updates[range].iter().enumerate() {
-                let at = 7 * i + 2;
-                stmt.raw_bind_parameter(at, update.id.as_str())?;
-                stmt.raw_bind_parameter(at + 1, update.counts.following)?;
-                stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
-                stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
-                stmt.raw_bind_parameter(at + 4, update.links)?;
-                stmt.raw_bind_parameter(at + 5, update.locked)?;
-                stmt.raw_bind_parameter(at + 6, update.last_active.map(Timestamp::as_unix_micros))?;
-            }
-            Ok(())
+        |stmt, at, row| {
+            let update = &updates[row];
+            stmt.raw_bind_parameter(at, update.id.as_str())?;
+            stmt.raw_bind_parameter(at + 1, update.counts.following)?;
+            stmt.raw_bind_parameter(at + 2, update.counts.followers)?;
+            stmt.raw_bind_parameter(at + 3, update.counts.mutual)?;
+            stmt.raw_bind_parameter(at + 4, update.links)?;
+            stmt.raw_bind_parameter(at + 5, update.locked)?;
+            stmt.raw_bind_parameter(at + 6, update.last_active.map(Timestamp::as_unix_micros))
         },
         // The CHECK (>= 0) constraints refuse a count driven below zero.
         |range, changed| updated_all(changed, range.len(), "nodes"),
@@ -435,15 +417,12 @@ pub(crate) fn commit(
         fault,
         Kind::InsertEvents,
         events.len(),
-        |stmt, range| {
-            for (i, event) in events[range].iter().enumerate() {
-                let at = 4 * i + 2;
-                stmt.raw_bind_parameter(at, event.kind.name())?;
-                stmt.raw_bind_parameter(at + 1, event.follower.as_str())?;
-                stmt.raw_bind_parameter(at + 2, event.target.as_str())?;
-                stmt.raw_bind_parameter(at + 3, event.at.as_unix_micros())?;
-            }
-            Ok(())
+        |stmt, at, row| {
+            let event = &events[row];
+            stmt.raw_bind_parameter(at, event.kind.name())?;
+            stmt.raw_bind_parameter(at + 1, event.follower.as_str())?;
+            stmt.raw_bind_parameter(at + 2, event.target.as_str())?;
+            stmt.raw_bind_parameter(at + 3, event.at.as_unix_micros())
         },
         |range, inserted| {
             // One statement's rows take consecutive positions in VALUES
@@ -495,6 +474,7 @@ mod tests {
         drop(rows);
         stmt.get_status(StatementStatus::RePrepare)
     }
+
     fn migrated(configured: bool) -> Connection {
         let conn = crate::testing::migrated();
         if configured {
