@@ -497,4 +497,41 @@ mod tests {
         let reprepared: Vec<i32> = (1..4).map(|round| load_nodes(&store, round)).collect();
         assert_eq!(reprepared, [0, 0, 0]);
     }
+
+    /// An update names rows the load found, so one that changes fewer
+    /// rows than it names means the store and the decision disagree: the
+    /// commit stops with `internal` rather than go on from a wrong state.
+    #[test]
+    fn an_update_of_an_absent_row_fails_the_commit() {
+        use follow_core::{AccountId, ErrorKind, FollowOptions, LinkKind, NodeId};
+        let account = |id: &str| AccountId::new(id).unwrap();
+        let since = Timestamp::from_unix_micros(1).unwrap();
+        let tenant = TenantId::new("t").unwrap();
+
+        let mut edge_update = ChangeSet::empty(tenant.clone());
+        edge_update.edge_updates.push((
+            EdgeKey::new(account("a"), NodeId::new("b").unwrap()),
+            Edge {
+                since,
+                muted: true,
+                mutual_since: None,
+                options: FollowOptions::default(),
+            },
+        ));
+        let mut link_update = ChangeSet::empty(tenant);
+        link_update.link_updates.push((
+            LinkKey::new(LinkKind::Mute, account("a"), account("b")),
+            Link {
+                since,
+                notifications: false,
+                expires_at: None,
+                options: FollowOptions::default(),
+            },
+        ));
+        for changes in [edge_update, link_update] {
+            let conn = crate::testing::migrated();
+            let err = commit(&conn, &changes, &mut Fault::after(None)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Internal, "{err}");
+        }
+    }
 }
